@@ -1,0 +1,581 @@
+"""Single transferable vote: Meek STV and Scottish STV, with a round-by-round report.
+
+Both methods count strict rankings (a tier of equal rankings raises
+ValueError) and take withdrawn candidates, who are removed from every ballot
+as if they had never stood. Neither uses floats.
+
+**Scottish STV** follows rules 45 to 52 of Schedule 1 to the Scottish Local
+Government Elections Order 2007 (SSI 2007/42): the quota is
+``floor(ballots / (seats + 1)) + 1``; every stage transfers either the largest
+surplus or the papers of the candidate with the fewest votes; a transferred
+paper's value is ``surplus * value / votes`` to five decimal places, the
+remainder ignored; candidates reaching the quota are elected and take no more
+papers; when the continuing candidates are no more than the seats left they
+are all elected and nothing more is transferred. Arithmetic is on integers
+counting hundred-thousandths of a vote. A tie (equal surpluses, or equal
+lowest votes) goes to the most recent preceding stage at which the tied
+candidates' votes differed (keeping those with the highest, resp. lowest,
+votes there and looking further back if several remain), then to the drawing
+of lots of :mod:`ballot.counting.ties`.
+
+**Meek STV** is the Proportional Representation Foundation's Meek reference
+rule, the algorithm New Zealand prescribes for its STV local elections and the
+one OpenSTV and Droop call Meek: fixed-point arithmetic to nine decimal places
+(integers counting billionths), keep factors and votes rounded up as the rule
+says, quota ``floor(votes / (seats + 1))`` plus one billionth, iteration until
+the total surplus is below 0.000001 or stops falling, then the lowest hopeful
+is defeated; every hopeful whose vote is within the total surplus of the lowest
+is tied with it, and the tie is broken by the drawing of lots.
+"""
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from ballot.counting.ballots import CountableBallots, RankedBallot, number_json, prepare
+from ballot.counting.ties import draw_lots
+
+SCOTTISH_SCALE = 10**5  # SSI 2007/42 rule 48(3): five decimal places
+MEEK_SCALE = 10**9  # the Meek reference rule: nine decimal places
+MEEK_OMEGA = MEEK_SCALE // 10**6  # iteration stops when the surplus is below 0.000001
+
+
+@dataclass(frozen=True)
+class StvRound:
+    """One stage of an STV count and the figures at its end.
+
+    ``votes`` holds every standing candidate's votes after the stage (elected
+    candidates at their final value, excluded ones at zero); ``transfers`` the
+    change in each candidate's votes during the stage; ``non_transferable``
+    the value of the papers that have run out of preferences so far, and
+    ``lost_to_rounding`` the value the prescribed rounding has dropped so far,
+    so that votes, non-transferable and lost add up to the ballots counted.
+    ``elected`` and ``excluded`` name the
+    candidates who reached that state in this stage. ``keep_factors`` and
+    ``iterations`` are Meek's; ``surplus`` is the surplus transferred
+    (Scottish) or the total surplus left at the end of the iteration (Meek).
+    """
+
+    number: int
+    action: str
+    subject: str | None
+    quota: Fraction
+    votes: dict[str, Fraction]
+    transfers: dict[str, Fraction]
+    non_transferable: Fraction
+    lost_to_rounding: Fraction
+    elected: list[str]
+    excluded: list[str]
+    surplus: Fraction | None = None
+    keep_factors: dict[str, Fraction] | None = None
+    iterations: int | None = None
+    tie_break: dict[str, Any] | None = None
+    note: str = ""
+
+    def as_dict(self, places: int) -> dict[str, Any]:
+        """The round as JSON-safe values; decimals rendered to ``places`` digits."""
+
+        def num(value: Fraction) -> dict[str, str]:
+            return number_json(value, places)
+
+        return {
+            "number": self.number,
+            "action": self.action,
+            "subject": self.subject,
+            "quota": num(self.quota),
+            "votes": {name: num(v) for name, v in self.votes.items()},
+            "transfers": {name: num(v) for name, v in self.transfers.items()},
+            "non_transferable": num(self.non_transferable),
+            "lost_to_rounding": num(self.lost_to_rounding),
+            "elected": list(self.elected),
+            "excluded": list(self.excluded),
+            "surplus": None if self.surplus is None else num(self.surplus),
+            "keep_factors": None
+            if self.keep_factors is None
+            else {name: num(v) for name, v in self.keep_factors.items()},
+            "iterations": self.iterations,
+            "tie_break": self.tie_break,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class StvResult:
+    """The full STV count: who was elected, in order, and every round."""
+
+    method: str
+    seats: int
+    candidates: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    ballots: int
+    empty_ballots: int
+    quota: Fraction
+    elected: list[str]
+    rounds: list[StvRound]
+    places: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole count as JSON-safe values, for the results page and the published record."""
+        return {
+            "method": self.method,
+            "seats": self.seats,
+            "candidates": list(self.candidates),
+            "withdrawn": list(self.withdrawn),
+            "ballots": self.ballots,
+            "empty_ballots": self.empty_ballots,
+            "quota": number_json(self.quota, self.places),
+            "elected": list(self.elected),
+            "rounds": [r.as_dict(self.places) for r in self.rounds],
+        }
+
+
+def count_scottish(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    seats: int,
+    *,
+    withdrawn: Collection[str] = (),
+) -> StvResult:
+    """Count by Scottish STV (SSI 2007/42, rules 45 to 52); see the module docstring."""
+    prepared = prepare(candidates, ballots, withdrawn, strict=True)
+    _check_seats(seats)
+    return _ScottishCount(prepared, seats, withdrawn).run()
+
+
+def count_meek(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    seats: int,
+    *,
+    withdrawn: Collection[str] = (),
+) -> StvResult:
+    """Count by Meek STV (the PR Foundation's Meek reference rule); see the module docstring."""
+    prepared = prepare(candidates, ballots, withdrawn, strict=True)
+    _check_seats(seats)
+    return _MeekCount(prepared, seats, withdrawn).run()
+
+
+def _check_seats(seats: int) -> None:
+    if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
+        raise ValueError(f"seats must be a positive integer, not {seats!r}")
+
+
+def _strict_rankings(prepared: CountableBallots) -> list[tuple[tuple[int, ...], int]]:
+    """The prepared rankings as plain tuples of candidate indices, one per tier."""
+    return [(tuple(next(iter(tier)) for tier in tiers), weight) for tiers, weight in prepared.rankings]
+
+
+def _break_tie(
+    tied: list[int],
+    history: list[list[int]],
+    names: tuple[str, ...],
+    *,
+    highest: bool,
+) -> tuple[int, dict[str, Any] | None]:
+    """Pick one of ``tied`` by earlier stages, then by lot (SSI 2007/42 rules 49 and 51).
+
+    ``history`` holds the votes at the end of each stage, the current stage
+    last. Walking back from the most recent preceding stage, the first stage
+    at which the tied candidates' votes differ keeps those with the highest
+    (or lowest) votes; if several remain, earlier stages decide among them.
+    """
+    if len(tied) == 1:
+        return tied[0], None
+    group = list(tied)
+    for stage in range(len(history) - 2, -1, -1):
+        values = {c: history[stage][c] for c in group}
+        if len(set(values.values())) > 1:
+            target = max(values.values()) if highest else min(values.values())
+            group = [c for c in group if values[c] == target]
+            if len(group) == 1:
+                return group[0], {
+                    "tied": sorted(names[c] for c in tied),
+                    "resolved_by": f"votes at stage {stage + 1}",
+                    "chosen": names[group[0]],
+                    "lot": None,
+                }
+    lot = draw_lots([names[c] for c in group], 1)
+    chosen = names.index(lot.drawn[0])
+    return chosen, {
+        "tied": sorted(names[c] for c in tied),
+        "resolved_by": "lot",
+        "chosen": lot.drawn[0],
+        "lot": lot.as_dict(),
+    }
+
+
+_CONTINUING, _ELECTED, _EXCLUDED, _WITHDRAWN = "continuing", "elected", "excluded", "withdrawn"
+
+
+class _ScottishCount:
+    """The state of one Scottish STV count; ``run`` performs it once."""
+
+    def __init__(self, prepared: CountableBallots, seats: int, withdrawn: Collection[str]) -> None:
+        self.names = prepared.candidates
+        self.prepared = prepared
+        self.seats = seats
+        self.withdrawn = set(withdrawn)
+        self.rankings = _strict_rankings(prepared)
+        n = len(self.names)
+        self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
+        # Each candidate's papers, in parcels of (ranking, position, value, number of papers).
+        self.parcels: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
+        self.votes = [0] * n
+        self.non_transferable = 0
+        self.lost_to_rounding = 0
+        self.quota = (prepared.total // (seats + 1) + 1) * SCOTTISH_SCALE
+        self.elected: list[int] = []
+        self.history: list[list[int]] = []
+        self.rounds: list[StvRound] = []
+
+    def run(self) -> StvResult:
+        for r, (ranking, weight) in enumerate(self.rankings):
+            self._give(ranking[0], (r, 0, SCOTTISH_SCALE, weight))
+        self._finish_stage("first_preferences", None, [0] * len(self.names), None, None)
+        while not self._complete():
+            before = list(self.votes)
+            surplus_holders = [c for c in self.elected if self.votes[c] > self.quota]
+            if surplus_holders:
+                top = max(self.votes[c] for c in surplus_holders)
+                tied = [c for c in surplus_holders if self.votes[c] == top]
+                chosen, tie = _break_tie(tied, self.history, self.names, highest=True)
+                surplus = self._transfer_surplus(chosen)
+                self._finish_stage("surplus", chosen, before, tie, surplus)
+            else:
+                continuing = self._continuing()
+                low = min(self.votes[c] for c in continuing)
+                tied = [c for c in continuing if self.votes[c] == low]
+                chosen, tie = _break_tie(tied, self.history, self.names, highest=False)
+                self._exclude(chosen)
+                self._finish_stage("exclusion", chosen, before, tie, None)
+        self._fill_last_vacancies()
+        return StvResult(
+            method="scottish",
+            seats=self.seats,
+            candidates=self.names,
+            withdrawn=tuple(sorted(self.withdrawn)),
+            ballots=self.prepared.total,
+            empty_ballots=self.prepared.empty,
+            quota=Fraction(self.quota, SCOTTISH_SCALE),
+            elected=[self.names[c] for c in self.elected],
+            rounds=self.rounds,
+            places=5,
+        )
+
+    def _continuing(self) -> list[int]:
+        return [c for c, s in enumerate(self.state) if s == _CONTINUING]
+
+    def _complete(self) -> bool:
+        seats_left = self.seats - len(self.elected)
+        return seats_left == 0 or len(self._continuing()) <= seats_left
+
+    def _give(self, candidate: int, parcel: tuple[int, int, int, int]) -> None:
+        self.parcels[candidate].append(parcel)
+        self.votes[candidate] += parcel[2] * parcel[3]
+
+    def _pass_on(self, parcel: tuple[int, int, int, int]) -> None:
+        """Send a parcel to its next continuing preference, or out of the count."""
+        r, position, value, papers = parcel
+        ranking = self.rankings[r][0]
+        for later in range(position + 1, len(ranking)):
+            if self.state[ranking[later]] == _CONTINUING:
+                self._give(ranking[later], (r, later, value, papers))
+                return
+        self.non_transferable += value * papers
+
+    def _transfer_surplus(self, candidate: int) -> int:
+        """Rule 48: every paper moves on at surplus * value / votes, to 5 places, truncated."""
+        total = self.votes[candidate]
+        surplus = total - self.quota
+        moved = 0
+        for r, position, value, papers in self.parcels[candidate]:
+            transfer_value = surplus * value // total
+            moved += transfer_value * papers
+            self._pass_on((r, position, transfer_value, papers))
+        self.parcels[candidate] = []
+        # The candidate keeps exactly the quota; the fractions truncation ignored leave the count.
+        self.lost_to_rounding += surplus - moved
+        self.votes[candidate] = self.quota
+        return surplus
+
+    def _exclude(self, candidate: int) -> None:
+        """Rule 50: every paper moves on at the value it arrived with."""
+        self.state[candidate] = _EXCLUDED
+        for parcel in self.parcels[candidate]:
+            self._pass_on(parcel)
+        self.parcels[candidate] = []
+        self.votes[candidate] = 0
+
+    def _finish_stage(
+        self,
+        action: str,
+        subject: int | None,
+        before: list[int],
+        tie: dict[str, Any] | None,
+        surplus: int | None,
+    ) -> None:
+        """Elect everyone now at the quota (rule 47) and record the stage."""
+        reaching = [c for c in self._continuing() if self.votes[c] >= self.quota]
+        reaching.sort(key=lambda c: (-self.votes[c], self.names[c]))
+        if len(reaching) > self.seats - len(self.elected):
+            # More reach the quota than seats remain only in degenerate counts (tiny quotas);
+            # the highest votes take the seats, as under rule 49's ordering.
+            reaching = reaching[: self.seats - len(self.elected)]
+        for c in reaching:
+            self.state[c] = _ELECTED
+            self.elected.append(c)
+        self.history.append(list(self.votes))
+        self.rounds.append(
+            StvRound(
+                number=len(self.rounds) + 1,
+                action=action,
+                subject=None if subject is None else self.names[subject],
+                quota=Fraction(self.quota, SCOTTISH_SCALE),
+                votes=self._as_fractions(self.votes),
+                transfers=self._as_fractions([a - b for a, b in zip(self.votes, before)]),
+                non_transferable=Fraction(self.non_transferable, SCOTTISH_SCALE),
+                lost_to_rounding=Fraction(self.lost_to_rounding, SCOTTISH_SCALE),
+                elected=[self.names[c] for c in reaching],
+                excluded=[self.names[subject]] if action == "exclusion" and subject is not None else [],
+                surplus=None if surplus is None else Fraction(surplus, SCOTTISH_SCALE),
+                tie_break=tie,
+            )
+        )
+
+    def _fill_last_vacancies(self) -> None:
+        """Rule 52: continuing candidates no more than the seats left are all elected."""
+        seats_left = self.seats - len(self.elected)
+        continuing = self._continuing()
+        if seats_left and continuing and len(continuing) <= seats_left:
+            continuing.sort(key=lambda c: (-self.votes[c], self.names[c]))
+            for c in continuing:
+                self.state[c] = _ELECTED
+                self.elected.append(c)
+            last = self.rounds[-1]
+            self.rounds[-1] = replace(
+                last,
+                elected=last.elected + [self.names[c] for c in continuing],
+                note="the continuing candidates fill the last vacancies (rule 52)",
+            )
+
+    def _as_fractions(self, values: list[int]) -> dict[str, Fraction]:
+        return {
+            name: Fraction(values[c], SCOTTISH_SCALE)
+            for c, name in enumerate(self.names)
+            if self.state[c] != _WITHDRAWN
+        }
+
+
+class _MeekCount:
+    """The state of one Meek count; ``run`` performs it once.
+
+    A ballot's path through the count depends only on the elected candidates
+    it ranks before its first hopeful, and on that hopeful: excluded candidates
+    keep nothing and hopefuls keep everything. Ballots sharing that path are
+    counted together, so an iteration costs the number of distinct paths, not
+    of ballots; the paths change only when a candidate is elected or defeated.
+    """
+
+    def __init__(self, prepared: CountableBallots, seats: int, withdrawn: Collection[str]) -> None:
+        self.names = prepared.candidates
+        self.prepared = prepared
+        self.seats = seats
+        self.withdrawn = set(withdrawn)
+        self.rankings = _strict_rankings(prepared)
+        n = len(self.names)
+        self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
+        self.keep = [0 if s == _WITHDRAWN else MEEK_SCALE for s in self.state]
+        self.elected: list[int] = []
+        self.rounds: list[StvRound] = []
+        # For each ranking: where its first hopeful stands, and the path key it counts under.
+        self.position = [0] * len(self.rankings)
+        self.key: list[tuple[tuple[int, ...], int | None]] = [((), r[0][0]) for r in self.rankings]
+        self.waiting: list[list[int]] = [[] for _ in range(n)]  # rankings by first hopeful
+        self.paths: dict[tuple[tuple[int, ...], int | None], int] = {}
+        for r, (ranking, weight) in enumerate(self.rankings):
+            self.waiting[ranking[0]].append(r)
+            self.paths[self.key[r]] = self.paths.get(self.key[r], 0) + weight
+
+    def run(self) -> StvResult:
+        votes, exhausted = self._distribute()
+        quota = self.prepared.total * MEEK_SCALE // (self.seats + 1) + 1
+        self._record("first_preferences", votes, [0] * len(votes), exhausted, quota)
+        previous = votes
+        while 0 < self.seats - len(self.elected) < len(self._hopeful()):
+            newly, votes, exhausted, quota, surplus, iterations = self._iterate()
+            if newly:
+                self._record(
+                    "election", votes, previous, exhausted, quota,
+                    surplus=surplus, iterations=iterations, elected=newly,
+                )
+                previous = votes
+                continue
+            hopeful = self._hopeful()
+            low = min(votes[c] for c in hopeful)
+            tied = [c for c in hopeful if votes[c] <= low + surplus]
+            loser, tie = tied[0], None
+            if len(tied) > 1:
+                lot = draw_lots([self.names[c] for c in tied], 1)
+                loser = self.names.index(lot.drawn[0])
+                tie = {
+                    "tied": sorted(self.names[c] for c in tied),
+                    "resolved_by": "lot",
+                    "chosen": lot.drawn[0],
+                    "lot": lot.as_dict(),
+                }
+            self.state[loser] = _EXCLUDED
+            self.keep[loser] = 0
+            self._advance(loser)
+            # The round shows the votes the defeat was decided on; the next round moves them.
+            self._record(
+                "exclusion", votes, previous, exhausted, quota,
+                surplus=surplus, iterations=iterations, subject=loser, tie=tie,
+            )
+            previous = votes
+        self._complete()
+        return StvResult(
+            method="meek",
+            seats=self.seats,
+            candidates=self.names,
+            withdrawn=tuple(sorted(self.withdrawn)),
+            ballots=self.prepared.total,
+            empty_ballots=self.prepared.empty,
+            quota=self.rounds[-1].quota,
+            elected=[self.names[c] for c in self.elected],
+            rounds=self.rounds,
+            places=9,
+        )
+
+    def _hopeful(self) -> list[int]:
+        return [c for c, s in enumerate(self.state) if s == _CONTINUING]
+
+    def _advance(self, candidate: int) -> None:
+        """Re-file the rankings whose first hopeful was ``candidate``, now elected or excluded."""
+        elected = self.state[candidate] == _ELECTED
+        for r in self.waiting[candidate]:
+            ranking, weight = self.rankings[r]
+            prefix, _ = self.key[r]
+            if elected:
+                prefix = prefix + (candidate,)
+            position = self.position[r] + 1
+            while position < len(ranking) and self.state[ranking[position]] != _CONTINUING:
+                if self.state[ranking[position]] == _ELECTED:
+                    prefix = prefix + (ranking[position],)
+                position += 1
+            hopeful = ranking[position] if position < len(ranking) else None
+            if hopeful is not None:
+                self.waiting[hopeful].append(r)
+            self.position[r] = position
+            old = self.key[r]
+            self.paths[old] -= weight
+            if not self.paths[old]:
+                del self.paths[old]
+            self.key[r] = (prefix, hopeful)
+            self.paths[self.key[r]] = self.paths.get(self.key[r], 0) + weight
+        self.waiting[candidate] = []
+
+    def _distribute(self) -> tuple[list[int], int]:
+        """Rule B.2.a: each ballot leaves with each candidate its keep factor of what reaches them.
+
+        Returns the votes and the value of the ballots that ran out of preferences.
+        """
+        votes = [0] * len(self.names)
+        exhausted = 0
+        keep = self.keep
+        for (prefix, hopeful), papers in self.paths.items():
+            weight = MEEK_SCALE
+            for c in prefix:
+                kept = -(-weight * keep[c] // MEEK_SCALE)  # rounded up, as the rule says
+                votes[c] += kept * papers
+                weight -= kept
+                if weight <= 0:
+                    break
+            if weight > 0:
+                if hopeful is None:
+                    exhausted += weight * papers
+                else:
+                    votes[hopeful] += weight * papers
+        return votes, exhausted
+
+    def _iterate(self) -> tuple[list[int], list[int], int, int, int, int]:
+        """Rule B.2: distribute, update the quota, elect, and adjust keep factors until settled.
+
+        Returns the candidates elected (empty when the iteration settled
+        without electing), the votes, the exhausted value, the quota, the
+        total surplus and the number of iterations.
+        """
+        last_surplus = self.prepared.total * MEEK_SCALE
+        iterations = 0
+        while True:
+            iterations += 1
+            votes, exhausted = self._distribute()
+            counted = sum(v for c, v in enumerate(votes) if self.state[c] in (_CONTINUING, _ELECTED))
+            quota = counted // (self.seats + 1) + 1
+            newly = [c for c in self._hopeful() if votes[c] >= quota]
+            newly.sort(key=lambda c: (-votes[c], self.names[c]))
+            for c in newly:
+                self.state[c] = _ELECTED
+                self.elected.append(c)
+            surplus = max(0, sum(votes[c] - quota for c in self.elected))
+            if newly:
+                for c in newly:
+                    self._advance(c)
+                return newly, votes, exhausted, quota, surplus, iterations
+            if surplus < MEEK_OMEGA or surplus >= last_surplus:
+                return [], votes, exhausted, quota, surplus, iterations
+            last_surplus = surplus
+            for c in self.elected:
+                raised = -(-self.keep[c] * quota // MEEK_SCALE)
+                self.keep[c] = -(-raised * MEEK_SCALE // votes[c])
+
+    def _complete(self) -> None:
+        """Rule C: hopefuls fill any seats left; otherwise they are defeated."""
+        hopeful = self._hopeful()
+        if hopeful and len(self.elected) < self.seats:
+            hopeful.sort(key=lambda c: self.names[c])
+            for c in hopeful:
+                self.state[c] = _ELECTED
+                self.elected.append(c)
+            last = self.rounds[-1]
+            self.rounds[-1] = replace(
+                last,
+                elected=last.elected + [self.names[c] for c in hopeful],
+                note="the remaining hopefuls fill the seats left (rule C.1)",
+            )
+
+    def _record(
+        self,
+        action: str,
+        votes: list[int],
+        previous: list[int],
+        exhausted: int,
+        quota: int,
+        *,
+        surplus: int | None = None,
+        iterations: int | None = None,
+        subject: int | None = None,
+        elected: Sequence[int] = (),
+        tie: dict[str, Any] | None = None,
+    ) -> None:
+        standing = [c for c, s in enumerate(self.state) if s != _WITHDRAWN]
+        self.rounds.append(
+            StvRound(
+                number=len(self.rounds) + 1,
+                action=action,
+                subject=None if subject is None else self.names[subject],
+                quota=Fraction(quota, MEEK_SCALE),
+                votes={self.names[c]: Fraction(votes[c], MEEK_SCALE) for c in standing},
+                transfers={self.names[c]: Fraction(votes[c] - previous[c], MEEK_SCALE) for c in standing},
+                non_transferable=Fraction(exhausted, MEEK_SCALE),
+                lost_to_rounding=Fraction(
+                    self.prepared.total * MEEK_SCALE - sum(votes) - exhausted, MEEK_SCALE
+                ),
+                elected=[self.names[c] for c in elected],
+                excluded=[] if subject is None else [self.names[subject]],
+                surplus=None if surplus is None else Fraction(surplus, MEEK_SCALE),
+                keep_factors={self.names[c]: Fraction(self.keep[c], MEEK_SCALE) for c in standing},
+                iterations=iterations,
+                tie_break=tie,
+            )
+        )
