@@ -1,0 +1,132 @@
+"""ballot: secret-ballot voting for membership organisations."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ballot.errors import BallotError, PolicyInvalid
+from ballot.extensions import csrf, db, limiter, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED_SECRETS = ("SECRET_KEY", "BALLOT_LINK_SECRET", "BALLOT_TOKEN_SECRET", "BALLOT_SEALING_KEY", "BALLOT_SIGNING_KEY")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The only place that knows every part of the service.
+
+    Configuration, in order: config/default.py, the instance folder's
+    config.py (written by `make run` for the demo), the file named by
+    BALLOT_CONFIG, BALLOT_* environment variables, then ``config``.
+    """
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    app.config.from_pyfile(str(ROOT / "config" / "default.py"))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_envvar("BALLOT_CONFIG", silent=True)
+    app.config.from_prefixed_env("BALLOT")
+    app.config.update(config or {})
+    missing = [name for name in REQUIRED_SECRETS if not app.config.get(name)]
+    if missing:
+        raise PolicyInvalid(
+            f"missing secrets: {', '.join(missing)}. Generate them with `ballot secrets` "
+            "and set them in the file named by BALLOT_CONFIG."
+        )
+    host = app.config["SERVER_NAME"].split(":")[0]
+    app.config.setdefault("TRUSTED_HOSTS", [host])
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _register_models()
+
+    from ballot.eligibility.views import bp as eligibility_bp
+    from ballot.votes.views import bp as votes_bp
+
+    app.register_blueprint(eligibility_bp)
+    app.register_blueprint(votes_bp)
+
+    from ballot import commands
+
+    commands.register(app)
+    _security_headers(app)
+    _error_pages(app)
+    _redact_tokens_in_logs()
+    return app
+
+
+def _register_models() -> None:
+    # Importing the models registers their tables with the metadata.
+    import ballot.eligibility.models  # noqa: F401
+    import ballot.outbox.models  # noqa: F401
+    import ballot.roster.models  # noqa: F401
+    import ballot.votes.models  # noqa: F401
+
+
+def _security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["Referrer-Policy"] = "no-referrer"  # links carry tokens
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["PREFERRED_URL_SCHEME"] == "https":
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _error_pages(app: Flask) -> None:
+    @app.errorhandler(BallotError)
+    def ballot_error(exc: BallotError):
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return render_template("error.html", message=str(exc), status=status), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "This form has expired or was not sent from this site. Go back, reload the page and try again."
+        return render_template("error.html", message=message, status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_template("error.html", message=exc.description, status=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unexpected error")
+        message = "Something went wrong on our side. Nothing was recorded; please try again later."
+        return render_template("error.html", message=message, status=500), 500
+
+
+class RedactTokens(logging.Filter):
+    """Removes signed tokens from logged request lines: links must not end up in logs."""
+
+    PATTERN = re.compile(r"/(opt-in|standing|ballot)/[^\s/?\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = ()
+        record.msg = self.PATTERN.sub(r"/\1/[redacted]", str(record.msg))
+        return True
+
+
+def _redact_tokens_in_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

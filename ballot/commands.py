@@ -1,0 +1,376 @@
+"""The administrators' command line: thin shells over the services.
+
+Every command takes ``--json`` for scripting. A failure the user can act on
+prints ``error: ...`` (or ``{"error": ...}``) and exits with status 1; nothing
+is half-written, because each service commits only when it has succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from ballot.eligibility import services as eligibility
+from ballot.errors import BallotError, InvalidInput
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.policy import load_policy
+from ballot.roster import services as roster
+from ballot.votes import rules as vote_rules
+from ballot.votes import services as votes
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def output(as_json: bool, data, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def handles_errors(func):
+    """Turn the domain's errors into a clear message and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except BallotError as exc:
+            db.session.rollback()
+            if kwargs.get("as_json"):
+                click.echo(json.dumps({"error": str(exc)}))
+            else:
+                click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def parse_when(value: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date and time such as 2026-12-01T18:00Z") from None
+    if when.tzinfo is None:
+        raise InvalidInput(f"{value!r} has no time zone; add Z or +00:00")
+    return when.astimezone(dt.UTC)
+
+
+# Periods -----------------------------------------------------------------------
+
+period = click.Group("period", help="Eligibility periods: open, opt-in, enrolment.")
+
+
+@period.command("open")
+@click.argument("year", type=int)
+@click.option("--policy", "policy_name", default=None, help="Policy preset or TOML file (default: BALLOT_POLICY).")
+@json_option
+@handles_errors
+def period_open(year, policy_name, as_json):
+    """Open the eligibility period for YEAR."""
+    policy = load_policy(policy_name or current_app.config["BALLOT_POLICY"])
+    p = eligibility.open_period(year, policy)
+    output(as_json, {"year": p.year, "policy": p.policy}, f"Opened the {year} period under {policy.title}.")
+
+
+@period.command("send-opt-in")
+@click.argument("year", type=int)
+@click.option("--resend", is_flag=True, help="Also send again to those already asked.")
+@json_option
+@handles_errors
+def period_send_opt_in(year, resend, as_json):
+    """Queue the opt-in message to every voting-eligible right not yet enrolled."""
+    count = eligibility.send_opt_in(eligibility.get_period(year), resend=resend)
+    output(as_json, {"queued": count}, f"Queued {count} opt-in messages; `ballot mail send` sends them.")
+
+
+@period.command("close-enrolment")
+@click.argument("year", type=int)
+@json_option
+@handles_errors
+def period_close_enrolment(year, as_json):
+    """Close the enrolment window: later opt-ins are refused."""
+    eligibility.close_enrolment(eligibility.get_period(year))
+    output(as_json, {"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
+
+
+@period.command("enrolled")
+@click.argument("year", type=int)
+@json_option
+@handles_errors
+def period_enrolled(year, as_json):
+    """List the enrolled voting rights."""
+    rows = eligibility.enrolled(eligibility.get_period(year))
+    lines = [f"{len(rows)} enrolled voting rights in {year}:"] + [
+        f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}"
+        f"{' (forfeited)' if r.forfeited else ''}"
+        for r in rows
+    ]
+    output(as_json, [r.as_dict() for r in rows], "\n".join(lines))
+
+
+@period.command("show")
+@click.argument("year", type=int)
+@json_option
+@handles_errors
+def period_show(year, as_json):
+    """Summarise a period: rights, enrolment, imports."""
+    p = eligibility.get_period(year)
+    rights = eligibility.rights_of(p)
+    enrolled = eligibility.enrolled(p)
+    history = roster.import_history(p)
+    data = {
+        "year": p.year, "policy": p.policy["name"], "opened_at": p.opened_at.isoformat(),
+        "enrolment_closed_at": p.enrolment_closed_at.isoformat() if p.enrolment_closed_at else None,
+        "rights": len(rights), "enrolled": len(enrolled),
+        "forfeited": sum(1 for r in enrolled if r.forfeited),
+        "imports": [
+            {"at": i.imported_at.isoformat(), "file": i.filename, "format": i.format, "members": i.members,
+             "added": i.added, "changed": i.changed, "removed": i.removed}
+            for i in history
+        ],
+    }
+    text = (
+        f"{year} ({p.policy['title']}): {len(rights)} voting rights, {len(enrolled)} enrolled, "
+        f"{data['forfeited']} forfeited; enrolment {'closed' if p.enrolment_closed_at else 'open'}.\n"
+        + "\n".join(f"  import {i['at']} {i['file']} ({i['format']}): {i['members']} members, +{i['added']} "
+                    f"~{i['changed']} -{i['removed']}" for i in data["imports"])
+    )
+    output(as_json, data, text)
+
+
+# Roster ------------------------------------------------------------------------
+
+roster_group = click.Group("roster", help="Import the membership roster.")
+
+
+@roster_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", "year", type=int, required=True, help="The eligibility period's year.")
+@click.option("--dry-run", is_flag=True, help="Check the file and show the changes; write nothing.")
+@json_option
+@handles_errors
+def roster_import(path, year, dry_run, as_json):
+    """Import a roster file (CSV or JSON; own, python.org or CiviCRM format, detected)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    report = roster.import_roster(eligibility.get_period(year), data, path.name, dry_run=dry_run)
+    verb = "Would import" if dry_run else "Imported"
+    text = (
+        f"{verb} {report.members} members ({report.format}): {len(report.added)} added, "
+        f"{len(report.changed)} changed, {len(report.removed)} removed"
+        + ("" if dry_run else f"; {report.rights_added} new voting rights, {report.enrolled_from_roster} enrolled from the export's opt-ins")
+        + "."
+    )
+    output(as_json, report.as_dict(), text)
+
+
+# Votes -------------------------------------------------------------------------
+
+vote = click.Group("vote", help="Create, open, close, cancel and publish votes.")
+
+
+def vote_summary(v) -> dict:
+    return {
+        "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "closes_at": v.closes_at.isoformat(),
+        "electorate": v.electorate_size, "questions": v.questions, "rules": v.rules,
+        "cancel_reason": v.cancel_reason,
+    }
+
+
+@vote.command("create")
+@click.option("--period", "year", type=int, required=True)
+@click.option("--kind", type=click.Choice(list(vote_rules.KINDS)), required=True)
+@click.option("--title", required=True)
+@click.option("--description", default="")
+@click.option("--closes-at", required=True, help="ISO date and time with zone, e.g. 2026-12-01T18:00Z.")
+@click.option("--question", "questions", multiple=True, help="A question or Fellow nominee (repeat for a batch).")
+@click.option("--candidate", "candidates", multiple=True, help="A Board candidate (repeat).")
+@click.option("--seats", type=int, help="Board seats to fill.")
+@click.option("--max-approvals", type=int, help="Board: most candidates one ballot may approve.")
+@click.option("--affiliation", "affiliations", multiple=True, help="Board: NAME=ORGANISATION for the cap.")
+@click.option("--sitting", "sitting", multiple=True, help="Board: ORGANISATION=N directors staying on.")
+@click.option("--threshold", help="e.g. 3/4 for a Fellow vote, or another threshold for other matters.")
+@click.option("--denominator", type=click.Choice(["participating", "yes-no"]))
+@click.option("--quorum", help="Share of the electorate that must vote, e.g. 1/3.")
+@click.option("--managing-years", type=int, help="Fellow votes: include Managing Members of this many years.")
+@json_option
+@handles_errors
+def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, max_approvals,
+                affiliations, sitting, threshold, denominator, quorum, managing_years, as_json):
+    """Create a draft vote."""
+    v = votes.create_vote(
+        eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
+        questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
+        denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
+        affiliations=_pairs(affiliations, str), sitting=_pairs(sitting, int),
+    )
+    output(as_json, vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
+
+
+def _pairs(values, convert) -> dict:
+    pairs = {}
+    for value in values:
+        name, sep, other = value.partition("=")
+        if not sep or not name.strip() or not other.strip():
+            raise InvalidInput(f"{value!r} should be NAME=VALUE")
+        try:
+            pairs[name.strip()] = convert(other.strip())
+        except ValueError:
+            raise InvalidInput(f"{value!r}: {other!r} is not a number") from None
+    return pairs
+
+
+@vote.command("open")
+@click.argument("vote_id", type=int)
+@json_option
+@handles_errors
+def vote_open(vote_id, as_json):
+    """Open a vote: freeze its electorate and queue the ballot links."""
+    size = votes.open_vote(votes.get_vote(vote_id))
+    output(as_json, {"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
+
+
+@vote.command("close")
+@click.argument("vote_id", type=int)
+@json_option
+@handles_errors
+def vote_close(vote_id, as_json):
+    """Close a vote now, count it and record missed votes."""
+    summary = votes.close_vote(votes.get_vote(vote_id))
+    output(as_json, summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
+           f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
+
+
+@vote.command("cancel")
+@click.argument("vote_id", type=int)
+@click.option("--reason", required=True)
+@json_option
+@handles_errors
+def vote_cancel(vote_id, reason, as_json):
+    """Cancel a draft or open vote; it counts for nobody."""
+    votes.cancel_vote(votes.get_vote(vote_id), reason)
+    output(as_json, {"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
+
+
+@vote.command("publish")
+@click.argument("vote_id", type=int)
+@json_option
+@handles_errors
+def vote_publish(vote_id, as_json):
+    """Publish a closed vote's result and signed record."""
+    v = votes.get_vote(vote_id)
+    votes.publish(v)
+    url = outbox.external_url("votes.results", vote_id=vote_id)
+    output(as_json, {"id": vote_id, "status": v.status, "results": url}, f"Vote {vote_id} published: {url}")
+
+
+@vote.command("show")
+@click.argument("vote_id", type=int)
+@json_option
+@handles_errors
+def vote_show(vote_id, as_json):
+    """Show a vote, its rules, turnout so far and (once closed) its result."""
+    v = votes.get_vote(vote_id)
+    data = vote_summary(v) | {"participants": votes.participation_count(v), "result": v.result}
+    text = (
+        f"Vote {v.id} ({v.kind}, {v.status}): {v.title}\ncloses {v.closes_at:%Y-%m-%d %H:%M} UTC; "
+        f"{data['participants']} of {v.electorate_size} have voted.\n" + "\n".join(vote_rules.describe(v.rules))
+        + ("\n" + _result_text(v.result) if v.result else "")
+    )
+    output(as_json, data, text)
+
+
+@vote.command("list")
+@click.option("--period", "year", type=int)
+@json_option
+@handles_errors
+def vote_list(year, as_json):
+    """List votes."""
+    rows = votes.list_votes(eligibility.get_period(year) if year else None)
+    output(as_json, [vote_summary(v) for v in rows],
+           "\n".join(f"{v.id:>4}  {v.status:<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
+
+
+@vote.command("export")
+@click.argument("vote_id", type=int)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@handles_errors
+def vote_export(vote_id, out):
+    """Write a published vote's signed record (for `ballot verify`)."""
+    document = votes.published_record(votes.get_vote(vote_id))
+    out.write_text(json.dumps(document, indent=1, sort_keys=True))
+    click.echo(f"Wrote the signed record of vote {vote_id} to {out}.")
+
+
+def _result_text(result: dict) -> str:
+    lines = [f"Turnout {result['participants']}/{result['electorate']} ({result['turnout_percent']}%)"
+             + ("; quorum not met: the vote is void." if result["void"] else ".")]
+    for q in result["questions"]:
+        counts = ", ".join(f"{k} {v}" for k, v in q["counts"].items())
+        if "elected" in q:
+            lines.append(f"  {q['title']}: {counts}; elected: {', '.join(q['elected'])}")
+        else:
+            lines.append(f"  {q['title']}: {counts}: {q['outcome']}")
+    return "\n".join(lines)
+
+
+# Mail and the worker ---------------------------------------------------------------
+
+mail_group = click.Group("mail", help="The outbox.")
+
+
+@mail_group.command("send")
+@json_option
+@handles_errors
+def mail_send(as_json):
+    """Send every message that is due, once."""
+    counts = outbox.send_due()
+    output(as_json, counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
+
+
+@mail_group.command("status")
+@json_option
+@handles_errors
+def mail_status(as_json):
+    """Count outbox messages by status."""
+    counts = outbox.outbox_counts()
+    output(as_json, counts, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "The outbox is empty.")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+@click.option("--interval", type=float, default=10.0, help="Seconds between rounds.")
+@handles_errors
+def worker(once, interval):
+    """Close votes whose time has come and send the outbox, in a loop."""
+    while True:
+        closed = votes.close_due()
+        counts = outbox.send_due()
+        if closed or any(counts.values()):
+            click.echo(f"closed votes {closed}; mail {counts}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.command("demo")
+@handles_errors
+def demo():
+    """Load the demo: a period, a small roster, and one open vote."""
+    from ballot.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    for command in (period, roster_group, vote, mail_group, worker, demo):
+        app.cli.add_command(command)

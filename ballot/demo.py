@@ -1,0 +1,66 @@
+"""The demo that `make run` loads: a period, a small roster, everyone enrolled, one open vote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import current_app
+
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import Enrollment, VotingRight
+from ballot.errors import NotFound
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.policy import load_policy
+from ballot.roster import services as roster
+from ballot.timestamps import utcnow
+from ballot.tokens import BALLOT_LINK, OPT_IN
+from ballot.votes import services as votes
+from ballot.votes.models import ElectorateEntry
+
+DEMO_ROSTER = "demo-roster.csv"
+
+
+def load_demo() -> list[str]:
+    """Load the demo once; on later runs only print the links again."""
+    now = utcnow()
+    year = now.year
+    lines = []
+    try:
+        period = eligibility.get_period(year)
+    except NotFound:
+        period = eligibility.open_period(year, load_policy(current_app.config["BALLOT_POLICY"]))
+        path = Path(__file__).resolve().parent.parent / "config" / DEMO_ROSTER
+        roster.import_roster(period, path.read_bytes(), DEMO_ROSTER)
+        rights = eligibility.rights_of(period)
+        # Everyone but the last right is enrolled, so the demo also shows an opt-in page.
+        for right in rights[:-1]:
+            db.session.add(Enrollment(right_id=right.id, confirmed_at=now, source="link"))
+        db.session.commit()
+        vote = votes.create_vote(
+            period, "fellow", "Fellow nominations (demo)", now + dt.timedelta(days=14),
+            description="Do these nominees meet the Fellow criteria?",
+            questions=["Katherine Johnson", "Dennis Ritchie"],
+        )
+        votes.open_vote(vote)
+        outbox.send_due()
+        lines.append(f"Loaded the demo: the {year} period, {len(rights)} voting rights, vote {vote.id} open.")
+    rights = eligibility.rights_of(period)
+    links = outbox.link_token
+    lines.append("Open one of these links to try the service:")
+    for vote in votes.list_votes(period):
+        if vote.status != "open":
+            continue
+        for right_id in db.session.scalars(db.select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)):
+            right = db.session.get(VotingRight, right_id)
+            token = links(BALLOT_LINK, {"v": vote.id, "r": right_id}, vote.closes_at)
+            lines.append(f"  ballot of {right.member.display_name} ({right.label}): "
+                         f"{outbox.external_url('votes.ballot', vote_id=vote.id, token=token)}")
+    enrolled = {r.right_id for r in eligibility.enrolled(period)}
+    for right in rights:
+        if right.id not in enrolled:
+            token = links(OPT_IN, {"r": right.id}, eligibility.opt_in_expiry(period))
+            lines.append(f"  opt-in of {right.member.display_name} ({right.label}): "
+                         f"{outbox.external_url('eligibility.opt_in', token=token)}")
+    return lines

@@ -1,0 +1,87 @@
+"""Who holds which voting right, and when a right forfeits: pure rules.
+
+Plain values in, plain values out; the services apply them to stored rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ballot.policy import Policy
+from ballot.roster.records import FELLOW, MANAGING, MemberClass
+
+INDIVIDUAL = "individual"
+DELEGATE = "delegate"
+
+
+def is_active(member_class: MemberClass, on: dt.date) -> bool:
+    """A class runs from its start to its end, both days included; missing dates are open."""
+    return (member_class.start is None or member_class.start <= on) and (
+        member_class.end is None or on <= member_class.end
+    )
+
+
+def active_classes(classes: Iterable[MemberClass], on: dt.date) -> set[str]:
+    return {c.name for c in classes if is_active(c, on)}
+
+
+def rights_held(
+    classes: Iterable[MemberClass], delegate_for: Iterable[str], policy: Policy, on: dt.date
+) -> list[tuple[str, str]]:
+    """The rights a person holds on a day, as (capacity, sponsor) pairs.
+
+    One individual right however many classes qualify ("still only one vote"),
+    and a separate delegate right for each Sponsor Member the person is a
+    designated delegate of.
+    """
+    classes = tuple(classes)
+    rights: list[tuple[str, str]] = []
+    if active_classes(classes, on) & set(policy.individual_classes):
+        rights.append((INDIVIDUAL, ""))
+    if policy.delegates_vote:
+        rights.extend((DELEGATE, sponsor) for sponsor in sorted(set(delegate_for)))
+    return rights
+
+
+def holds_right(
+    capacity: str, sponsor: str, classes: Iterable[MemberClass], delegate_for: Iterable[str],
+    policy: Policy, on: dt.date,
+) -> bool:
+    return (capacity, sponsor) in rights_held(classes, delegate_for, policy, on)
+
+
+def in_fellow_electorate(
+    capacity: str, classes: Iterable[MemberClass], on: dt.date, managing_years: int | None
+) -> bool:
+    """Fellows vote on Fellows as individuals; a vote may add Managing Members of long standing.
+
+    ``managing_years``: include individual rights of people who have been
+    Managing Members for at least this many years on the day the vote opens.
+    """
+    if capacity != INDIVIDUAL:
+        return False
+    classes = tuple(classes)
+    if FELLOW in active_classes(classes, on):
+        return True
+    if managing_years is None:
+        return False
+    since = _years_before(on, managing_years)
+    return any(
+        c.name == MANAGING and is_active(c, on) and c.start is not None and c.start <= since
+        for c in classes
+    )
+
+
+def forfeits(missed: int, classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
+    """Use it or lose it: the configured number of missed votes ends the privilege."""
+    if active_classes(classes, on) & set(policy.exempt_classes):
+        return False
+    return missed >= policy.missed_votes
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)

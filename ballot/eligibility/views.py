@@ -1,0 +1,29 @@
+"""Voters' pages for the eligibility period: opt in, and see one's own standing."""
+
+from flask import Blueprint, current_app, render_template, request
+
+from ballot.eligibility import services
+from ballot.extensions import limiter
+from ballot.tokens import OPT_IN, STANDING
+
+bp = Blueprint("eligibility", __name__)
+
+
+@bp.route("/opt-in/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BALLOT_CAST_RATE_LIMIT"], methods=["POST"])
+def opt_in(token: str):
+    # GET only shows the question: mail scanners follow links, and must not enrol anybody.
+    right = services.right_from_token(OPT_IN, token)
+    if request.method == "POST":
+        newly = services.confirm_opt_in(right)
+        return render_template(
+            "eligibility/enrolled.html", right=right, newly=newly,
+            standing=services.standing(right), standing_link=services.standing_link(right),
+        )
+    return render_template("eligibility/opt_in.html", right=right, standing=services.standing(right))
+
+
+@bp.route("/standing/<token>")
+def standing(token: str):
+    right = services.right_from_token(STANDING, token)
+    return render_template("eligibility/standing.html", right=right, standing=services.standing(right))

@@ -1,0 +1,31 @@
+"""The durable outbox: messages written in the transaction that caused them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ballot.extensions import db
+from ballot.timestamps import UTCDateTime
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    # The bodies are rendered from templates/email/<template>.txt and .html when
+    # sent. The context carries signed links, so it is erased once sent.
+    template: Mapped[str] = mapped_column(String(60))
+    context: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

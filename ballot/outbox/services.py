@@ -1,0 +1,143 @@
+"""The one mail path: queue into the outbox with what caused it, send from a worker.
+
+``queue`` adds a row to the caller's transaction, so a message exists exactly
+when the change that caused it was committed. ``send_due`` claims each message
+in a transaction of its own before handing it to SMTP: a worker that dies
+mid-send leaves the message marked "sending", and it is never sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from ballot.extensions import db, mail
+from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from ballot.timestamps import utcnow
+from ballot.tokens import token_service
+
+log = logging.getLogger(__name__)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL built from the configured SERVER_NAME, never a request's Host."""
+    config = current_app.config
+    adapter = current_app.url_map.bind(
+        config["SERVER_NAME"], url_scheme=config["PREFERRED_URL_SCHEME"], script_name=config.get("APPLICATION_ROOT") or "/"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def link_token(kind: str, payload: dict, expires_at: dt.datetime | None) -> str:
+    return token_service(current_app.config, kind).dumps(payload, expires_at)
+
+
+def read_link_token(kind: str, token: str, now: dt.datetime | None = None) -> dict:
+    return token_service(current_app.config, kind).loads(token, now)
+
+
+def queue(template: str, to: str, subject: str, context: dict, *, now: dt.datetime | None = None) -> OutboxMessage:
+    """Add a message to the outbox in the current transaction (the caller commits)."""
+    now = now or utcnow()
+    message = OutboxMessage(
+        template=template, to_address=to, subject=subject, context=context,
+        status=PENDING, attempts=0, created_at=now, next_attempt_at=now,
+    )
+    db.session.add(message)
+    return message
+
+
+def outbox_row(template: str, to: str, subject: str, context: dict, now: dt.datetime) -> dict:
+    """The same message as a plain row, for bulk inserts of many at once."""
+    return {
+        "template": template, "to_address": to, "subject": subject,
+        "context": context, "status": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now,
+    }
+
+
+def render(message: OutboxMessage) -> tuple[str, str]:
+    context = dict(message.context or {}, subject=message.subject)
+    return (
+        render_template(f"email/{message.template}.txt", **context),
+        render_template(f"email/{message.template}.html", **context),
+    )
+
+
+def send_due(now: dt.datetime | None = None, limit: int = 500) -> dict:
+    """Send what is due; returns counts. Safe to run from several workers at once."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    max_attempts = current_app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
+    for _ in range(limit):
+        now_ = now or utcnow()
+        message = _claim(now_)
+        if message is None:
+            break
+        try:
+            text, html = render(message)
+            _deliver(message, text, html)
+        except (smtplib.SMTPException, OSError) as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if message.attempts >= max_attempts:
+                message.status = FAILED
+                counts["failed"] += 1
+            else:
+                message.status = PENDING
+                message.next_attempt_at = now_ + dt.timedelta(minutes=2 ** message.attempts)
+                counts["retry"] += 1
+            log.warning("outbox message %s not sent (attempt %s): %s", message.id, message.attempts, message.last_error)
+        else:
+            message.status = SENT
+            message.sent_at = now_
+            message.attempts += 1
+            message.context = None  # the links it carried are no longer kept
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
+
+
+def _claim(now: dt.datetime) -> OutboxMessage | None:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    message = db.session.scalar(query)
+    if message is None:
+        db.session.rollback()
+        return None
+    message.status = SENDING
+    message.next_attempt_at = now  # when it was claimed, for `stuck`
+    db.session.commit()
+    return message
+
+
+def _deliver(message: OutboxMessage, text: str, html: str) -> None:
+    if current_app.config["BALLOT_MAIL_TRANSPORT"] == "console":
+        print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
+        return
+    mail.send(Message(subject=message.subject, recipients=[message.to_address], body=text, html=html))
+
+
+def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Messages claimed by a worker that never finished: possibly sent, so never retried by themselves."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
+        )
+    )
+
+
+def outbox_counts() -> dict:
+    from sqlalchemy import func
+
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: count for status, count in rows}

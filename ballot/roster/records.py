@@ -1,0 +1,86 @@
+"""Plain values that a roster file is parsed into, whatever its format.
+
+These are the only shapes the rest of the service sees of a roster file: the
+parsers in :mod:`ballot.roster.formats` produce them, the import service in
+:mod:`ballot.roster.services` stores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Membership classes of the model, by their canonical names.
+BASIC = "basic"
+SUPPORTING = "supporting"
+SPONSOR = "sponsor"
+MANAGING = "managing"
+CONTRIBUTING = "contributing"
+FELLOW = "fellow"
+CLASSES = (BASIC, SUPPORTING, SPONSOR, MANAGING, CONTRIBUTING, FELLOW)
+
+
+@dataclass(frozen=True, order=True)
+class MemberClass:
+    """One class a member holds, with the dates it runs (``end`` None: open-ended or lifetime)."""
+
+    name: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MemberClass":
+        return cls(
+            d["name"],
+            dt.date.fromisoformat(d["start"]) if d.get("start") else None,
+            dt.date.fromisoformat(d["end"]) if d.get("end") else None,
+        )
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    """A person on the roster, merged from every line of the file that names them."""
+
+    key: str  # stable id: the member id, else the python.org username, else the lower-cased email
+    email: str
+    given_name: str = ""
+    family_name: str = ""
+    classes: tuple[MemberClass, ...] = ()
+    working_groups: tuple[str, ...] = ()
+    delegate_for: tuple[str, ...] = ()  # Sponsor Members this person is a designated delegate of
+    vote_affirmed_on: dt.date | None = None  # an opt-in confirmation carried by the export
+    line: int = 0  # first line of the file that names this member (for messages)
+
+    def as_dict(self) -> dict:
+        """The stored form: every field that a re-import compares."""
+        return {
+            "email": self.email,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "classes": [c.as_dict() for c in sorted(self.classes)],
+            "working_groups": sorted(self.working_groups),
+            "delegate_for": sorted(self.delegate_for),
+            "vote_affirmed_on": self.vote_affirmed_on.isoformat() if self.vote_affirmed_on else None,
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 0 for the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass
+class ParsedRoster:
+    format: str  # "ballot-csv", "ballot-json", "pythonorg", "civicrm"
+    members: list[RosterMember] = field(default_factory=list)

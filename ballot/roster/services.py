@@ -1,0 +1,216 @@
+"""Importing a roster into a period: validate whole, diff, store, derive rights.
+
+An import is one transaction: a file with any problem writes nothing. The
+same file imported twice changes nothing the second time (it is still logged
+in the import history, with zero changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select, update
+
+from ballot.eligibility import rules
+from ballot.eligibility.models import Enrollment, EligibilityPeriod, VotingRight
+from ballot.errors import InvalidInput
+from ballot.extensions import db
+from ballot.policy import Policy
+from ballot.roster.formats import RosterInvalid, parse_roster
+from ballot.roster.models import Member, RosterImport
+from ballot.roster.records import MemberClass, Problem, RosterMember
+from ballot.timestamps import utcnow
+
+
+class RosterRefused(InvalidInput):
+    """A roster file with problems; ``problems`` names each one by line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(
+            f"the roster was refused, nothing was imported ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}):\n" + "\n".join(f"  {p}" for p in problems)
+        )
+
+
+@dataclass
+class ImportReport:
+    format: str
+    members: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rights_added: int = 0
+    enrolled_from_roster: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "format": self.format,
+            "members": self.members,
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+            "rights_added": self.rights_added,
+            "enrolled_from_roster": self.enrolled_from_roster,
+            "dry_run": self.dry_run,
+            "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
+        }
+
+
+def read_roster(data: bytes, filename: str, policy: Policy) -> tuple[str, list[RosterMember]]:
+    """Parse and check a roster file against the policy; every problem at once."""
+    try:
+        parsed = parse_roster(data, filename)
+    except RosterInvalid as exc:
+        raise RosterRefused(exc.problems) from None
+    problems = [
+        Problem(m.line, f"class {c.name!r} is not a class of this organisation ({policy.title})")
+        for m in parsed.members
+        for c in m.classes
+        if c.name not in policy.enabled_classes
+    ]
+    if problems:
+        raise RosterRefused(problems)
+    return parsed.format, parsed.members
+
+
+def import_roster(
+    period: EligibilityPeriod, data: bytes, filename: str, *, dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Import a roster file into ``period``, or with ``dry_run`` only say what it would do."""
+    now = now or utcnow()
+    policy = Policy.from_dict(period.policy)
+    fmt, incoming = read_roster(data, filename, policy)
+    existing = {
+        m.key: m for m in db.session.scalars(select(Member).where(Member.period_id == period.id))
+    }
+    report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run)
+    new_rows, changed_rows = [], []
+    for member in incoming:
+        stored = existing.get(member.key)
+        row = _member_row(period.id, member)
+        if stored is None or stored.removed_at is not None:
+            report.added.append(member.key)
+            if stored is None:
+                new_rows.append(row)
+            else:
+                changed_rows.append((stored, row))
+        elif _stored_form(stored) != _stored_form_of(row):
+            report.changed.append(member.key)
+            changed_rows.append((stored, row))
+    keys = {m.key for m in incoming}
+    gone = [m for key, m in existing.items() if key not in keys and m.removed_at is None]
+    report.removed = [m.key for m in gone]
+    changes = (
+        [{"key": k, "change": "added"} for k in report.added]
+        + [{"key": k, "change": "changed"} for k in report.changed]
+        + [{"key": k, "change": "removed"} for k in report.removed]
+    )
+    if dry_run:
+        return report
+
+    if new_rows:
+        db.session.execute(insert(Member), new_rows)
+    for stored, row in changed_rows:
+        for name in ("email", "given_name", "family_name", "details"):
+            setattr(stored, name, row[name])
+        stored.removed_at = None
+    for member in gone:
+        member.removed_at = now
+    db.session.flush()
+    report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now)
+    db.session.add(
+        RosterImport(
+            period_id=period.id, imported_at=now, format=fmt, filename=filename[:255],
+            sha256=hashlib.sha256(data).hexdigest(), members=len(incoming),
+            added=len(report.added), changed=len(report.changed), removed=len(report.removed),
+            changes=changes,
+        )
+    )
+    db.session.commit()
+    return report
+
+
+def _derive_rights(period: EligibilityPeriod, policy: Policy, now: dt.datetime) -> tuple[int, int]:
+    """Create the rights that present members now hold; enrol those whose export carries an opt-in.
+
+    Rights are never deleted: a right whose holder no longer qualifies keeps
+    its history and simply drops out of later electorates.
+    """
+    today = now.date()
+    members = db.session.execute(
+        select(Member.id, Member.details).where(
+            Member.period_id == period.id, Member.removed_at.is_(None)
+        )
+    ).all()
+    have = {
+        (r.member_id, r.capacity, r.sponsor): r.id
+        for r in db.session.execute(
+            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
+            .where(VotingRight.period_id == period.id)
+        )
+    }
+    new_rights, affirmed_members = [], set()
+    for member_id, details in members:
+        classes = [MemberClass.from_dict(c) for c in details["classes"]]
+        for capacity, sponsor in rules.rights_held(classes, details["delegate_for"], policy, today):
+            if (member_id, capacity, sponsor) not in have:
+                new_rights.append(
+                    {"period_id": period.id, "member_id": member_id, "capacity": capacity, "sponsor": sponsor}
+                )
+        affirmed = details.get("vote_affirmed_on")
+        if affirmed and dt.date.fromisoformat(affirmed).year >= period.year:
+            affirmed_members.add(member_id)
+    if new_rights:
+        db.session.execute(insert(VotingRight), new_rights)
+    enrolled = 0
+    if affirmed_members and period.enrolment_closed_at is None:
+        already = set(
+            db.session.scalars(
+                select(Enrollment.right_id).join(VotingRight, VotingRight.id == Enrollment.right_id)
+                .where(VotingRight.period_id == period.id)
+            )
+        )
+        to_enrol = [
+            {"right_id": right_id, "confirmed_at": now, "source": "roster"}
+            for right_id, member_id in db.session.execute(
+                select(VotingRight.id, VotingRight.member_id).where(VotingRight.period_id == period.id)
+            )
+            if member_id in affirmed_members and right_id not in already
+        ]
+        if to_enrol:
+            db.session.execute(insert(Enrollment), to_enrol)
+        enrolled = len(to_enrol)
+    return len(new_rights), enrolled
+
+
+def _member_row(period_id: int, member: RosterMember) -> dict:
+    details = member.as_dict()
+    return {
+        "period_id": period_id,
+        "key": member.key,
+        "email": details.pop("email"),
+        "given_name": details.pop("given_name"),
+        "family_name": details.pop("family_name"),
+        "details": details,
+    }
+
+
+def _stored_form(member: Member) -> tuple:
+    return (member.email, member.given_name, member.family_name, member.details)
+
+
+def _stored_form_of(row: dict) -> tuple:
+    return (row["email"], row["given_name"], row["family_name"], row["details"])
+
+
+def import_history(period: EligibilityPeriod) -> list[RosterImport]:
+    return list(
+        db.session.scalars(
+            select(RosterImport).where(RosterImport.period_id == period.id).order_by(RosterImport.id)
+        )
+    )

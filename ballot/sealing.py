@@ -1,0 +1,123 @@
+"""Ballot sealing and record signing: the cryptography of the ballot box.
+
+- Each vote has an X25519 key pair. Ballots are sealed to its public key with
+  HPKE (RFC 9180) while the vote is open, so nothing stored shows a partial
+  tally. The private key is kept wrapped (AES-GCM) with the installation's
+  sealing key, which is configuration, not data: a copy of the database alone
+  cannot open a ballot. At the close the key is unwrapped, the ballots opened,
+  and the key itself published with the record so that anyone can re-open the
+  ciphertexts and recount.
+- Plaintexts are padded to a fixed block size: a ciphertext's length must not
+  tell "yes" from "abstain".
+- The published record is signed with the installation's Ed25519 key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ballot.errors import InvalidInput
+
+SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+PAD_BLOCK = 512
+_RAW = serialization.Encoding.Raw
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode("ascii"))
+
+
+def canonical_json(value) -> bytes:
+    """The one byte form of a JSON value that signatures and receipts are made over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def new_vote_keys(sealing_key: bytes, vote_id: int) -> tuple[bytes, bytes]:
+    """A fresh key pair for a vote: (public key, private key wrapped with ``sealing_key``)."""
+    private = X25519PrivateKey.generate()
+    raw_private = private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    nonce = os.urandom(12)
+    wrapped = nonce + AESGCM(sealing_key).encrypt(nonce, raw_private, _vote_label(vote_id))
+    return private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw), wrapped
+
+
+def unwrap_vote_key(sealing_key: bytes, vote_id: int, wrapped: bytes) -> bytes:
+    """The raw private key of a vote; done only when the vote closes."""
+    try:
+        return AESGCM(sealing_key).decrypt(wrapped[:12], wrapped[12:], _vote_label(vote_id))
+    except InvalidTag:
+        raise InvalidInput("the vote's key cannot be unwrapped with this installation's sealing key") from None
+
+
+def seal(contents: dict, public_key: bytes, vote_id: int) -> bytes:
+    """Seal a ballot's contents to the vote's public key."""
+    plain = canonical_json(contents)
+    padded = plain + b" " * (PAD_BLOCK - len(plain) % PAD_BLOCK)
+    return SUITE.encrypt(padded, X25519PublicKey.from_public_bytes(public_key), info=_vote_label(vote_id))
+
+
+def unseal(ciphertext: bytes, private_key: bytes, vote_id: int) -> dict:
+    """Open a sealed ballot; a ballot that does not open is refused, never guessed at."""
+    try:
+        plain = SUITE.decrypt(ciphertext, X25519PrivateKey.from_private_bytes(private_key), info=_vote_label(vote_id))
+    except Exception:  # the HPKE binding raises several types for a bad ciphertext
+        raise InvalidInput("a sealed ballot does not open with the vote's key") from None
+    return json.loads(plain.rstrip(b" "))
+
+
+def receipt_for(ballot_token: str, ciphertext: bytes) -> str:
+    """The voter's receipt: a short digest of their token and sealed ballot.
+
+    Anyone holding the published record can recompute it, so a voter who finds
+    their receipt there knows their sealed ballot was counted unaltered.
+    """
+    digest = hashlib.sha256(ballot_token.encode() + b"\0" + ciphertext).digest()
+    text = base64.b32encode(digest[:15]).decode("ascii")
+    return "-".join(text[i : i + 4] for i in range(0, 24, 4))
+
+
+def new_signing_key_pem() -> str:
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_key_pem(signing_key_pem: str) -> str:
+    key = serialization.load_pem_private_key(signing_key_pem.encode(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def sign(value, signing_key_pem: str) -> str:
+    key = serialization.load_pem_private_key(signing_key_pem.encode(), password=None)
+    return b64(key.sign(canonical_json(value)))
+
+
+def verify_signature(value, signature: str, public_pem: str) -> bool:
+    key = serialization.load_pem_public_key(public_pem.encode())
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(unb64(signature), canonical_json(value))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _vote_label(vote_id: int) -> bytes:
+    return f"ballot/vote/{vote_id}".encode()

@@ -1,0 +1,83 @@
+"""Votes, their frozen electorates, the participation ledger and the ballot box.
+
+Secrecy is in the shape of these tables. The participation ledger says who
+voted and on which day; the ballot box says what was voted, under a random
+token, with no time, no sequence number and no reference to a right. The two
+are written in one transaction (so one right casts one ballot), and the ballot
+box is rewritten in token order when a vote closes, so neither the physical
+row order nor PostgreSQL's transaction ids can pair them afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ballot.extensions import db
+from ballot.timestamps import UTCDateTime
+
+DRAFT, OPEN, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "closed", "cancelled", "published"
+
+
+class Vote(db.Model):
+    __tablename__ = "vote"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("eligibility_period.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    # [{"id": "q1", "title": ..., "description": ..., "choices": [...]}]
+    questions: Mapped[list] = mapped_column(JSON)
+    # Electorate, method, threshold, quorum, denominator: see votes.rules.VoteRules.
+    rules: Mapped[dict] = mapped_column(JSON)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    electorate_size: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    # The signed public record (votes.record): canonical JSON and its signature.
+    record: Mapped[str | None] = mapped_column(Text)
+    record_signature: Mapped[str | None] = mapped_column(String(200))
+
+
+class ElectorateEntry(db.Model):
+    """A right in a vote's electorate, frozen when the vote opened."""
+
+    __tablename__ = "electorate_entry"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
+
+
+class ParticipationRecord(db.Model):
+    """Who voted, and on which day: never what, never when within the day."""
+
+    __tablename__ = "participation_record"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
+    voted_on: Mapped[dt.date]
+
+
+class SealedBallot(db.Model):
+    """What was voted, sealed to the vote's key, under an anonymous signed token.
+
+    On SQLite the table is stored without rowids, clustered on the random token.
+    """
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
+    receipt: Mapped[str] = mapped_column(String(40), unique=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,318 @@
+"""The life of a vote: draft, open, cast, close, publish (or cancel)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ballot import sealing
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import EligibilityPeriod, VotingRight
+from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.outbox.models import OutboxMessage
+from ballot.roster.models import Member
+from ballot.timestamps import utcnow
+from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, token_service
+from ballot.votes import record as vote_record
+from ballot.votes import rules as vote_rules
+from ballot.votes.models import (
+    CANCELLED,
+    CLOSED,
+    DRAFT,
+    OPEN,
+    PUBLISHED,
+    ElectorateEntry,
+    ParticipationRecord,
+    SealedBallot,
+    Vote,
+)
+from ballot.votes.tally import tally, validate_answers
+
+log = logging.getLogger(__name__)
+
+
+def create_vote(
+    period: EligibilityPeriod, kind: str, title: str, closes_at: dt.datetime, *,
+    description: str = "", questions: list[str] = (), candidates: list[str] = (), **options,
+) -> Vote:
+    """A draft vote; its rules are checked now and frozen when it opens."""
+    kind_ = vote_rules.get_kind(kind)
+    if not title.strip():
+        raise InvalidInput("a vote needs a title")
+    if closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone (e.g. 2026-12-01T18:00+00:00)")
+    vote = Vote(
+        period_id=period.id, kind=kind_.name, title=title.strip(), description=description.strip(),
+        status=DRAFT, closes_at=closes_at,
+        questions=vote_rules.build_questions(kind_, list(questions), list(candidates)),
+        rules=vote_rules.build_rules(kind_, eligibility.policy_of(period), **options),
+    )
+    if vote.rules.get("affiliations"):
+        unknown = set(vote.rules["affiliations"]) - set(vote.questions[0]["choices"])
+        if unknown:
+            raise InvalidInput(f"affiliations name people who are not candidates: {', '.join(sorted(unknown))}")
+    db.session.add(vote)
+    db.session.commit()
+    return vote
+
+
+def get_vote(vote_id: int) -> Vote:
+    vote = db.session.get(Vote, vote_id)
+    if vote is None:
+        raise NotFound(f"there is no vote {vote_id}")
+    return vote
+
+
+def list_votes(period: EligibilityPeriod | None = None) -> list[Vote]:
+    query = select(Vote).order_by(Vote.id)
+    if period is not None:
+        query = query.where(Vote.period_id == period.id)
+    return list(db.session.scalars(query))
+
+
+def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
+    """Freeze the electorate, make the vote's keys, queue a ballot link to each right."""
+    now = now or utcnow()
+    _require(vote, DRAFT, "opened")
+    period = db.session.get(EligibilityPeriod, vote.period_id)
+    policy = eligibility.policy_of(period)
+    if vote.closes_at <= now:
+        raise Conflict(f"vote {vote.id} would close at {vote.closes_at:%Y-%m-%d %H:%M} UTC, which has passed")
+    if policy.max_open_days and vote.closes_at - now > dt.timedelta(days=policy.max_open_days):
+        raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
+    right_ids = eligibility.electorate(
+        period, now.date(), fellows_only=vote.rules["electorate"] == "fellows",
+        managing_years=vote.rules.get("managing_years"),
+    )
+    if not right_ids:
+        raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
+    vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
+    vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(right_ids)
+    db.session.execute(insert(ElectorateEntry), [{"vote_id": vote.id, "right_id": r} for r in right_ids])
+    _queue_ballot_links(vote, right_ids, now)
+    db.session.commit()
+    log.info("vote %s opened with %s rights", vote.id, len(right_ids))
+    return len(right_ids)
+
+
+def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime) -> None:
+    links = token_service(current_app.config, BALLOT_LINK)
+    closes = f"{vote.closes_at:%A %d %B %Y, %H:%M} UTC"
+    rows = []
+    wanted = set(right_ids)
+    query = (
+        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.email, Member.given_name, Member.family_name)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == vote.period_id)
+    )
+    for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
+        if right_id not in wanted:
+            continue
+        token = links.dumps({"v": vote.id, "r": right_id}, vote.closes_at)
+        rows.append(outbox.outbox_row(
+            "ballot_link", email, f"Your ballot: {vote.title}",
+            {"name": " ".join(p for p in (given, family) if p) or email, "title": vote.title,
+             "capacity": f"as delegate of {sponsor}" if capacity == "delegate" else "as an individual member",
+             "closes": closes, "link": outbox.external_url("votes.ballot", vote_id=vote.id, token=token)},
+            now,
+        ))
+    db.session.execute(insert(OutboxMessage), rows)
+
+
+@dataclass(frozen=True)
+class BallotAccess:
+    vote: Vote
+    right_id: int
+    already_voted: bool
+
+
+def access_from_link(vote_id: int, token: str, now: dt.datetime | None = None) -> BallotAccess:
+    """Check a ballot link: genuine, for this vote, not expired, and for a right in its electorate."""
+    data = outbox.read_link_token(BALLOT_LINK, token, now)
+    if data.get("v") != vote_id:
+        raise TokenInvalid("This link is for a different vote. Use the link from the email about this vote.")
+    vote = get_vote(vote_id)
+    right_id = data.get("r")
+    if not isinstance(right_id, int) or db.session.get(ElectorateEntry, (vote.id, right_id)) is None:
+        raise TokenInvalid("This link does not belong to anyone in this vote's electorate.")
+    voted = db.session.get(ParticipationRecord, (vote.id, right_id)) is not None
+    return BallotAccess(vote, right_id, voted)
+
+
+def check_open(vote: Vote, now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    if vote.status == CANCELLED:
+        raise Conflict(f"This vote was cancelled: {vote.cancel_reason}")
+    if vote.status != OPEN or now >= vote.closes_at:
+        raise Conflict("This vote is closed; ballots can no longer be cast.")
+
+
+def check_ballot(vote: Vote, form: dict) -> dict:
+    """The answers of a submitted ballot form, or InvalidInput naming every problem."""
+    answers, problems = validate_answers(vote.rules, vote.questions, form)
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    return answers
+
+
+def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) -> str:
+    """Record one ballot for one right; returns the voter's receipt.
+
+    The participation record (who, which day) and the sealed ballot (what, under
+    a random token) are written in one transaction. The participation record's
+    primary key makes a second ballot for the same right fail, however many
+    processes try at once. The vote row is read after the writes, under a
+    share lock, so a close cannot slip between the check and the commit.
+    """
+    now = now or utcnow()
+    vote = access.vote
+    check_open(vote, now)
+    contents = {"answers": answers}
+    nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": vote.id, "n": nonce})
+    ciphertext = sealing.seal(contents, vote.public_key, vote.id)
+    receipt = sealing.receipt_for(ballot_token, ciphertext)
+    vote_id = vote.id
+    try:
+        db.session.execute(
+            insert(ParticipationRecord).values(vote_id=vote_id, right_id=access.right_id, voted_on=now.date())
+        )
+        db.session.execute(
+            insert(SealedBallot).values(token=ballot_token, vote_id=vote_id, receipt=receipt, ciphertext=ciphertext)
+        )
+        status, closes_at = db.session.execute(
+            select(Vote.status, Vote.closes_at).where(Vote.id == vote_id).with_for_update(read=True)
+        ).one()
+        if status != OPEN or now >= closes_at:
+            raise Conflict("This vote closed before your ballot could be recorded; it was not counted.")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A ballot has already been cast with this link. Each voting right casts one ballot.") from None
+    except Conflict:
+        db.session.rollback()
+        raise
+    return receipt
+
+
+def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
+    """Close: open the ballots, count them, mix the ballot box, record missed votes."""
+    now = now or utcnow()
+    locked = db.session.execute(select(Vote).where(Vote.id == vote.id).with_for_update()).scalar_one()
+    _require(locked, OPEN, "closed")
+    vote.status, vote.closed_at = CLOSED, now
+    db.session.flush()
+    private_key = sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key)
+    stored = db.session.execute(
+        select(SealedBallot.token, SealedBallot.receipt, SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)
+    ).all()
+    ballots = [
+        {"token": t, "receipt": r, "ciphertext": c, "contents": sealing.unseal(c, private_key, vote.id)}
+        for t, r, c in stored
+    ]
+    _mix_ballot_box(vote.id, stored)
+    vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size)
+    info = {
+        "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
+        "opened_at": vote.opened_at.isoformat(), "closed_at": now.isoformat(),
+    }
+    vote.record = sealing.canonical_json(
+        vote_record.build(info, vote.questions, vote.rules, vote.public_key, private_key, ballots, vote.result)
+    ).decode()
+    vote.wrapped_key = None
+    period = db.session.get(EligibilityPeriod, vote.period_id)
+    voted = select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id)
+    missed = list(db.session.scalars(
+        select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id.not_in(voted))
+    ))
+    forfeited = eligibility.record_missed(vote.id, period, missed, now)
+    db.session.commit()
+    log.info("vote %s closed: %s ballots, %s missed, %s forfeited", vote.id, len(ballots), len(missed), len(forfeited))
+    return {"ballots": len(ballots), "missed": len(missed), "forfeited": len(forfeited), "result": vote.result}
+
+
+def _mix_ballot_box(vote_id: int, stored: list) -> None:
+    """Rewrite the vote's ballots in token order, in one new transaction's rows.
+
+    Afterwards neither the physical order of the rows nor PostgreSQL's
+    per-row transaction ids say in which order ballots arrived.
+    """
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote_id))
+    rows = sorted(({"token": t, "vote_id": vote_id, "receipt": r, "ciphertext": c} for t, r, c in stored),
+                  key=lambda row: row["token"])
+    if rows:
+        db.session.execute(insert(SealedBallot), rows)
+
+
+def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
+    """Cancel a draft or open vote; its ballots are destroyed unopened and nobody misses it."""
+    if not reason.strip():
+        raise InvalidInput("say why the vote is cancelled (--reason)")
+    locked = db.session.execute(select(Vote).where(Vote.id == vote.id).with_for_update()).scalar_one()
+    if locked.status not in (DRAFT, OPEN):
+        raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
+    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
+    vote.wrapped_key = None
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    db.session.commit()
+
+
+def publish(vote: Vote, now: dt.datetime | None = None) -> dict:
+    """Sign the record and make the result public."""
+    _require(vote, CLOSED, "published")
+    document = vote_record.signed(_record(vote), current_app.config["BALLOT_SIGNING_KEY"])
+    vote.record_signature = document["signature"]
+    vote.status, vote.published_at = PUBLISHED, now or utcnow()
+    db.session.commit()
+    return document
+
+
+def published_record(vote: Vote) -> dict:
+    if vote.status != PUBLISHED:
+        raise NotFound("the results of this vote are not published")
+    return {
+        "record": _record(vote),
+        "signature": vote.record_signature,
+        "signer": sealing.public_key_pem(current_app.config["BALLOT_SIGNING_KEY"]),
+    }
+
+
+def _record(vote: Vote) -> dict:
+    import json
+
+    return json.loads(vote.record)
+
+
+def close_due(now: dt.datetime | None = None) -> list[int]:
+    """Close every open vote whose scheduled time has come (the worker calls this)."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Vote.id).where(Vote.status == OPEN, Vote.closes_at <= now)).all()
+    for vote_id in due:
+        close_vote(get_vote(vote_id), now)
+    return list(due)
+
+
+def participation_count(vote: Vote) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
+    )
+
+
+def _require(vote: Vote, status: str, action: str) -> None:
+    if vote.status != status:
+        raise Conflict(f"vote {vote.id} is {vote.status}; only a {status} vote can be {action}")
+
+
+def _sealing_key() -> bytes:
+    return base64.urlsafe_b64decode(current_app.config["BALLOT_SEALING_KEY"])

@@ -1,0 +1,134 @@
+"""Counting a vote: pure, from its rules, questions and opened ballots to a result.
+
+Thresholds and quorums are exact rationals (``Fraction``): 6 of 9 is exactly
+2/3. The same function counts at the close and in ``ballot verify``, so the
+published result and anyone's recount cannot diverge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+from ballot.counting.approval import count_approval
+from ballot.votes.rules import APPROVAL
+
+
+def quorum_met(participants: int, electorate_size: int, quorum: Fraction) -> bool:
+    return participants >= quorum * electorate_size
+
+
+def passes(in_favour: int, denominator: int, threshold: Fraction, strict: bool) -> bool:
+    """``in_favour / denominator`` reaches the threshold; nothing passes with no votes counted."""
+    if denominator == 0:
+        return False
+    share = Fraction(in_favour, denominator)
+    return share > threshold if strict else share >= threshold
+
+
+def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_size: int) -> dict:
+    """The result of a vote from the contents of its counted ballots."""
+    participants = len(ballots)
+    quorum = Fraction(rules["quorum"])
+    result = {
+        "electorate": electorate_size,
+        "participants": participants,
+        "turnout": f"{Fraction(participants, electorate_size) if electorate_size else Fraction(0)}",
+        "turnout_percent": round(100 * participants / electorate_size, 1) if electorate_size else 0.0,
+        "quorum": str(quorum),
+        "quorum_met": quorum_met(participants, electorate_size, quorum),
+        "questions": [],
+    }
+    for question in questions:
+        answers = [ballot["answers"][question["id"]] for ballot in ballots]
+        if rules["ballot"] == APPROVAL:
+            outcome = _approval(rules, question, answers)
+        else:
+            outcome = _yes_no(rules, question, answers)
+        if not result["quorum_met"]:
+            outcome["outcome"] = "void"
+        result["questions"].append(outcome)
+    result["void"] = not result["quorum_met"]
+    return result
+
+
+def _yes_no(rules: dict, question: dict, answers: list[str]) -> dict:
+    favour, against, abstain = question["choices"]
+    counts = Counter(answers)
+    denominator = counts[favour] + counts[against]
+    if rules["denominator"] == "participating":
+        denominator += counts[abstain]
+    threshold = Fraction(rules["threshold"])
+    passed = passes(counts[favour], denominator, threshold, rules["strict"])
+    return {
+        "id": question["id"],
+        "title": question["title"],
+        "counts": {choice: counts[choice] for choice in question["choices"]},
+        "denominator": denominator,
+        "share": str(Fraction(counts[favour], denominator)) if denominator else None,
+        "threshold": str(threshold),
+        "strict": rules["strict"],
+        "outcome": "passed" if passed else "failed",
+    }
+
+
+def _approval(rules: dict, question: dict, answers: list[list[str]]) -> dict:
+    counted = count_approval(
+        question["choices"], answers, rules["seats"],
+        affiliations=rules.get("affiliations") or None,
+        cap=Fraction(rules["affiliation_cap"]) if rules.get("affiliation_cap") else None,
+        sitting=rules.get("sitting") or None,
+    )
+    return {
+        "id": question["id"],
+        "title": question["title"],
+        "counts": {name: counted.counts[name] for name in question["choices"]},
+        "elected": list(counted.elected),
+        "report": counted.as_dict(),
+        "outcome": "elected",
+    }
+
+
+def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[dict, list[str]]:
+    """A ballot's answers from submitted form values, and every problem with them.
+
+    A yes/no question must be answered (abstain is an answer); a Board ballot
+    approves one or more candidates, or says explicitly that it abstains. An
+    empty or invalid ballot is never recorded silently.
+    """
+    answers: dict = {}
+    problems: list[str] = []
+    for question in questions:
+        qid = question["id"]
+        if rules["ballot"] == APPROVAL:
+            chosen = [c for c in form.get(qid, []) if c]
+            unknown = [c for c in chosen if c not in question["choices"]]
+            if unknown:
+                problems.append(f"{question['title']}: {', '.join(unknown)} is not a candidate.")
+                continue
+            if len(set(chosen)) != len(chosen):
+                problems.append(f"{question['title']}: a candidate is approved twice.")
+                continue
+            most = rules.get("max_approvals")
+            if most and len(chosen) > most:
+                problems.append(f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}.")
+                continue
+            abstain = bool(form.get(f"{qid}-abstain"))
+            if chosen and abstain:
+                problems.append(f"{question['title']}: you chose candidates and also to abstain; choose one or the other.")
+                continue
+            if not chosen and not abstain:
+                problems.append(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")
+                continue
+            # Stored in ballot order so the contents do not reveal the order of clicks.
+            answers[qid] = [c for c in question["choices"] if c in chosen]
+        else:
+            values = form.get(qid, [])
+            value = values[0] if len(values) == 1 else None
+            if value is None:
+                problems.append(f"{question['title']}: choose one of {', '.join(question['choices'])}.")
+            elif value not in question["choices"]:
+                problems.append(f"{question['title']}: {value!r} is not one of the choices.")
+            else:
+                answers[qid] = value
+    return answers, problems

@@ -1,0 +1,40 @@
+# Defaults for every installation. Override them in a file named by the
+# BALLOT_CONFIG environment variable (see production.example.py) or with
+# BALLOT_* environment variables (BALLOT_SECRET_KEY=..., values parsed as JSON).
+
+# The embedded default database: a SQLite file in the instance folder.
+SQLALCHEMY_DATABASE_URI = "sqlite:///ballot.sqlite3"
+
+# Links in emails are built from this, never from a request's Host header.
+SERVER_NAME = "127.0.0.1:5000"
+PREFERRED_URL_SCHEME = "http"
+
+# The policy preset under config/policies/ (or a path to a TOML file).
+BALLOT_POLICY = "seed"
+
+# Mail: the outbox worker sends through Flask-Mail.
+MAIL_SERVER = "127.0.0.1"
+MAIL_PORT = 8025
+MAIL_USE_TLS = False
+MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@127.0.0.1")
+# "console": print messages instead of sending (the demo); "smtp": send.
+BALLOT_MAIL_TRANSPORT = "smtp"
+BALLOT_MAIL_MAX_ATTEMPTS = 5
+
+# Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+BALLOT_CAST_RATE_LIMIT = "30 per minute"
+
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = 3600
+
+# Secrets. There are none by default: `ballot` refuses to start without them,
+# except under `make run`, which writes a fresh set into the instance folder.
+# SECRET_KEY              Flask sessions and CSRF
+# BALLOT_LINK_SECRET      signed opt-in and ballot links
+# BALLOT_TOKEN_SECRET     anonymous ballot tokens
+# BALLOT_SEALING_KEY      wraps each vote's private key while the vote is open (32 bytes, urlsafe base64)
+# BALLOT_SIGNING_KEY      signs the published record (Ed25519 private key, PEM)
