@@ -1,0 +1,109 @@
+"""The Schulze method (Condorcet), with the full pairwise and strongest-path matrices.
+
+``d[X][Y]`` is the number of voters who rank X strictly above Y. Candidates a
+ballot leaves unranked are ranked equal to each other and below every
+candidate it ranks; equal rankings give no preference either way. A link X to
+Y has strength ``d[X][Y]`` when X beats Y (``d[X][Y] > d[Y][X]``) and none
+otherwise ("winning votes"); ``p[X][Y]`` is the strength of the strongest path
+from X to Y, where a path is as strong as its weakest link.
+
+X is ranked above Y when ``p[X][Y] > p[Y][X]``. The ranking is reported in
+tiers: the first tier holds every candidate nobody beats, the next every
+candidate beaten only by the first tier, and so on. Ties are reported as ties
+(several names in a tier), never broken: the election's rules decide what a
+tie means.
+"""
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ballot.counting.ballots import RankedBallot, prepare
+
+
+@dataclass(frozen=True)
+class SchulzeResult:
+    """The full Schulze count: matrices ``d`` and ``p`` and the ranking in tiers."""
+
+    candidates: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    ballots: int
+    pairwise: dict[str, dict[str, int]]
+    strongest_paths: dict[str, dict[str, int]]
+    ranking: list[list[str]]
+
+    @property
+    def winners(self) -> list[str]:
+        """The first tier: one name, or several when the top is tied."""
+        return list(self.ranking[0])
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole count as JSON-safe values; matrices are nested by row then column."""
+        return {
+            "method": "schulze",
+            "candidates": list(self.candidates),
+            "withdrawn": list(self.withdrawn),
+            "ballots": self.ballots,
+            "pairwise": {x: dict(row) for x, row in self.pairwise.items()},
+            "strongest_paths": {x: dict(row) for x, row in self.strongest_paths.items()},
+            "ranking": [list(tier) for tier in self.ranking],
+            "winners": self.winners,
+        }
+
+
+def count_schulze(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    *,
+    withdrawn: Collection[str] = (),
+) -> SchulzeResult:
+    """Count by the Schulze method; see the module docstring. Equal rankings are allowed."""
+    prepared = prepare(candidates, ballots, withdrawn, strict=False)
+    gone = set(withdrawn)
+    standing = [c for c, name in enumerate(prepared.candidates) if name not in gone]
+    n = len(prepared.candidates)
+
+    # Every candidate on a ballot beats everyone not ranked at or above them. Adding
+    # the weight to the whole row, then taking it back for those ranked at or above,
+    # costs the ballot's length rather than the number of candidates.
+    beats_all = [0] * n
+    taken_back = [[0] * n for _ in range(n)]
+    for tiers, weight in prepared.rankings:
+        above: list[int] = []
+        for tier in tiers:
+            above.extend(tier)
+            for c in tier:
+                beats_all[c] += weight
+                row = taken_back[c]
+                for a in above:
+                    row[a] += weight
+    d = [[beats_all[x] - taken_back[x][y] if x != y else 0 for y in range(n)] for x in range(n)]
+
+    p = [[d[x][y] if x != y and d[x][y] > d[y][x] else 0 for y in range(n)] for x in range(n)]
+    for via in standing:
+        for x in standing:
+            if x == via or not p[x][via]:
+                continue
+            through = p[x][via]
+            for y in standing:
+                if y != x and y != via:
+                    strength = min(through, p[via][y])
+                    if strength > p[x][y]:
+                        p[x][y] = strength
+
+    ranking: list[list[str]] = []
+    left = list(standing)
+    while left:
+        tier = [x for x in left if not any(p[y][x] > p[x][y] for y in left if y != x)]
+        ranking.append(sorted(prepared.candidates[x] for x in tier))
+        left = [x for x in left if x not in tier]
+
+    names = prepared.candidates
+    return SchulzeResult(
+        candidates=names,
+        withdrawn=tuple(sorted(gone)),
+        ballots=prepared.total,
+        pairwise={names[x]: {names[y]: d[x][y] for y in standing if y != x} for x in standing},
+        strongest_paths={names[x]: {names[y]: p[x][y] for y in standing if y != x} for x in standing},
+        ranking=ranking,
+    )
