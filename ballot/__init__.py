@@ -20,13 +20,12 @@ REQUIRED_SECRETS = ("SECRET_KEY", "BALLOT_LINK_SECRET", "BALLOT_TOKEN_SECRET", "
 def create_app(config: dict | None = None) -> Flask:
     """The only place that knows every part of the service.
 
-    Configuration, in order: config/default.py, the instance folder's
-    config.py (written by `make run` for the demo), the file named by
-    BALLOT_CONFIG, BALLOT_* environment variables, then ``config``.
+    Configuration, in order: config/default.py, the file named by
+    BALLOT_CONFIG (`make run` writes instance/dev.py for the demo),
+    BALLOT_* environment variables, then ``config``.
     """
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
     app.config.from_pyfile(str(ROOT / "config" / "default.py"))
-    app.config.from_pyfile("config.py", silent=True)
     app.config.from_envvar("BALLOT_CONFIG", silent=True)
     app.config.from_prefixed_env("BALLOT")
     app.config.update(config or {})

@@ -1,0 +1,187 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, per-test rollback, a real SMTP server.
+
+Every test that asks for ``app`` (or anything built on it) runs twice: once on
+a SQLite file and once on the PostgreSQL server at 127.0.0.1 (override with
+BALLOT_TEST_POSTGRES). Both are migrated to head by Alembic, as in
+production. Each test runs inside a transaction that is rolled back; the
+services' commits release savepoints within it.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import os
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+os.environ.pop("BALLOT_CONFIG", None)  # never the developer's demo configuration
+
+from ballot import create_app, sealing  # noqa: E402
+from ballot.extensions import db  # noqa: E402
+
+POSTGRES_ADMIN = os.environ.get("BALLOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key",
+    "BALLOT_LINK_SECRET": "test-link-secret",
+    "BALLOT_TOKEN_SECRET": "test-token-secret",
+    "BALLOT_SEALING_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
+    "BALLOT_SIGNING_KEY": sealing.new_signing_key_pem(),
+}
+
+
+# Mail ---------------------------------------------------------------------------
+
+@dataclass
+class Inbox:
+    """Messages received by the test SMTP server, parsed."""
+
+    messages: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        return message.get_body(("html",)).get_content()
+
+    def links(self, address: str, pattern: str = r"https://vote\.test/\S+") -> list[str]:
+        return [link for m in self.to(address) for link in re.findall(pattern, self.text(m))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server):
+    _, box = smtp_server
+    box.clear()
+    return box
+
+
+# Databases ------------------------------------------------------------------------
+
+def postgres_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database; returns its SQLAlchemy URL."""
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def make_app(database_url: str, smtp_port: int, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": "vote.test",
+        "PREFERRED_URL_SCHEME": "https",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "BALLOT_MAIL_TRANSPORT": "smtp",
+        "BALLOT_CAST_RATE_LIMIT": "10000 per minute",
+        "BALLOT_POLICY": "seed",
+        **TEST_SECRETS,
+        **overrides,
+    }
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path_factory.mktemp('db') / 'ballot.sqlite3'}"
+    return "postgresql", postgres_database(f"ballot_test_{os.getpid()}")
+
+
+@pytest.fixture(scope="session")
+def database_app(backend, smtp_server):
+    controller, _ = smtp_server
+    app = make_app(backend[1], controller.port)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_app):
+    """The app, inside one app context and one transaction that is rolled back after the test."""
+    with database_app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            yield database_app
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Committed data, for tests that need several connections or processes ------------
+
+@pytest.fixture
+def committed_app(backend, smtp_server, tmp_path):
+    """An app on its own freshly migrated database, with real commits (no rollback)."""
+    controller, _ = smtp_server
+    kind, _ = backend
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'committed.sqlite3'}"
+    else:
+        url = postgres_database(f"ballot_committed_{os.getpid()}")
+    app = make_app(url, controller.port)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
