@@ -77,7 +77,6 @@ Lines
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import csv
 import datetime as dt
@@ -194,7 +193,7 @@ _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", ""})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """One member's record, CSV row or JSON object, with its fields keyed by column name.
 
@@ -463,12 +462,12 @@ class _Layout:
     merges_rows: bool  # rows repeating a key are one member; else a repeated key is a problem
 
     @cached_property
-    def _folded_columns(self) -> dict[str, str]:
-        return {column.casefold(): column for column in self.columns}
+    def _columns_by_key(self) -> dict[str, str]:
+        return {column: column for column in self.columns} | {column.casefold(): column for column in self.columns}
 
     def column_of(self, key: str) -> str | None:
         """This layout's column for a header cell or JSON key, matched loosely."""
-        return self._folded_columns.get(key.strip().casefold())
+        return self._columns_by_key.get(key) or self._columns_by_key.get(key.strip().casefold())
 
     def matches(self, keys: set[str]) -> bool:
         found = {self.column_of(key) for key in keys}
@@ -592,25 +591,21 @@ _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
 def _json_rows(text: str, problems: list[Problem]) -> tuple[str, _Layout | None, Iterator[_Row]]:
     nothing: tuple[str, _Layout | None, Iterator[_Row]] = ("", None, iter(()))
     try:
-        document = json.loads(text)
+        document, offsets = _load_json(text)
     except json.JSONDecodeError as error:
         problems.append(Problem(error.lineno, f"the file is not valid JSON: {error.msg} (column {error.colno})"))
         return nothing
     except (ValueError, RecursionError) as error:
         problems.append(Problem(0, f"the file is not valid JSON: {error}"))
         return nothing
-    decoder = json.JSONDecoder()
-    start = _skip_whitespace(text, 0)
     if isinstance(document, dict):
-        members = document.get("members")
-        if document.get("format") != BALLOT_JSON_FORMAT or not isinstance(members, list):
+        records = document.get("members")
+        if document.get("format") != BALLOT_JSON_FORMAT or not isinstance(records, list):
             problems.append(
                 Problem(1, f'a JSON roster object must be {{"format": "{BALLOT_JSON_FORMAT}", "members": [...]}}')
             )
             return nothing
         layout: _Layout | None = _BALLOT
-        records = members
-        start = _members_offset(text, start, decoder)
     elif isinstance(document, list):
         records = document
         if not records:
@@ -627,58 +622,91 @@ def _json_rows(text: str, problems: list[Problem]) -> tuple[str, _Layout | None,
         return nothing
     if layout is None:
         return nothing
-    offsets = _item_offsets(text, start, decoder)
-    newlines = [match.start() for match in re.finditer("\n", text)]
-    rows = (
-        _json_row(number, bisect.bisect_left(newlines, offset) + 1, record, layout, problems)
-        for number, (offset, record) in enumerate(zip(offsets, records), start=1)
-    )
     format_name = "ballot-json" if layout is _BALLOT else layout.name
-    return format_name, layout, (row for row in rows if row is not None)
+    return format_name, layout, _json_members(text, offsets, records, layout, problems)
 
 
-def _json_row(number: int, line: int, record: object, layout: _Layout, problems: list[Problem]) -> _Row | None:
-    if not isinstance(record, dict):
-        problems.append(Problem(line, f"record {number}: a member must be a JSON object"))
-        return None
-    return _Row(line, number, _fields(map(layout.column_of, record), record.values()), problems)
+def _json_members(
+    text: str, offsets: list[int], records: list[object], layout: _Layout, problems: list[Problem]
+) -> Iterator[_Row]:
+    line, counted = 1, 0
+    for number, (offset, record) in enumerate(zip(offsets, records), start=1):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        if isinstance(record, dict):
+            yield _Row(line, number, _fields(map(layout.column_of, record), record.values()), problems)
+        else:
+            problems.append(Problem(line, f"record {number}: a member must be a JSON object"))
+
+
+# The outer levels of a JSON roster are read here, and each member by the C decoder,
+# so that one pass over the file also learns where every member starts.
+def _load_json(text: str) -> tuple[object, list[int]]:
+    """The JSON document, and where each member starts: each item of a top-level
+    list, or of the list under the top-level key "members" (the last one, as in
+    :func:`json.loads`). Raises :class:`json.JSONDecodeError` as json does.
+    """
+    decoder = json.JSONDecoder()
+    offsets: list[int] = []
+    offset = _skip_whitespace(text, 0)
+    document: object
+    if text.startswith("{", offset):
+        document, offset = _read_object(text, offset, decoder, offsets)
+    elif text.startswith("[", offset):
+        document, offset = _read_array(text, offset, decoder, offsets)
+    else:
+        document, offset = decoder.raw_decode(text, offset)
+    offset = _skip_whitespace(text, offset)
+    if offset < len(text):
+        raise json.JSONDecodeError("Extra data", text, offset)
+    return document, offsets
+
+
+def _read_object(text: str, offset: int, decoder: json.JSONDecoder, offsets: list[int]) -> tuple[dict, int]:
+    document: dict[str, object] = {}
+    offset = _skip_whitespace(text, offset + 1)
+    if text.startswith("}", offset):
+        return document, offset + 1
+    while True:
+        if not text.startswith('"', offset):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, offset)
+        key, offset = decoder.raw_decode(text, offset)
+        offset = _skip_whitespace(text, _expect(text, _skip_whitespace(text, offset), ":"))
+        if key == "members" and text.startswith("[", offset):
+            offsets.clear()
+            document[key], offset = _read_array(text, offset, decoder, offsets)
+        else:
+            document[key], offset = decoder.raw_decode(text, offset)
+        offset = _skip_whitespace(text, offset)
+        if text.startswith("}", offset):
+            return document, offset + 1
+        offset = _skip_whitespace(text, _expect(text, offset, ","))
+
+
+def _read_array(text: str, offset: int, decoder: json.JSONDecoder, offsets: list[int]) -> tuple[list, int]:
+    items: list[object] = []
+    offset = _skip_whitespace(text, offset + 1)
+    if text.startswith("]", offset):
+        return items, offset + 1
+    while True:
+        offsets.append(offset)
+        item, offset = decoder.raw_decode(text, offset)
+        items.append(item)
+        offset = _skip_whitespace(text, offset)
+        if text.startswith("]", offset):
+            return items, offset + 1
+        offset = _skip_whitespace(text, _expect(text, offset, ","))
+
+
+def _expect(text: str, offset: int, delimiter: str) -> int:
+    if not text.startswith(delimiter, offset):
+        raise json.JSONDecodeError(f"Expecting {delimiter!r} delimiter", text, offset)
+    return offset + 1
 
 
 def _skip_whitespace(text: str, offset: int) -> int:
     found = _NOT_WHITESPACE.search(text, offset)
     return found.start() if found else len(text)
-
-
-def _members_offset(text: str, offset: int, decoder: json.JSONDecoder) -> int:
-    """Where the value of "members" starts in the (valid) JSON object at ``offset``.
-
-    The last "members" wins, as it does for :func:`json.loads`.
-    """
-    found = offset
-    offset = _skip_whitespace(text, offset + 1)
-    while text[offset] != "}":
-        key, offset = decoder.raw_decode(text, offset)
-        offset = _skip_whitespace(text, _skip_whitespace(text, offset) + 1)  # past the colon
-        if key == "members":
-            found = offset
-        _, offset = decoder.raw_decode(text, offset)
-        offset = _skip_whitespace(text, offset)
-        if text[offset] == ",":
-            offset = _skip_whitespace(text, offset + 1)
-    return found
-
-
-def _item_offsets(text: str, offset: int, decoder: json.JSONDecoder) -> list[int]:
-    """Where each item of the (valid) JSON array at ``offset`` starts."""
-    offsets = []
-    offset = _skip_whitespace(text, offset + 1)
-    while text[offset] != "]":
-        offsets.append(offset)
-        _, offset = decoder.raw_decode(text, offset)
-        offset = _skip_whitespace(text, offset)
-        if text[offset] == ",":
-            offset = _skip_whitespace(text, offset + 1)
-    return offsets
 
 
 # --- Members --------------------------------------------------------------
