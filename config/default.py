@@ -30,6 +30,9 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = 3600
+# Pages send no Referer (their links carry tokens), so the CSRF check cannot
+# demand one; the token and the SameSite session cookie do the work.
+WTF_CSRF_SSL_STRICT = False
 
 # Secrets. There are none by default: `ballot` refuses to start without them,
 # except under `make run`, which writes a fresh set into the instance folder.

@@ -1,0 +1,44 @@
+"""Shared steps for functional tests: drive the real commands and pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+
+
+def run(runner, *args: str) -> dict | list:
+    """Invoke a `ballot` command with --json; fail the test on a non-zero exit."""
+    result = runner.invoke(args=[*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def path_of(link: str) -> str:
+    return re.sub(r"^https://vote\.test", "", link)
+
+
+def csrf_token(page_html: str) -> str:
+    match = CSRF.search(page_html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def cast(client, link: str, answers: dict[str, str | list[str]]):
+    """Open the ballot, review, cast; returns the final response."""
+    path = path_of(link)
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_token(page.text), **answers}
+    review = client.post(path, data={**data, "step": "review"})
+    assert review.status_code == 200, review.text
+    assert "Review your ballot" in review.text
+    return client.post(path, data={**data, "step": "cast"})
+
+
+def receipt_of(response) -> str:
+    match = RECEIPT.search(response.text)
+    assert match, response.text
+    return match.group(1)
