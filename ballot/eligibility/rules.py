@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ballot.policy import Policy
-from ballot.roster.records import FELLOW, MANAGING, MemberClass
+from ballot.roster.records import FELLOW, MANAGING, SPONSOR, MemberClass
 
 INDIVIDUAL = "individual"
 DELEGATE = "delegate"
@@ -33,13 +33,13 @@ def rights_held(
 
     One individual right however many classes qualify ("still only one vote"),
     and a separate delegate right for each Sponsor Member the person is a
-    designated delegate of.
+    designated delegate of, while the sponsorship (the sponsor class) runs.
     """
-    classes = tuple(classes)
+    active = active_classes(classes, on)
     rights: list[tuple[str, str]] = []
-    if active_classes(classes, on) & set(policy.individual_classes):
+    if active & set(policy.individual_classes):
         rights.append((INDIVIDUAL, ""))
-    if policy.delegates_vote:
+    if policy.delegates_vote and SPONSOR in active:
         rights.extend((DELEGATE, sponsor) for sponsor in sorted(set(delegate_for)))
     return rights
 

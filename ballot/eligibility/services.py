@@ -20,6 +20,7 @@ from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.policy import Policy
 from ballot.roster.models import Member
+from ballot.roster.records import MemberClass
 from ballot.timestamps import utcnow
 from ballot.tokens import OPT_IN, STANDING
 
@@ -205,7 +206,7 @@ def electorate(
     ).all()
     chosen = []
     for right_id, capacity, sponsor, details in rows:
-        classes = [rules.MemberClass.from_dict(c) for c in details["classes"]]
+        classes = [MemberClass.from_dict(c) for c in details["classes"]]
         if not rules.holds_right(capacity, sponsor, classes, details["delegate_for"], policy, on):
             continue
         if fellows_only and not rules.in_fellow_electorate(capacity, classes, on, managing_years):
