@@ -166,21 +166,24 @@ def _decode(data: bytes, problems: list[Problem]) -> str | None:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
             if declared_utf8 or _UTF8_SEQUENCE.search(body):
-                line = body.count(b"\n", 0, error.start) + 1
-                problems.append(
-                    Problem(line, f"byte 0x{body[error.start]:02x} is not UTF-8, but the file holds UTF-8 text; save it as UTF-8")
-                )
+                problems.append(_bad_byte(body, error, "is not UTF-8, but the file holds UTF-8 text"))
                 return None
             try:
                 text = body.decode("cp1252")
             except UnicodeDecodeError as error:
-                line = body.count(b"\n", 0, error.start) + 1
-                problems.append(Problem(line, f"byte 0x{body[error.start]:02x} is neither UTF-8 nor Windows-1252; save the file as UTF-8"))
+                problems.append(_bad_byte(body, error, "is neither UTF-8 nor Windows-1252"))
                 return None
     if "\x00" in text:
-        problems.append(Problem(0, "the file contains NUL characters (UTF-16 without a byte order mark?); save it as UTF-8"))
+        problems.append(
+            Problem(0, "the file contains NUL characters (UTF-16 without a byte order mark?); save it as UTF-8")
+        )
         return None
     return text
+
+
+def _bad_byte(body: bytes, error: UnicodeDecodeError, what: str) -> Problem:
+    line = body.count(b"\n", 0, error.start) + 1
+    return Problem(line, f"byte 0x{body[error.start]:02x} {what}; save the file as UTF-8")
 
 
 # --- Rows -----------------------------------------------------------------
@@ -244,15 +247,15 @@ class _Row:
     def names(self, column: str) -> tuple[str, ...]:
         """A list of names: ``;``-separated text in CSV, a list of strings in JSON."""
         value = self.fields.get(column)
+        if value in (None, "", []):
+            return ()
         if isinstance(value, str) and not self.record:
             items: list[object] = value.split(";")
         elif isinstance(value, list) and self.record:
             items = value
-        elif value is None:
-            items = []
         else:
             self.problem(f"{column} must be a list of names")
-            items = []
+            return ()
         return _unique(name for item in items if (name := self.clean(column, item)))
 
     def flag(self, column: str) -> bool:
@@ -275,7 +278,8 @@ class _Row:
 
 def _tidy(text: str) -> str | None:
     """The text NFC-normalised and stripped, or None if it holds a control character."""
-    if _CONTROL.search(text):
+    # isprintable() and isascii() are quick and true for nearly every value of a roster
+    if not text.isprintable() and _CONTROL.search(text):
         return None
     return text.strip() if text.isascii() else unicodedata.normalize("NFC", text).strip()
 
@@ -343,7 +347,7 @@ def _read_ballot(row: _Row) -> RosterMember | None:
     email = row.email("email")
     classes = _ballot_classes(row)
     delegate_for = row.names("delegate_for")
-    has_sponsor_class = any(member_class.name == SPONSOR for member_class in classes)
+    has_sponsor_class = SPONSOR in {member_class.name for member_class in classes}
     if has_sponsor_class and not delegate_for:
         row.problem("the sponsor class needs the Sponsor Member's name in delegate_for")
     elif delegate_for and not has_sponsor_class:
@@ -378,16 +382,16 @@ def _ballot_classes(row: _Row) -> tuple[MemberClass, ...]:
         row.problem("classes must be a list of classes")
     if not entries:
         row.problem("classes names no membership class")
-    classes: list[MemberClass] = []
+    classes: dict[str, MemberClass] = {}
     for entry in entries:
         if not isinstance(entry, MemberClass):
             for message in entry:
                 row.problem(message)
-        elif any(member_class.name == entry.name for member_class in classes):
+        elif entry.name in classes:
             row.problem(f"class {entry.name!r} is listed twice; give each class once, with its current dates")
         else:
-            classes.append(entry)
-    return tuple(classes)
+            classes[entry.name] = entry
+    return tuple(classes.values())
 
 
 # Rosters repeat the same few class entries, so parsing each once saves most of the work.
@@ -547,9 +551,12 @@ def _csv_rows(text: str, problems: list[Problem]) -> tuple[str, _Layout | None, 
 
 def _delimiter(text: str) -> str:
     """The delimiter (comma, semicolon or tab) that splits the header into a known format's columns."""
-    header = next(line for line in text.splitlines() if line.strip())
+    header = next(line for line in io.StringIO(text, newline="") if line.strip())
     for delimiter in ",;\t":
-        cells = set(next(csv.reader([header], delimiter=delimiter)))
+        try:
+            cells = set(next(csv.reader([header], delimiter=delimiter)))
+        except csv.Error:  # the reader of the whole file reports it
+            continue
         if any(layout.matches(cells) for layout in _LAYOUTS):
             return delimiter
     return ","
@@ -722,20 +729,18 @@ def _collect(rows: Iterator[_Row], layout: _Layout, problems: list[Problem]) -> 
         if member is None:
             continue
         first = by_key.get(member.key)
-        owner = owners.setdefault(member.email, member.key)
         if first is None:
+            owner = owners.setdefault(member.email, member.key)
+            if owner != member.key:
+                row.problem(f"email {member.email} is also on {places[owner]}, for {owner!r}")
             by_key[member.key] = member
             places[member.key] = row.place
         elif not layout.merges_rows:
             row.problem(f"member_id {member.key!r} is also on {places[member.key]}")
-            continue
         elif first.email != member.email:
             row.problem(f"{member.key!r} has email {member.email} here but {first.email} on {places[member.key]}")
-            continue
         else:
             by_key[member.key] = _merge(first, member)
-        if owner != member.key:
-            row.problem(f"email {member.email} is also on {places[owner]}, for {owner!r}")
     return list(by_key.values())
 
 

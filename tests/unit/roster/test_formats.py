@@ -291,7 +291,7 @@ def test_a_file_mixing_utf8_and_windows_1252_is_refused_at_the_first_bad_byte() 
         + "Zoë,Brown,Fellow,z@example.org\n".encode("cp1252")
     )
 
-    assert only_problem(data) == (3, "byte 0xeb is not UTF-8, but the file holds UTF-8 text; save it as UTF-8")
+    assert only_problem(data) == (3, "byte 0xeb is not UTF-8, but the file holds UTF-8 text; save the file as UTF-8")
 
 
 def test_a_utf8_byte_order_mark_followed_by_other_bytes_is_refused() -> None:
@@ -388,6 +388,15 @@ def test_malformed_quoting_is_reported_and_the_rest_still_read() -> None:
 
     assert problems_of(data) == [
         (2, "the line is not valid CSV: ',' expected after '\"'"),
+        (3, "MembershipType 'Wizard' is not a known membership type"),
+    ]
+
+
+def test_a_field_over_the_csv_size_limit_is_a_problem_on_its_line() -> None:
+    data = f'{CIVICRM_HEADER}\n"{"a" * 200_000}",One,Fellow,a@example.org\nB,Two,Wizard,b@example.org\n'.encode()
+
+    assert problems_of(data) == [
+        (2, "the line is not valid CSV: field larger than field limit (131072)"),
         (3, "MembershipType 'Wizard' is not a known membership type"),
     ]
 
@@ -613,6 +622,16 @@ def test_pythonorg_one_user_with_two_emails_is_a_problem() -> None:
     data = pythonorg("Fellow,u,u@example.org,,", "Supporting,u,other@example.org,,")
 
     assert only_problem(data) == (3, "'u' has email other@example.org here but u@example.org on line 2")
+
+
+def test_a_refused_repeat_does_not_claim_its_email() -> None:
+    data = ballot_csv(
+        "M-1,A,,a@example.org,fellow,,",
+        "M-1,B,,b@example.org,fellow,,",
+        "M-2,B,,b@example.org,fellow,,",
+    )
+
+    assert problems_of(data) == [(3, "member_id 'M-1' is also on line 2")]
 
 
 def test_one_email_under_two_keys_is_a_problem() -> None:
