@@ -1,0 +1,135 @@
+"""Board elections, quorum, scheduled closes and the schema, through commands and pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+from tests.functional.helpers import cast, csrf_token, path_of, run
+
+YEAR = dt.datetime.now(dt.UTC).year
+
+
+def setup_year(runner, tmp_path, people: int) -> None:
+    run(runner, "period", "open", str(YEAR))
+    lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
+    lines += [f"m{i},Member,{i},m{i}@example.org,fellow:2010-01-01:,," for i in range(people)]
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join(lines) + "\n")
+    run(runner, "roster", "import", str(path), "--period", str(YEAR))
+    from ballot.eligibility import services as eligibility
+    from ballot.eligibility.models import Enrollment
+    from ballot.extensions import db
+
+    # Enrolment itself is tested through the opt-in page in test_year; here it is set up directly.
+    period = eligibility.get_period(YEAR)
+    for right in eligibility.rights_of(period):
+        db.session.add(Enrollment(right_id=right.id, confirmed_at=dt.datetime.now(dt.UTC), source="link"))
+    db.session.commit()
+
+
+def closes_at(seconds: int) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+
+
+def links(runner, inbox, vote_id: int) -> dict[str, str]:
+    run(runner, "mail", "send")
+    found = {}
+    for message in inbox.messages:
+        for link in inbox.links(message["To"]):
+            if f"/votes/{vote_id}/ballot/" in link:
+                found[message["To"]] = link
+    return found
+
+
+def test_board_election_with_a_public_tie_break(app, runner, client, inbox, tmp_path):
+    setup_year(runner, tmp_path, 4)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "board", "--title", "Board",
+               "--seats", "2", "--candidate", "Alice", "--candidate", "Bob", "--candidate", "Carol",
+               "--closes-at", closes_at(3600))
+    run(runner, "vote", "open", str(vote["id"]))
+    ballots = iter([{"board": ["Alice", "Bob"]}, {"board": ["Alice", "Carol"]}, {"board": "Alice"},
+                    {"board-abstain": "1"}])
+    by_voter = links(runner, inbox, vote["id"])
+    assert len(by_voter) == 4
+    for link in by_voter.values():
+        assert cast(client, link, next(ballots)).status_code == 200
+    result = run(runner, "vote", "close", str(vote["id"]))["result"]["questions"][0]
+    assert result["counts"] == {"Alice": 3, "Bob": 1, "Carol": 1}
+    assert result["elected"][0] == "Alice"
+    tie = result["report"]["tie_break"]
+    assert sorted(tie["tied"]) == ["Bob", "Carol"]
+    # Anyone can repeat the draw from what the result records.
+    rng = random.Random(tie["seed"])
+    assert rng.sample(sorted(tie["tied"]), len(tie["tied"]))[: 1] == result["elected"][1:]
+
+
+def test_empty_board_ballot_is_refused_until_abstaining(app, runner, client, inbox, tmp_path):
+    setup_year(runner, tmp_path, 1)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "board", "--title", "Board",
+               "--seats", "1", "--max-approvals", "1", "--candidate", "Alice", "--candidate", "Bob",
+               "--closes-at", closes_at(3600))
+    run(runner, "vote", "open", str(vote["id"]))
+    link = path_of(next(iter(links(runner, inbox, vote["id"]).values())))
+    token = csrf_token(client.get(link).text)
+    empty = client.post(link, data={"csrf_token": token, "step": "review"})
+    assert empty.status_code == 400 and "tick &#39;I abstain&#39;" in empty.text
+    too_many = client.post(link, data={"csrf_token": token, "step": "review", "board": ["Alice", "Bob"]})
+    assert too_many.status_code == 400 and "at most 1" in too_many.text
+    both = client.post(link, data={"csrf_token": token, "step": "review", "board": "Alice", "board-abstain": "1"})
+    assert both.status_code == 400
+    assert run(runner, "vote", "show", str(vote["id"]))["participants"] == 0
+
+
+def test_below_quorum_is_void_and_still_missed(app, runner, client, inbox, tmp_path):
+    setup_year(runner, tmp_path, 4)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Quorate?",
+               "--question", "Adopt?", "--quorum", "1/2", "--closes-at", closes_at(3600))
+    run(runner, "vote", "open", str(vote["id"]))
+    link = next(iter(links(runner, inbox, vote["id"]).values()))
+    assert cast(client, link, {"q1": "yes"}).status_code == 200
+    closed = run(runner, "vote", "close", str(vote["id"]))
+    assert closed["result"]["void"] and closed["result"]["questions"][0]["outcome"] == "void"
+    assert closed["missed"] == 3
+
+
+def test_the_worker_closes_a_vote_at_its_time(app, runner, client, inbox, tmp_path):
+    setup_year(runner, tmp_path, 2)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Short",
+               "--question", "Adopt?", "--closes-at", closes_at(3))
+    run(runner, "vote", "open", str(vote["id"]))
+    link = next(iter(links(runner, inbox, vote["id"]).values()))
+    assert cast(client, link, {"q1": "no"}).status_code == 200
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0
+    assert run(runner, "vote", "show", str(vote["id"]))["status"] == "open"
+    time.sleep(3.2)
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    shown = run(runner, "vote", "show", str(vote["id"]))
+    assert shown["status"] == "closed" and shown["result"]["questions"][0]["counts"]["no"] == 1
+
+
+def test_votes_refuse_bad_definitions(app, runner, tmp_path):
+    setup_year(runner, tmp_path, 1)
+    cases = [
+        (["--kind", "charter", "--question", "X", "--threshold", "2/3"], "cannot be set"),
+        (["--kind", "fellow", "--question", "X", "--threshold", "1/2"], "2/3 or 3/4"),
+        (["--kind", "board", "--candidate", "A"], "number of seats"),
+        (["--kind", "other"], "at least one question"),
+        (["--kind", "other", "--question", "X", "--quorum", "3/2"], "between 0 and 1"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(args=["vote", "create", "--period", str(YEAR), "--title", "T",
+                                     "--closes-at", closes_at(3600), *extra])
+        assert result.exit_code == 1 and message in result.output, (extra, result.output)
+    past = runner.invoke(args=["vote", "create", "--period", str(YEAR), "--title", "T", "--kind", "other",
+                               "--question", "X", "--closes-at", "2020-01-01T00:00"])
+    assert past.exit_code == 1 and "time zone" in past.output
+    assert run(runner, "vote", "list") == []
+
+
+def test_schema_matches_the_models(database_app):
+    # Outside the per-test transaction: `db check` opens its own connection.
+    result = database_app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
