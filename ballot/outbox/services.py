@@ -14,7 +14,7 @@ import smtplib
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ballot.extensions import db, mail
 from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -137,7 +137,5 @@ def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime 
 
 
 def outbox_counts() -> dict:
-    from sqlalchemy import func
-
     rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {status: count for status, count in rows}

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from ballot.eligibility import rules
 from ballot.eligibility.models import Enrollment, EligibilityPeriod, VotingRight

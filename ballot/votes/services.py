@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import logging
 import os
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
@@ -287,8 +288,6 @@ def published_record(vote: Vote) -> dict:
 
 
 def _record(vote: Vote) -> dict:
-    import json
-
     return json.loads(vote.record)
 
 
@@ -302,8 +301,6 @@ def close_due(now: dt.datetime | None = None) -> list[int]:
 
 
 def participation_count(vote: Vote) -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
     )
