@@ -1,8 +1,10 @@
 """The ranked ballot shared by the ranked methods, and its preparation for counting."""
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -27,23 +29,24 @@ class RankedBallot:
         )
         return cls(ranking=tiers, weight=weight)
 
-    def names(self) -> list[str]:
-        """Every name on the ballot, tier by tier (names within a tier sorted)."""
-        return [name for tier in self.ranking for name in sorted(tier)]
+
+Preference = TypeVar("Preference", int, tuple[int, ...])
 
 
 @dataclass(frozen=True)
-class CountableBallots:
+class CountableBallots(Generic[Preference]):
     """Ballots ready to count: candidate indices, withdrawn names removed, duplicates merged.
 
-    ``rankings`` holds one entry per distinct ranking (tiers of candidate
-    indices into ``candidates``) with the total weight of the ballots that cast
-    it; ``total`` is the number of ballots that rank at least one candidate
-    still standing, and ``empty`` the number that rank none.
+    ``rankings`` holds one entry per distinct ranking, with the total weight of
+    the ballots that cast it. A ranking is a tuple of candidate indices into
+    ``candidates`` (from :func:`prepare_strict`) or of tiers, each a sorted
+    tuple of indices (from :func:`prepare_ranked`). ``total`` is the number of
+    ballots that rank at least one candidate still standing, and ``empty`` the
+    number that rank none.
     """
 
     candidates: tuple[str, ...]
-    rankings: tuple[tuple[tuple[frozenset[int], ...], int], ...]
+    rankings: tuple[tuple[tuple[Preference, ...], int], ...]
     total: int
     empty: int
 
@@ -64,21 +67,41 @@ def check_candidates(candidates: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def prepare(
+def prepare_strict(
     candidates: Sequence[str],
     ballots: Iterable[RankedBallot],
     withdrawn: Collection[str] = (),
-    *,
-    strict: bool,
-) -> CountableBallots:
+) -> CountableBallots[int]:
+    """Ballots for a transfer method, where a vote goes to one candidate at a time.
+
+    As :func:`prepare_ranked`, and a tier of equal rankings between candidates
+    still standing raises ValueError.
+    """
+    return _prepare(candidates, ballots, withdrawn, strict=True)
+
+
+def prepare_ranked(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    withdrawn: Collection[str] = (),
+) -> CountableBallots[tuple[int, ...]]:
     """Validate ballots against the candidates and merge identical rankings.
 
     A ballot naming an unknown candidate, naming one twice, or with a weight
     below one raises ValueError. Withdrawn candidates are removed from every
-    ballot, as if they had never stood. With ``strict`` (the transfer methods,
-    where a vote goes to one candidate at a time) a tier of equal rankings
-    between candidates still standing raises ValueError.
+    ballot, as if they had never stood. Every count built on this adds up
+    integers, so the order of the merged rankings never changes a result.
     """
+    return _prepare(candidates, ballots, withdrawn, strict=False)
+
+
+def _prepare(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    withdrawn: Collection[str],
+    *,
+    strict: bool,
+) -> CountableBallots[Any]:
     names = check_candidates(candidates)
     index = {name: i for i, name in enumerate(names)}
     unknown_withdrawn = sorted(set(withdrawn) - set(names))
@@ -86,38 +109,59 @@ def prepare(
         raise ValueError(f"withdrawn candidate is not standing: {', '.join(unknown_withdrawn)}")
     gone = {index[name] for name in withdrawn}
 
-    merged: dict[tuple[frozenset[int], ...], int] = {}
+    # Real elections repeat rankings a great deal: merge first (at C speed where the
+    # weights allow), then check each distinct ranking once.
+    cast = list(ballots)
+    rankings = [ballot.ranking for ballot in cast]
+    weights = [ballot.weight for ballot in cast]
+    if set(map(type, weights)) - {int} or (weights and min(weights) < 1):
+        number, weight = next((n, w) for n, w in enumerate(weights, 1) if type(w) is not int or w < 1)
+        raise ValueError(f"ballot {number}: weight {weight!r} is not a positive integer")
+    tally: dict[tuple[frozenset[str], ...], int]
+    if not weights or max(weights) == 1:
+        tally = Counter(rankings)
+    else:
+        tally = {}
+        for ranking, weight in zip(rankings, weights):
+            tally[ranking] = tally.get(ranking, 0) + weight
+
+    # Distinct tiers are fewer still (mostly one name each): resolve each once, to
+    # None when every name in it has withdrawn.
+    resolved: dict[frozenset[str], Any] = {}
+    for tier in {tier for ranking in tally for tier in ranking}:
+        unknown = sorted(name for name in tier if name not in index)
+        if unknown:
+            raise _refusal(rankings, tier, f"unknown candidate {unknown[0]!r}")
+        standing = tuple(sorted(index[name] for name in tier if index[name] not in gone))
+        if strict and len(standing) > 1:
+            raise _refusal(
+                rankings, tier,
+                f"equal rankings ({'='.join(sorted(tier))}) cannot be counted by a transfer method",
+            )
+        resolved[tier] = (standing[0] if strict else standing) if standing else None
+
+    resolve = resolved.__getitem__
+    merged: dict[tuple[Any, ...], int] = {}
     total = empty = 0
-    for number, ballot in enumerate(ballots, start=1):
-        if not isinstance(ballot.weight, int) or isinstance(ballot.weight, bool) or ballot.weight < 1:
-            raise ValueError(f"ballot {number}: weight {ballot.weight!r} is not a positive integer")
-        seen: set[str] = set()
-        tiers: list[frozenset[int]] = []
-        for tier in ballot.ranking:
-            for name in tier:
-                if name not in index:
-                    raise ValueError(f"ballot {number}: unknown candidate {name!r}")
-                if name in seen:
-                    raise ValueError(f"ballot {number}: candidate {name!r} ranked twice")
-                seen.add(name)
-            standing = frozenset(index[name] for name in tier) - gone
-            if not standing:
-                continue
-            if strict and len(standing) > 1:
-                raise ValueError(
-                    f"ballot {number}: equal rankings ({'='.join(sorted(tier))}) "
-                    "cannot be counted by a transfer method"
-                )
-            tiers.append(standing)
-        if not tiers:
-            empty += ballot.weight
+    for ranking, weight in tally.items():
+        if len(frozenset().union(*ranking)) != sum(map(len, ranking)):
+            twice = next(name for name, n in Counter(n for t in ranking for n in t).items() if n > 1)
+            raise ValueError(f"ballot {rankings.index(ranking) + 1}: candidate {twice!r} ranked twice")
+        key = tuple(map(resolve, ranking))
+        if gone:
+            key = tuple(p for p in key if p is not None)
+        if not key:
+            empty += weight
             continue
-        key = tuple(tiers)
-        merged[key] = merged.get(key, 0) + ballot.weight
-        total += ballot.weight
-    # Sorting makes everything downstream independent of the order ballots arrived in.
-    rankings = tuple(sorted(merged.items(), key=lambda item: [sorted(t) for t in item[0]]))
-    return CountableBallots(candidates=names, rankings=rankings, total=total, empty=empty)
+        merged[key] = merged.get(key, 0) + weight
+        total += weight
+    return CountableBallots(candidates=names, rankings=tuple(merged.items()), total=total, empty=empty)
+
+
+def _refusal(rankings: list[tuple[frozenset[str], ...]], tier: frozenset[str], problem: str) -> ValueError:
+    """The error for a tier no ballot may hold, naming the first ballot that holds it."""
+    number = next(n for n, ranking in enumerate(rankings, 1) if tier in ranking)
+    return ValueError(f"ballot {number}: {problem}")
 
 
 def number_json(value: Fraction | int, places: int = 6) -> dict[str, str]:

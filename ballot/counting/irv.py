@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ballot.counting.ballots import RankedBallot, prepare
+from ballot.counting.ballots import RankedBallot, prepare_strict
 from ballot.counting.ties import draw_lots
 
 
@@ -79,12 +79,12 @@ def count_irv(
     withdrawn: Collection[str] = (),
 ) -> IrvResult:
     """Count an instant-runoff vote for one seat; see the module docstring for the rules."""
-    prepared = prepare(candidates, ballots, withdrawn, strict=True)
+    prepared = prepare_strict(candidates, ballots, withdrawn)
     names = prepared.candidates
     continuing = {c for c, name in enumerate(names) if name not in set(withdrawn)}
     if not continuing:
         raise ValueError("every candidate has withdrawn")
-    rankings = [(tuple(next(iter(t)) for t in tiers), weight) for tiers, weight in prepared.rankings]
+    rankings = prepared.rankings
     # Ballots filed under their current candidate, as (ranking, position).
     piles: dict[int, list[tuple[int, int]]] = {c: [] for c in continuing}
     votes = dict.fromkeys(continuing, 0)

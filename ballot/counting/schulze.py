@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ballot.counting.ballots import RankedBallot, prepare
+from ballot.counting.ballots import RankedBallot, prepare_ranked
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def count_schulze(
     withdrawn: Collection[str] = (),
 ) -> SchulzeResult:
     """Count by the Schulze method; see the module docstring. Equal rankings are allowed."""
-    prepared = prepare(candidates, ballots, withdrawn, strict=False)
+    prepared = prepare_ranked(candidates, ballots, withdrawn)
     gone = set(withdrawn)
     standing = [c for c, name in enumerate(prepared.candidates) if name not in gone]
     n = len(prepared.candidates)

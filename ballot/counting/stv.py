@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import CountableBallots, RankedBallot, number_json, prepare
+from ballot.counting.ballots import CountableBallots, RankedBallot, number_json, prepare_strict
 from ballot.counting.ties import draw_lots
 
 SCOTTISH_SCALE = 10**5  # SSI 2007/42 rule 48(3): five decimal places
@@ -138,7 +138,7 @@ def count_scottish(
     withdrawn: Collection[str] = (),
 ) -> StvResult:
     """Count by Scottish STV (SSI 2007/42, rules 45 to 52); see the module docstring."""
-    prepared = prepare(candidates, ballots, withdrawn, strict=True)
+    prepared = prepare_strict(candidates, ballots, withdrawn)
     _check_seats(seats)
     return _ScottishCount(prepared, seats, withdrawn).run()
 
@@ -151,7 +151,7 @@ def count_meek(
     withdrawn: Collection[str] = (),
 ) -> StvResult:
     """Count by Meek STV (the PR Foundation's Meek reference rule); see the module docstring."""
-    prepared = prepare(candidates, ballots, withdrawn, strict=True)
+    prepared = prepare_strict(candidates, ballots, withdrawn)
     _check_seats(seats)
     return _MeekCount(prepared, seats, withdrawn).run()
 
@@ -159,11 +159,6 @@ def count_meek(
 def _check_seats(seats: int) -> None:
     if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
         raise ValueError(f"seats must be a positive integer, not {seats!r}")
-
-
-def _strict_rankings(prepared: CountableBallots) -> list[tuple[tuple[int, ...], int]]:
-    """The prepared rankings as plain tuples of candidate indices, one per tier."""
-    return [(tuple(next(iter(tier)) for tier in tiers), weight) for tiers, weight in prepared.rankings]
 
 
 def _break_tie(
@@ -211,12 +206,12 @@ _CONTINUING, _ELECTED, _EXCLUDED, _WITHDRAWN = "continuing", "elected", "exclude
 class _ScottishCount:
     """The state of one Scottish STV count; ``run`` performs it once."""
 
-    def __init__(self, prepared: CountableBallots, seats: int, withdrawn: Collection[str]) -> None:
+    def __init__(self, prepared: CountableBallots[int], seats: int, withdrawn: Collection[str]) -> None:
         self.names = prepared.candidates
         self.prepared = prepared
         self.seats = seats
         self.withdrawn = set(withdrawn)
-        self.rankings = _strict_rankings(prepared)
+        self.rankings = prepared.rankings
         n = len(self.names)
         self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
         # Each candidate's papers, in parcels of (ranking, position, value, number of papers).
@@ -316,12 +311,9 @@ class _ScottishCount:
         surplus: int | None,
     ) -> None:
         """Elect everyone now at the quota (rule 47) and record the stage."""
+        # The quota exceeds ballots / (seats + 1), so never more reach it than seats remain.
         reaching = [c for c in self._continuing() if self.votes[c] >= self.quota]
         reaching.sort(key=lambda c: (-self.votes[c], self.names[c]))
-        if len(reaching) > self.seats - len(self.elected):
-            # More reach the quota than seats remain only in degenerate counts (tiny quotas);
-            # the highest votes take the seats, as under rule 49's ordering.
-            reaching = reaching[: self.seats - len(self.elected)]
         for c in reaching:
             self.state[c] = _ELECTED
             self.elected.append(c)
@@ -377,12 +369,12 @@ class _MeekCount:
     of ballots; the paths change only when a candidate is elected or defeated.
     """
 
-    def __init__(self, prepared: CountableBallots, seats: int, withdrawn: Collection[str]) -> None:
+    def __init__(self, prepared: CountableBallots[int], seats: int, withdrawn: Collection[str]) -> None:
         self.names = prepared.candidates
         self.prepared = prepared
         self.seats = seats
         self.withdrawn = set(withdrawn)
-        self.rankings = _strict_rankings(prepared)
+        self.rankings = prepared.rankings
         n = len(self.names)
         self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
         self.keep = [0 if s == _WITHDRAWN else MEEK_SCALE for s in self.state]
@@ -452,28 +444,35 @@ class _MeekCount:
 
     def _advance(self, candidate: int) -> None:
         """Re-file the rankings whose first hopeful was ``candidate``, now elected or excluded."""
-        elected = self.state[candidate] == _ELECTED
-        for r in self.waiting[candidate]:
-            ranking, weight = self.rankings[r]
-            prefix, _ = self.key[r]
-            if elected:
-                prefix = prefix + (candidate,)
-            position = self.position[r] + 1
-            while position < len(ranking) and self.state[ranking[position]] != _CONTINUING:
-                if self.state[ranking[position]] == _ELECTED:
-                    prefix = prefix + (ranking[position],)
-                position += 1
-            hopeful = ranking[position] if position < len(ranking) else None
+        state, rankings, position, key = self.state, self.rankings, self.position, self.key
+        paths, waiting = self.paths, self.waiting
+        elected = state[candidate] == _ELECTED
+        for r in waiting[candidate]:
+            ranking, weight = rankings[r]
+            old = key[r]
+            prefix = old[0] + (candidate,) if elected else old[0]
+            at = position[r] + 1
+            end = len(ranking)
+            while at < end:
+                standing = state[ranking[at]]
+                if standing == _CONTINUING:
+                    break
+                if standing == _ELECTED:
+                    prefix += (ranking[at],)
+                at += 1
+            hopeful = ranking[at] if at < end else None
             if hopeful is not None:
-                self.waiting[hopeful].append(r)
-            self.position[r] = position
-            old = self.key[r]
-            self.paths[old] -= weight
-            if not self.paths[old]:
-                del self.paths[old]
-            self.key[r] = (prefix, hopeful)
-            self.paths[self.key[r]] = self.paths.get(self.key[r], 0) + weight
-        self.waiting[candidate] = []
+                waiting[hopeful].append(r)
+            position[r] = at
+            new = (prefix, hopeful)
+            key[r] = new
+            left = paths[old] - weight
+            if left:
+                paths[old] = left
+            else:
+                del paths[old]
+            paths[new] = paths.get(new, 0) + weight
+        waiting[candidate] = []
 
     def _distribute(self) -> tuple[list[int], int]:
         """Rule B.2.a: each ballot leaves with each candidate its keep factor of what reaches them.
