@@ -21,10 +21,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ballot.counting.ballots import RankedBallot  # noqa: E402
-from ballot.counting.irv import count_irv  # noqa: E402
-from ballot.counting.schulze import count_schulze  # noqa: E402
-from ballot.counting.stv import count_meek, count_scottish  # noqa: E402
+from ballot.counting.ballots import RankedBallot
+from ballot.counting.irv import count_irv
+from ballot.counting.schulze import count_schulze
+from ballot.counting.stv import count_meek, count_scottish
 
 SEED = 20250601
 

@@ -128,7 +128,7 @@ def count_approval(
     total = 0
     for number, ballot in enumerate(ballots, start=1):
         if isinstance(ballot, str):
-            raise ValueError(f"ballot {number}: a ballot is a collection of names, not one string")
+            raise TypeError(f"ballot {number}: a ballot is a collection of names, not one string")
         approved = list(ballot)
         for name in approved:
             if name not in counts:

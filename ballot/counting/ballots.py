@@ -54,7 +54,7 @@ class CountableBallots(Generic[Preference]):
 def check_candidates(candidates: Sequence[str]) -> tuple[str, ...]:
     """Return the candidate names as a tuple; refuse blanks, duplicates and a bare string."""
     if isinstance(candidates, str):
-        raise ValueError("candidates must be a sequence of names, not one string")
+        raise TypeError("candidates must be a sequence of names, not one string")
     names = tuple(candidates)
     if not names:
         raise ValueError("there are no candidates")

@@ -87,9 +87,7 @@ def count_schulze(
             through = p[x][via]
             for y in standing:
                 if y != x and y != via:
-                    strength = min(through, p[via][y])
-                    if strength > p[x][y]:
-                        p[x][y] = strength
+                    p[x][y] = max(p[x][y], min(through, p[via][y]))
 
     ranking: list[list[str]] = []
     left = list(standing)

@@ -33,7 +33,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import CountableBallots, RankedBallot, number_json, prepare_strict
+from ballot.counting.ballots import (
+    CountableBallots,
+    RankedBallot,
+    number_json,
+    prepare_strict,
+)
 from ballot.counting.ties import draw_lots
 
 SCOTTISH_SCALE = 10**5  # SSI 2007/42 rule 48(3): five decimal places

@@ -28,7 +28,7 @@ def test_unknown_or_repeated_candidate_is_refused() -> None:
         count_approval(CANDIDATES, [{"Ada"}, {"Zed"}], 1)
     with pytest.raises(ValueError, match="approved twice"):
         count_approval(CANDIDATES, [["Ada", "Ada"]], 1)
-    with pytest.raises(ValueError, match="not one string"):
+    with pytest.raises(TypeError, match="not one string"):
         count_approval(CANDIDATES, ["Ada"], 1)
 
 
