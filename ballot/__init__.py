@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate
@@ -36,7 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
             "and set them in the file named by BALLOT_CONFIG."
         )
     host = app.config["SERVER_NAME"].split(":")[0]
-    app.config.setdefault("TRUSTED_HOSTS", [host])
+    # Flask's defaults hold TRUSTED_HOSTS = None, so setdefault would never apply.
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [host]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -99,6 +101,11 @@ def _error_pages(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         message = "This form has expired or was not sent from this site. Go back, reload the page and try again."
         return render_template("error.html", message=message, status=400), 400
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc: SecurityError):
+        # A Host header other than SERVER_NAME: no URL can be built for it, so no page either.
+        return "Bad request: this address is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

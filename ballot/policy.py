@@ -93,19 +93,19 @@ def load_policy(name_or_path: str) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise PolicyInvalid(f"{path}: {exc}") from None
     try:
-        classes, forfeiture, votes = raw["classes"], raw["forfeiture"], raw["votes"]
-        fellow, board = raw["fellow"], raw["board"]
+        classes, forfeiture, votes = (_table(raw, name) for name in ("classes", "forfeiture", "votes"))
+        fellow, board = _table(raw, "fellow"), _table(raw, "board")
         policy = Policy(
             name=str(raw["name"]),
             title=str(raw.get("title", raw["name"])),
-            enabled_classes=tuple(classes["enabled"]),
-            individual_classes=tuple(classes["individual"]),
-            delegates_vote=bool(classes["delegates_vote"]),
-            missed_votes=int(forfeiture["missed_votes"]),
+            enabled_classes=_names(classes["enabled"], "classes.enabled"),
+            individual_classes=_names(classes["individual"], "classes.individual"),
+            delegates_vote=_flag(classes["delegates_vote"], "classes.delegates_vote"),
+            missed_votes=_whole(forfeiture["missed_votes"], "forfeiture.missed_votes"),
             window=str(forfeiture["window"]),
-            exempt_classes=tuple(forfeiture["exempt_classes"]),
+            exempt_classes=_names(forfeiture["exempt_classes"], "forfeiture.exempt_classes"),
             quorum=parse_fraction(votes["quorum"], "votes.quorum"),
-            max_open_days=int(votes["max_open_days"]),
+            max_open_days=_whole(votes["max_open_days"], "votes.max_open_days"),
             denominator=str(votes["denominator"]),
             fellow_threshold=parse_fraction(fellow["threshold"], "fellow.threshold"),
             fellow_allowed_thresholds=tuple(
@@ -120,8 +120,37 @@ def load_policy(name_or_path: str) -> Policy:
         )
     except KeyError as exc:
         raise PolicyInvalid(f"{path}: missing setting {exc.args[0]}") from None
+    except PolicyInvalid as exc:
+        raise PolicyInvalid(f"{path}: {exc}") from None
     _check(policy, path)
     return policy
+
+
+# A TOML file can hold any type where a setting expects one: each is checked,
+# so that a quoted "false" never reads as true and "two" never escapes as a ValueError.
+def _table(raw: dict, name: str) -> dict:
+    value = raw[name]
+    if not isinstance(value, dict):
+        raise PolicyInvalid(f"[{name}] must be a table of settings")
+    return value
+
+
+def _names(value, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyInvalid(f"{what} must be a list of names in quotes, such as [\"fellow\"]")
+    return tuple(value)
+
+
+def _flag(value, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise PolicyInvalid(f"{what}: {value!r} is not true or false")
+    return value
+
+
+def _whole(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyInvalid(f"{what}: {value!r} is not a whole number")
+    return value
 
 
 def _check(policy: Policy, path: Path) -> None:
@@ -130,10 +159,14 @@ def _check(policy: Policy, path: Path) -> None:
         raise PolicyInvalid(f"{path}: unknown classes {sorted(unknown)}")
     if not set(policy.individual_classes) <= set(policy.enabled_classes):
         raise PolicyInvalid(f"{path}: classes.individual must be enabled classes")
+    if not set(policy.exempt_classes) <= set(policy.enabled_classes):
+        raise PolicyInvalid(f"{path}: forfeiture.exempt_classes must be enabled classes")
     if policy.missed_votes < 1:
         raise PolicyInvalid(f"{path}: forfeiture.missed_votes must be at least 1")
     if policy.window not in WINDOWS:
         raise PolicyInvalid(f"{path}: forfeiture.window must be one of {WINDOWS}")
+    if policy.max_open_days < 0:
+        raise PolicyInvalid(f"{path}: votes.max_open_days must be 0 (no limit) or more")
     if policy.denominator not in DENOMINATORS:
         raise PolicyInvalid(f"{path}: votes.denominator must be one of {DENOMINATORS}")
     if policy.fellow_threshold not in policy.fellow_allowed_thresholds:

@@ -91,6 +91,15 @@ def send_due(now: dt.datetime | None = None, limit: int = 500) -> dict:
                 message.next_attempt_at = now_ + dt.timedelta(minutes=2 ** message.attempts)
                 counts["retry"] += 1
             log.warning("outbox message %s not sent (attempt %s): %s", message.id, message.attempts, message.last_error)
+        except Exception as exc:
+            # The message itself cannot be sent (a line break in a header, a broken
+            # template): retrying will not help, and it must not stay "sending"
+            # nor stop the worker from sending the others.
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            message.status = FAILED
+            counts["failed"] += 1
+            log.exception("outbox message %s cannot be sent", message.id)
         else:
             message.status = SENT
             message.sent_at = now_

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ballot.errors import InvalidInput
+from ballot.errors import InvalidInput, PolicyInvalid
 from ballot.policy import Policy, parse_fraction
 
 YES_NO = ("yes", "no", "abstain")
@@ -83,7 +83,7 @@ def build_rules(
         "kind": kind.name,
         "ballot": kind.ballot,
         "electorate": "fellows" if kind.fellows_only else "all",
-        "quorum": str(parse_fraction(quorum, "quorum") if quorum is not None else policy.quorum),
+        "quorum": str(_share(quorum, "quorum") if quorum is not None else policy.quorum),
     }
     if kind.fellows_only:
         if managing_years is not None and managing_years < 1:
@@ -107,7 +107,7 @@ def build_rules(
     if seats:
         raise InvalidInput("only Board elections have seats")
     if kind.ballot == "agree":
-        value = parse_fraction(threshold, "threshold") if threshold else policy.fellow_threshold
+        value = _share(threshold, "threshold") if threshold else policy.fellow_threshold
         if value not in policy.fellow_allowed_thresholds:
             allowed = " or ".join(str(t) for t in policy.fellow_allowed_thresholds)
             raise InvalidInput(f"a Fellow nomination passes at {allowed} of those participating, not {value}")
@@ -115,7 +115,9 @@ def build_rules(
     else:
         if threshold and not kind.threshold_settable:
             raise InvalidInput(f"a {kind.label.lower()} passes when yes > no; its threshold cannot be set")
-        value = parse_fraction(threshold, "threshold") if threshold else MAJORITY
+        if denominator == "participating" and not kind.threshold_settable:
+            raise InvalidInput(f"a {kind.label.lower()} passes when yes > no; abstentions cannot count against it")
+        value = _share(threshold, "threshold") if threshold else MAJORITY
         if value == 0:
             raise InvalidInput("a threshold of 0 would pass anything")
         # "yes > no" is "more than half of yes and no"; a set threshold is "at least".
@@ -126,6 +128,14 @@ def build_rules(
     if rules["denominator"] not in ("participating", "yes-no"):
         raise InvalidInput("denominator must be 'participating' or 'yes-no'")
     return rules
+
+
+def _share(text: str, what: str) -> Fraction:
+    """An administrator's share for this vote: a bad one is their input's fault, not the policy's."""
+    try:
+        return parse_fraction(text, what)
+    except PolicyInvalid as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def describe(rules: dict, electorate_size: int | None = None) -> list[str]:

@@ -1,0 +1,295 @@
+"""The outbox: opt-in mail to a real SMTP server, links from SERVER_NAME, retries, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from ballot.eligibility import services as eligibility
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from ballot.timestamps import utcnow
+
+HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
+TODAY = dt.datetime.now(dt.UTC).date()
+CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
+OPT_IN_LINK = re.compile(r"https://vote\.test/opt-in/[A-Za-z0-9_.\-]+")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def run(runner, *args: str):
+    result = runner.invoke(args=[*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def messages(status: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(db.session.scalars(query))
+
+
+def path_of(link: str) -> str:
+    assert link.startswith("https://vote.test/"), link
+    return link.removeprefix("https://vote.test")
+
+
+@pytest.fixture
+def opt_ins(app, runner, tmp_path) -> int:
+    """The 2026 period with three rights queued for opt-in: Ada twice (individual, delegate), Tom once."""
+    run(runner, "period", "open", "2026")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([
+        HEADER,
+        f"ada,Ada,Lovelace,ada@example.org,fellow:2015-05-01;sponsor:{CURRENT},,ACME & Sons",
+        f'tom,"Tom <b>&</b>",Jerry,tom@example.org,supporting:{CURRENT},,',
+        "bas,Basic,Member,basic@example.org,basic,,",
+    ]) + "\n")
+    run(runner, "roster", "import", str(roster), "--period", "2026")
+    queued = run(runner, "period", "send-opt-in", "2026")["queued"]
+    assert queued == 3
+    return queued
+
+
+# --- Delivery -----------------------------------------------------------------
+
+def test_opt_in_messages_are_delivered_with_text_and_html_and_a_link_from_server_name(opt_ins, runner, inbox):
+    assert not inbox.messages  # queued in the outbox, not sent by the command that queued them
+    assert run(runner, "mail", "send") == {"sent": 3, "retry": 0, "failed": 0}
+
+    assert sorted(m["To"] for m in inbox.messages) == ["ada@example.org", "ada@example.org", "tom@example.org"]
+    for message in inbox.messages:
+        assert message["Subject"] == "Do you want to vote in the PSF in 2026?"
+        assert message["From"] == "PSF Elections <elections@127.0.0.1>"
+        assert "multipart/alternative" in {part.get_content_type() for part in message.walk()}
+        text, html = inbox.text(message), inbox.html(message)
+        (link,) = OPT_IN_LINK.findall(text)
+        assert f'href="{link}"' in html
+        assert "Opening the link alone does not enrol you." in text
+        assert "the link must start with https://vote.test/" in text
+        assert "localhost" not in text + html and "127.0.0.1/" not in text + html
+
+    ada = [inbox.text(m) for m in inbox.to("ada@example.org")]
+    assert sum("in the PSF as delegate of ACME & Sons in the 2026" in text for text in ada) == 1
+    assert sum("in the PSF as an individual member in the 2026" in text for text in ada) == 1
+    (tom,) = inbox.to("tom@example.org")
+    assert "Dear Tom <b>&</b> Jerry," in inbox.text(tom)
+    assert "Dear Tom &lt;b&gt;&amp;&lt;/b&gt; Jerry," in inbox.html(tom)  # escaped in HTML
+    assert "basic@example.org" not in {m["To"] for m in inbox.messages}
+
+
+def test_each_message_is_sent_once(opt_ins, runner, inbox):
+    assert run(runner, "mail", "send")["sent"] == 3
+    assert run(runner, "mail", "send") == {"sent": 0, "retry": 0, "failed": 0}
+    assert len(inbox.messages) == 3
+    assert run(runner, "mail", "status") == {"sent": 3}
+    # Asking again for opt-ins already sent queues nothing new.
+    assert run(runner, "period", "send-opt-in", "2026")["queued"] == 0
+
+
+def test_after_sending_the_links_are_no_longer_stored(opt_ins, runner, inbox):
+    assert all(m.context and m.context["link"].startswith("https://vote.test/opt-in/") for m in messages())
+    run(runner, "mail", "send")
+    tokens = [link.rsplit("/", 1)[1] for m in inbox.messages for link in OPT_IN_LINK.findall(inbox.text(m))]
+    assert len(tokens) == 3
+    for message in messages():
+        assert (message.status, message.context, message.attempts) == (SENT, None, 1)
+        assert message.sent_at is not None
+        stored = json.dumps([message.to_address, message.subject, message.template, message.last_error])
+        assert not any(token in stored for token in tokens)
+
+
+def test_a_message_being_sent_is_not_picked_up_again(opt_ins, app, runner, inbox):
+    claimed = messages()[0]
+    claimed.status = SENDING  # a worker claimed it and died mid-send: it may have gone out
+    claimed.next_attempt_at = utcnow()
+    db.session.commit()
+    assert run(runner, "mail", "send") == {"sent": 2, "retry": 0, "failed": 0}
+    assert run(runner, "mail", "send")["sent"] == 0
+    assert len(inbox.messages) == 2
+    assert [m.id for m in messages(SENDING)] == [claimed.id]
+    assert claimed.id not in {m.id for m in messages(SENT)}
+    assert claimed.context is not None  # never marked sent: an operator decides
+    # An operator can find it; it is never retried by itself.
+    assert [m.id for m in outbox.stuck(now=utcnow() + dt.timedelta(minutes=11))] == [claimed.id]
+    assert outbox.stuck(now=utcnow()) == []
+
+
+# --- Failures: retries with backoff, then failed ---------------------------------
+
+def point_mail_at(app, monkeypatch, port: int) -> None:
+    """Send through the real SMTP path to another port (Flask-Mail reads its settings at start)."""
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setattr(app.extensions["mail"], "port", port)
+
+
+def retries_then_fails(app, count: int, error: str) -> None:
+    max_attempts = app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
+    assert max_attempts == 5
+    start = utcnow()
+    assert outbox.send_due(now=start) == {"sent": 0, "retry": count, "failed": 0}
+    now = start
+    for attempt in range(1, max_attempts):
+        pending = messages(PENDING)
+        assert len(pending) == count
+        delay = dt.timedelta(minutes=2 ** attempt)
+        for message in pending:
+            assert message.attempts == attempt
+            assert error in message.last_error
+            assert message.next_attempt_at == now + delay
+            assert message.context is not None  # kept for the next attempt
+        # Not due yet: nothing is tried before the backoff has passed.
+        assert outbox.send_due(now=now + delay - dt.timedelta(seconds=1)) == {"sent": 0, "retry": 0, "failed": 0}
+        now += delay
+        expected = {"sent": 0, "retry": 0, "failed": count} if attempt + 1 == max_attempts else \
+            {"sent": 0, "retry": count, "failed": 0}
+        assert outbox.send_due(now=now) == expected
+    failed = messages(FAILED)
+    assert len(failed) == count
+    assert all(m.attempts == max_attempts and error in m.last_error for m in failed)
+    assert outbox.send_due(now=now + dt.timedelta(days=30)) == {"sent": 0, "retry": 0, "failed": 0}
+
+
+def test_an_unreachable_smtp_server_is_retried_with_backoff_then_marked_failed(
+    opt_ins, app, runner, inbox, monkeypatch
+):
+    point_mail_at(app, monkeypatch, free_port())  # nothing listens there
+    retries_then_fails(app, opt_ins, "ConnectionRefusedError")
+    assert run(runner, "mail", "status") == {"failed": 3}
+    # Once the server is back, failed messages stay failed: nothing is sent twice or late.
+    monkeypatch.undo()
+    assert run(runner, "mail", "send") == {"sent": 0, "retry": 0, "failed": 0}
+    assert inbox.messages == []
+
+
+class Refusing:
+    """An SMTP server that refuses every message."""
+
+    def __init__(self):
+        self.seen = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.seen += 1
+        return "554 5.7.1 Message refused"
+
+
+@pytest.fixture(scope="module")
+def refusing_server():
+    handler = Refusing()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def test_a_refusing_smtp_server_is_retried_then_marked_failed(opt_ins, app, inbox, monkeypatch, refusing_server):
+    controller, handler = refusing_server
+    seen = handler.seen
+    point_mail_at(app, monkeypatch, controller.port)
+    retries_then_fails(app, opt_ins, "554")
+    assert handler.seen - seen == opt_ins * app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
+    assert inbox.messages == []
+
+
+def test_a_message_that_cannot_be_sent_fails_without_stopping_the_others(opt_ins, app, runner, inbox):
+    first = messages()[0]
+    first.subject = "Your ballot: a title\nBcc: everyone@example.org"  # a header no SMTP server may get
+    db.session.commit()
+    result = runner.invoke(args=["mail", "send", "--json"])
+    assert "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 1}
+    assert len(inbox.messages) == 2
+    assert not any("everyone@example.org" in str(m) for m in inbox.messages)
+    (failed,) = messages(FAILED)
+    assert failed.id == first.id and failed.attempts == 1 and "BadHeaderError" in failed.last_error
+    assert run(runner, "mail", "send") == {"sent": 0, "retry": 0, "failed": 0}
+
+
+# --- Links come from SERVER_NAME, never from a request -----------------------------
+
+def test_a_forged_host_header_is_refused(opt_ins, runner, client, inbox):
+    run(runner, "mail", "send")
+    link = OPT_IN_LINK.findall(inbox.text(inbox.to("tom@example.org")[0]))[0]
+    response = client.get(path_of(link), headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert "evil.example" not in response.text and "Traceback" not in response.text
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_forwarded_host_never_reaches_a_link(opt_ins, runner, client, inbox):
+    run(runner, "mail", "send")
+    link = OPT_IN_LINK.findall(inbox.text(inbox.to("tom@example.org")[0]))[0]
+    forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http", "Forwarded": "host=evil.example"}
+    page = client.get(path_of(link), headers=forged)
+    assert page.status_code == 200
+    enrolled = client.post(path_of(link), data={"csrf_token": CSRF.search(page.text).group(1)}, headers=forged)
+    assert enrolled.status_code == 200 and "You are enrolled" in enrolled.text
+    assert "evil.example" not in enrolled.text
+    assert re.search(r'href="https://vote\.test/standing/', enrolled.text)
+
+
+def test_mail_queued_during_a_request_with_a_forged_host_links_to_server_name(app, runner, tmp_path):
+    run(runner, "period", "open", "2026")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\ntom,Tom,,tom@example.org,supporting:{CURRENT},,\n")
+    run(runner, "roster", "import", str(roster), "--period", "2026")
+    with app.test_request_context("/", base_url="http://evil.example:8080", headers={"X-Forwarded-Host": "evil.example"}):
+        assert eligibility.send_opt_in(eligibility.get_period(2026)) == 1
+    (message,) = messages()
+    assert OPT_IN_LINK.fullmatch(message.context["link"])
+
+
+# --- Opening the link does not enrol; the POST from the page does -----------------------
+
+def test_opening_the_opt_in_link_does_not_enrol_only_the_post_from_the_page_does(opt_ins, runner, client, inbox):
+    run(runner, "mail", "send")
+    (message,) = inbox.to("tom@example.org")
+    path = path_of(OPT_IN_LINK.findall(inbox.text(message))[0])
+
+    # Mail scanners fetch links, sometimes more than once and with HEAD.
+    for _ in range(2):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "Do you want to vote in 2026?" in page.text
+    assert client.head(path).status_code == 200
+    assert run(runner, "period", "enrolled", "2026") == []
+
+    # A POST that did not come from the page (no CSRF token) is refused, plainly.
+    forged = client.post(path, data={})
+    assert forged.status_code == 400
+    assert "This form has expired or was not sent from this site." in forged.text
+    assert "Traceback" not in forged.text
+    assert client.post(path, data={"csrf_token": "made-up"}).status_code == 400
+    assert run(runner, "period", "enrolled", "2026") == []
+
+    token = CSRF.search(page.text).group(1)
+    enrolled = client.post(path, data={"csrf_token": token})
+    assert enrolled.status_code == 200
+    assert "You are enrolled" in enrolled.text
+    rights = run(runner, "period", "enrolled", "2026")
+    assert [(r["member_key"], r["capacity"], r["source"]) for r in rights] == [("tom", "individual", "link")]
+
+    again = client.post(path, data={"csrf_token": token})
+    assert again.status_code == 200 and "You were already enrolled" in again.text
+    assert len(run(runner, "period", "enrolled", "2026")) == 1
+    assert "You are already enrolled" in client.get(path).text
