@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 DEV_CONFIG := $(CURDIR)/instance/dev.py
 export BALLOT_CONFIG ?= $(DEV_CONFIG)
 
-.PHONY: run test bench check clean
+.PHONY: run test bench check clean browser
+
+# The browser tests drive Debian's Chromium (browsers cannot be downloaded
+# here, so never `playwright install`) and check pages with axe-core from npm.
+CHROMIUM := /usr/bin/chromium
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
 $(BIN)/ballot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +29,26 @@ run: $(BIN)/ballot $(DEV_CONFIG)
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops); the worker sends mail to this console."
 	$(BIN)/ballot worker --interval 5 & trap 'kill $$!' EXIT INT TERM; $(BIN)/ballot run --host 127.0.0.1 --port 5000
 
-test: $(BIN)/ballot
+test: $(BIN)/ballot browser
 	$(BIN)/python -m pytest
+
+# What the browser tests need; without it they are skipped (and fail under CI).
+browser: $(AXE)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else \
+	    echo "The browser tests need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'," \
+	         "or they are skipped."; \
+	  fi; \
+	fi
+
+$(AXE):
+	@if command -v npm >/dev/null; then \
+	  npm install --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4; \
+	else \
+	  echo "The accessibility checks need axe-core from npm: install Node.js and npm, or they are skipped."; \
+	fi
 
 bench: $(BIN)/ballot
 	$(BIN)/python bench/run.py
@@ -34,4 +57,4 @@ check: $(BIN)/ballot $(DEV_CONFIG)
 	$(BIN)/ballot db upgrade && $(BIN)/ballot db check
 
 clean:
-	rm -rf $(VENV) instance *.egg-info
+	rm -rf $(VENV) instance *.egg-info .cache
