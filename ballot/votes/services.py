@@ -67,7 +67,8 @@ def create_vote(
 
 
 def get_vote(vote_id: int) -> Vote:
-    vote = db.session.get(Vote, vote_id)
+    # An id from a URL or the command line may be any size; ids are 32-bit in the database.
+    vote = db.session.get(Vote, vote_id) if 0 < vote_id < 2**31 else None
     if vote is None:
         raise NotFound(f"there is no vote {vote_id}")
     return vote

@@ -1,0 +1,302 @@
+"""Anyone can recount: a vote run end to end, its exported record, and `ballot verify` on it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ballot import sealing
+from ballot.cli import main
+from ballot.eligibility import services as eligibility
+from ballot.extensions import db
+from ballot.votes.record import signed
+
+HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
+TODAY = dt.datetime.now(dt.UTC).date()
+CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+VOTERS = {  # address: answers to the two questions
+    "ada@example.org": ("yes", "no"),
+    "bea@example.org": ("yes", "abstain"),
+    "cy@example.org": ("no", "no"),
+    "dee@example.org": ("yes", "yes"),
+}  # eve@example.org is in the electorate and does not vote
+
+
+def run(runner, *args: str):
+    result = runner.invoke(args=[*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def path_of(link: str) -> str:
+    return link.removeprefix("https://vote.test")
+
+
+def cast(client, link: str, answers: dict) -> str:
+    """Open the ballot, review, cast: the voter's receipt."""
+    page = client.get(path_of(link))
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": CSRF.search(page.text).group(1), **answers}
+    review = client.post(path_of(link), data={**data, "step": "review"})
+    assert review.status_code == 200 and "Review your ballot" in review.text
+    done = client.post(path_of(link), data={**data, "step": "cast"})
+    assert done.status_code == 200, done.text
+    return RECEIPT.search(done.text).group(1)
+
+
+def run_vote(runner, client, inbox, tmp_path: Path) -> tuple[int, dict[str, str]]:
+    """A small vote from the period's opening to its published record; the vote id and receipts."""
+    run(runner, "period", "open", "2026")
+    roster = tmp_path / "roster.csv"
+    names = ["ada", "bea", "cy", "dee", "eve"]
+    roster.write_text("\n".join([HEADER] + [f"{n},{n.title()},,{n}@example.org,supporting:{CURRENT},," for n in names]))
+    run(runner, "roster", "import", str(roster), "--period", "2026")
+    period = eligibility.get_period(2026)
+    for right in eligibility.rights_of(period):
+        eligibility.confirm_opt_in(right)
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    vote = run(runner, "vote", "create", "--period", "2026", "--kind", "policy", "--title", "Bylaws 2026",
+               "--closes-at", closes, "--question", "Adopt the new bylaws?", "--question", "Adopt the code of conduct?")
+    vote_id = vote["id"]
+    assert run(runner, "vote", "open", str(vote_id))["electorate"] == 5
+    inbox.clear()
+    assert run(runner, "mail", "send")["sent"] == 5
+    receipts = {}
+    for address, (first, second) in VOTERS.items():
+        (link,) = [link for link in inbox.links(address) if f"/votes/{vote_id}/ballot/" in link]
+        receipts[address] = cast(client, link, {"q1": first, "q2": second})
+    closed = run(runner, "vote", "close", str(vote_id))
+    assert (closed["ballots"], closed["missed"]) == (4, 1)
+    run(runner, "vote", "publish", str(vote_id))
+    return vote_id, receipts
+
+
+_EXPORTS: dict[str, str] = {}  # one vote per backend; the tampering tests only need its record
+
+
+@pytest.fixture
+def record_text(backend, app, runner, client, inbox, tmp_path) -> str:
+    if backend[0] not in _EXPORTS:
+        vote_id, _ = run_vote(runner, client, inbox, tmp_path)
+        out = tmp_path / "export.json"
+        result = runner.invoke(args=["vote", "export", str(vote_id), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        _EXPORTS[backend[0]] = out.read_text()
+    return _EXPORTS[backend[0]]
+
+
+@pytest.fixture
+def verify(monkeypatch):
+    """Run the `ballot` console script's verify command: (exit code, stdout, stderr)."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; keep it out of other tests
+
+    def verify(*args: str | Path):
+        result = CliRunner().invoke(main, ["verify", *map(str, args)])
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return verify
+
+
+def write(tmp_path: Path, document) -> Path:
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(document, indent=1))
+    return path
+
+
+# --- The whole way -----------------------------------------------------------------
+
+def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, inbox, tmp_path, verify):
+    vote_id, receipts = run_vote(runner, client, inbox, tmp_path)
+    out = tmp_path / "vote.json"
+    result = runner.invoke(args=["vote", "export", str(vote_id), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+
+    document = json.loads(out.read_text())
+    record = document["record"]
+    assert sorted(b["receipt"] for b in record["ballots"]) == sorted(receipts.values())
+    assert all(set(b) == {"token", "receipt", "sealed", "contents"} for b in record["ballots"])
+    (adopt, conduct) = record["result"]["questions"]
+    assert adopt["counts"] == {"yes": 3, "no": 1, "abstain": 0} and adopt["outcome"] == "passed"
+    assert conduct["counts"] == {"yes": 1, "no": 2, "abstain": 1} and conduct["outcome"] == "failed"
+    assert (record["result"]["participants"], record["result"]["electorate"]) == (4, 5)
+
+    # The published copy on the site is the same record.
+    assert client.get(f"/votes/{vote_id}/record.json").get_json() == document
+
+    code, stdout, stderr = verify(out)
+    assert code == 0, stderr
+    assert stdout.strip() == (f"Verified: vote {vote_id} (Bylaws 2026), 4 ballots; "
+                              "the recount matches the published result.")
+    code, stdout, _ = verify(out, "--json")
+    assert (code, json.loads(stdout)) == (0, {"verified": True, "problems": []})
+
+    signer = tmp_path / "signer.pem"
+    signer.write_text(sealing.public_key_pem(app.config["BALLOT_SIGNING_KEY"]))
+    assert verify(out, "--signer", signer)[0] == 0
+
+
+def test_a_vote_cannot_be_exported_before_it_is_published(app, runner, tmp_path):
+    run(runner, "period", "open", "2026")
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    vote = run(runner, "vote", "create", "--period", "2026", "--kind", "charter", "--title", "Draft",
+               "--closes-at", closes, "--question", "Charter the WG?")
+    result = runner.invoke(args=["vote", "export", str(vote["id"]), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1
+    assert "error: the results of this vote are not published" in result.output
+    assert not (tmp_path / "x.json").exists()
+
+
+# --- Tampering -----------------------------------------------------------------------
+
+def tampered(record_text: str, change) -> dict:
+    document = json.loads(record_text)
+    change(document["record"])
+    return document
+
+
+def problems_of(verify, tmp_path, document) -> list[str]:
+    code, stdout, stderr = verify(write(tmp_path, document), "--json")
+    assert code == 1
+    report = json.loads(stdout)
+    assert report["verified"] is False
+    code, _, text = verify(write(tmp_path, document))
+    assert code == 1 and text.startswith("The record does NOT verify:")
+    return report["problems"]
+
+
+def test_the_untouched_export_verifies(record_text, tmp_path, verify):
+    assert verify(write(tmp_path, json.loads(record_text)))[0] == 0
+
+
+def test_a_ballot_whose_contents_were_altered_is_named(record_text, tmp_path, verify):
+    def change(record):
+        ballot = next(b for b in record["ballots"] if b["contents"]["answers"]["q1"] == "no")
+        ballot["contents"]["answers"]["q1"] = "yes"
+        change.receipt = ballot["receipt"]
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert f"ballot {change.receipt}: its contents differ from its sealed form" in problems
+    assert "the signature does not match the record: it was altered" in problems
+    assert "the recounted result differs from the published result" in problems
+
+
+def test_a_ballot_whose_sealed_form_was_swapped_is_named(record_text, tmp_path, verify):
+    def change(record):
+        first, second = record["ballots"][:2]
+        first["sealed"] = second["sealed"]
+        change.receipt = first["receipt"]
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert f"ballot {change.receipt}: the receipt does not match its sealed ballot" in problems
+
+
+def test_an_altered_receipt_is_named(record_text, tmp_path, verify):
+    def change(record):
+        record["ballots"][0]["receipt"] = "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert "ballot AAAA-AAAA-AAAA-AAAA-AAAA-AAAA: the receipt does not match its sealed ballot" in problems
+
+
+def test_an_altered_result_is_named(record_text, tmp_path, verify):
+    def change(record):
+        question = record["result"]["questions"][1]
+        question["outcome"] = "passed"
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert problems == [
+        "the signature does not match the record: it was altered",
+        "the recounted result differs from the published result",
+    ]
+
+
+def test_a_removed_ballot_is_found(record_text, tmp_path, verify):
+    def change(record):
+        record["ballots"].pop()
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert "the recounted result differs from the published result" in problems
+    assert "the signature does not match the record: it was altered" in problems
+
+
+def test_a_ballot_listed_twice_is_named(record_text, tmp_path, verify):
+    def change(record):
+        record["ballots"].append(copy.deepcopy(record["ballots"][0]))
+        change.receipt = record["ballots"][0]["receipt"]
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert f"ballot {change.receipt}: listed twice" in problems
+
+
+def test_a_record_re_signed_by_another_key_fails_against_the_trusted_signer(app, record_text, tmp_path, verify):
+    document = json.loads(record_text)
+    record = document["record"]
+    record["ballots"].pop()
+    from ballot.votes.tally import tally
+
+    record["result"] = tally(record["rules"], record["questions"], [b["contents"] for b in record["ballots"]],
+                             record["result"]["electorate"])
+    forged = signed(record, sealing.new_signing_key_pem())
+    path = write(tmp_path, forged)
+    # Consistent in itself, so only the installation's own key can tell it apart.
+    assert verify(path)[0] == 0
+    signer = tmp_path / "signer.pem"
+    signer.write_text(sealing.public_key_pem(app.config["BALLOT_SIGNING_KEY"]))
+    code, _, stderr = verify(path, "--signer", signer)
+    assert code == 1
+    assert "the record is not signed by the key you trust" in stderr
+
+
+# --- Files that are no record -----------------------------------------------------------
+
+def test_a_file_that_is_not_json_is_refused_clearly(tmp_path, verify):
+    path = tmp_path / "record.json"
+    path.write_text("this is not JSON {")
+    code, _, stderr = verify(path)
+    assert code == 1
+    assert stderr.startswith(f"error: {path} is not a JSON record")
+
+
+def test_a_binary_file_is_refused_clearly(tmp_path, verify):
+    path = tmp_path / "record.json"
+    path.write_bytes(b"\xff\xfe\x00\x00garbage")
+    code, _, stderr = verify(path)
+    assert code == 1 and "is not a JSON record" in stderr
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "not a signed ballot record"),
+        ({"record": {}, "signature": "x", "signer": "y"}, "unknown record format None"),
+        ({"hello": "world"}, "not a signed ballot record"),
+        ("a string", "not a signed ballot record"),
+    ],
+)
+def test_json_that_is_no_record_is_refused_clearly(tmp_path, verify, document, message):
+    code, _, stderr = verify(write(tmp_path, document))
+    assert code == 1
+    assert message in stderr
+
+
+def test_a_record_with_missing_parts_is_refused_clearly(record_text, tmp_path, verify):
+    document = json.loads(record_text)
+    del document["record"]["ballots"]
+    code, _, stderr = verify(write(tmp_path, document))
+    assert code == 1 and "malformed" in stderr
+
+
+def test_a_missing_file_is_refused_clearly(tmp_path, verify):
+    code, _, stderr = verify(tmp_path / "nope.json")
+    assert code != 0
+    assert "does not exist" in stderr
