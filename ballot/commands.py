@@ -18,6 +18,7 @@ import click
 from flask import Flask, current_app
 
 from ballot.eligibility import services as eligibility
+from ballot.counting.methods import METHODS
 from ballot.errors import BallotError, InvalidInput
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -194,6 +195,7 @@ def vote_summary(v) -> dict:
 @click.option("--question", "questions", multiple=True, help="A question or Fellow nominee (repeat for a batch).")
 @click.option("--candidate", "candidates", multiple=True, help="A Board candidate (repeat).")
 @click.option("--seats", type=int, help="Board seats to fill.")
+@click.option("--method", type=click.Choice(list(METHODS)), help="Board: election method (default: the policy's).")
 @click.option("--max-approvals", type=int, help="Board: most candidates one ballot may approve.")
 @click.option("--affiliation", "affiliations", multiple=True, help="Board: NAME=ORGANISATION for the cap.")
 @click.option("--sitting", "sitting", multiple=True, help="Board: ORGANISATION=N directors staying on.")
@@ -203,14 +205,14 @@ def vote_summary(v) -> dict:
 @click.option("--managing-years", type=int, help="Fellow votes: include Managing Members of this many years.")
 @json_option
 @handles_errors
-def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, max_approvals,
+def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, max_approvals,
                 affiliations, sitting, threshold, denominator, quorum, managing_years, as_json):
     """Create a draft vote."""
     v = votes.create_vote(
         eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
         questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
         denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
-        affiliations=_pairs(affiliations, str), sitting=_pairs(sitting, int),
+        affiliations=_pairs(affiliations, str), sitting=_pairs(sitting, int), method=method,
     )
     output(as_json, vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from ballot.counting.methods import METHODS
 from ballot.errors import PolicyInvalid
 from ballot.roster.records import CLASSES
 
@@ -171,5 +172,5 @@ def _check(policy: Policy, path: Path) -> None:
         raise PolicyInvalid(f"{path}: votes.denominator must be one of {DENOMINATORS}")
     if policy.fellow_threshold not in policy.fellow_allowed_thresholds:
         raise PolicyInvalid(f"{path}: fellow.threshold must be one of fellow.allowed_thresholds")
-    if policy.board_method != "approval":
-        raise PolicyInvalid(f"{path}: board.method {policy.board_method!r} is not supported")
+    if policy.board_method not in METHODS:
+        raise PolicyInvalid(f"{path}: board.method must be one of {', '.join(METHODS)}")

@@ -11,19 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ballot.counting.methods import APPROVAL, METHODS
 from ballot.errors import InvalidInput, PolicyInvalid
 from ballot.policy import Policy, parse_fraction
 
 YES_NO = ("yes", "no", "abstain")
 AGREE = ("agree", "disagree", "abstain")
-APPROVAL = "approval"
+BOARD = "board"  # a Board election's ballot; its rules say "approval" or "ranked"
 
 
 @dataclass(frozen=True)
 class Kind:
     name: str
     label: str
-    ballot: str  # "yes-no", "agree", "approval"
+    ballot: str  # "yes-no", "agree", "board"
     fellows_only: bool = False
     threshold_settable: bool = False  # "yes > no, unless the vote sets another threshold"
 
@@ -31,7 +32,7 @@ class Kind:
 KINDS = {
     k.name: k
     for k in (
-        Kind("board", "Board of Directors election", APPROVAL),
+        Kind("board", "Board of Directors election", BOARD),
         Kind("charter", "Working-group charter", "yes-no"),
         Kind("sponsor-admission", "Sponsor Member admission", "yes-no"),
         Kind("fellow", "Fellow nomination", "agree", fellows_only=True),
@@ -55,7 +56,7 @@ def get_kind(name: str) -> Kind:
 
 def build_questions(kind: Kind, titles: list[str], candidates: list[str]) -> list[dict]:
     """The ballot's questions: one per nominee or matter, or one Board question over the candidates."""
-    if kind.ballot == APPROVAL:
+    if kind.ballot == BOARD:
         names = [c.strip() for c in candidates if c.strip()]
         if len(names) < 1:
             raise InvalidInput("a Board election needs at least one candidate")
@@ -76,7 +77,7 @@ def build_rules(
     kind: Kind, policy: Policy, *, seats: int | None = None, threshold: str | None = None,
     denominator: str | None = None, quorum: str | None = None, managing_years: int | None = None,
     max_approvals: int | None = None, affiliations: dict[str, str] | None = None,
-    sitting: dict[str, int] | None = None,
+    sitting: dict[str, int] | None = None, method: str | None = None,
 ) -> dict:
     """A vote's complete rules, every default taken from the policy and written out."""
     rules: dict = {
@@ -91,21 +92,10 @@ def build_rules(
         rules["managing_years"] = managing_years
     elif managing_years is not None:
         raise InvalidInput("only Fellow votes can include longtime Managing Members")
-    if kind.ballot == APPROVAL:
-        if not seats or seats < 1:
-            raise InvalidInput("a Board election needs the number of seats (at least 1)")
-        if threshold or denominator:
-            raise InvalidInput("a Board election has seats, not a threshold")
-        if max_approvals is not None and max_approvals < 1:
-            raise InvalidInput("--max-approvals must be at least 1")
-        rules.update(
-            method=policy.board_method, seats=seats, max_approvals=max_approvals,
-            affiliation_cap=str(policy.affiliation_cap) if policy.affiliation_cap else None,
-            affiliations=affiliations or {}, sitting=sitting or {},
-        )
-        return rules
-    if seats:
-        raise InvalidInput("only Board elections have seats")
+    if kind.ballot == BOARD:
+        return _board_rules(rules, policy, seats, method, max_approvals, affiliations, sitting, threshold or denominator)
+    if seats or method:
+        raise InvalidInput("only Board elections have seats and an election method")
     if kind.ballot == "agree":
         value = _share(threshold, "threshold") if threshold else policy.fellow_threshold
         if value not in policy.fellow_allowed_thresholds:
@@ -138,6 +128,31 @@ def _share(text: str, what: str) -> Fraction:
         raise InvalidInput(str(exc)) from None
 
 
+def _board_rules(rules: dict, policy: Policy, seats, method, max_approvals, affiliations, sitting, threshold) -> dict:
+    method = method or policy.board_method
+    if method not in METHODS:
+        raise InvalidInput(f"unknown election method {method!r}; one of: {', '.join(METHODS)}")
+    if not seats or seats < 1:
+        raise InvalidInput("a Board election needs the number of seats (at least 1)")
+    if threshold:
+        raise InvalidInput("a Board election has seats, not a threshold")
+    if method == "irv" and seats != 1:
+        raise InvalidInput("instant runoff fills one seat; use meek-stv or scottish-stv for several")
+    if method == APPROVAL:
+        if max_approvals is not None and max_approvals < 1:
+            raise InvalidInput("--max-approvals must be at least 1")
+        rules.update(
+            ballot=APPROVAL, method=method, seats=seats, max_approvals=max_approvals,
+            affiliation_cap=str(policy.affiliation_cap) if policy.affiliation_cap else None,
+            affiliations=affiliations or {}, sitting=sitting or {},
+        )
+        return rules
+    if max_approvals or affiliations or sitting:
+        raise InvalidInput("approvals, affiliations and sitting directors apply to approval voting only")
+    rules.update(ballot="ranked", method=method, seats=seats)
+    return rules
+
+
 def describe(rules: dict, electorate_size: int | None = None) -> list[str]:
     """The rules in plain words, as shown to voters on the ballot and with the result."""
     lines = []
@@ -150,7 +165,14 @@ def describe(rules: dict, electorate_size: int | None = None) -> list[str]:
         lines.append("Who votes: every enrolled voting right (individuals and Sponsor Delegates).")
     if electorate_size is not None:
         lines.append(f"Electorate: {electorate_size} voting rights.")
-    if rules["ballot"] == APPROVAL:
+    if rules["ballot"] == "ranked":
+        lines.append(
+            f"Seats: {rules['seats']}, filled by {METHODS[rules['method']]}. Rank the candidates you "
+            "want, 1 for your first choice, 2 for your next, and so on; you need not rank them all, "
+            "and each rank is used once."
+        )
+        lines.append("Ties are broken by a public draw with Python's random module, which anyone can repeat.")
+    elif rules["ballot"] == APPROVAL:
         most = rules.get("max_approvals")
         lines.append(
             f"Seats: {rules['seats']}. Approve {'up to ' + str(most) if most else 'as many'} candidates"

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from ballot import sealing
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight
+from ballot.counting.ballots import RankedBallot
+from ballot.counting.blt import format_blt
 from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -290,6 +292,17 @@ def published_record(vote: Vote) -> dict:
 
 def _record(vote: Vote) -> dict:
     return json.loads(vote.record)
+
+
+def ballots_blt(vote: Vote) -> str:
+    """A published ranked Board vote's ballots in the BLT format, for other counting programs."""
+    document = published_record(vote)
+    if vote.rules.get("ballot") != "ranked":
+        raise NotFound("only ranked Board elections have BLT ballots")
+    question = vote.questions[0]
+    ballots = [RankedBallot.of(*b["contents"]["answers"][question["id"]])
+               for b in document["record"]["ballots"] if b["contents"]["answers"][question["id"]]]
+    return format_blt(question["choices"], vote.rules["seats"], ballots, title=vote.title)
 
 
 def close_due(now: dt.datetime | None = None) -> list[int]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from ballot.counting.approval import count_approval
-from ballot.votes.rules import APPROVAL
+from ballot.counting.methods import APPROVAL, count_board
+
+RANKED = "ranked"
 
 
 def quorum_met(participants: int, electorate_size: int, quorum: Fraction) -> bool:
@@ -41,8 +42,8 @@ def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_si
     }
     for question in questions:
         answers = [ballot["answers"][question["id"]] for ballot in ballots]
-        if rules["ballot"] == APPROVAL:
-            outcome = _approval(rules, question, answers)
+        if rules["ballot"] in (APPROVAL, RANKED):
+            outcome = _board(rules, question, answers)
         else:
             outcome = _yes_no(rules, question, answers)
         if not result["quorum_met"]:
@@ -72,19 +73,23 @@ def _yes_no(rules: dict, question: dict, answers: list[str]) -> dict:
     }
 
 
-def _approval(rules: dict, question: dict, answers: list[list[str]]) -> dict:
-    counted = count_approval(
-        question["choices"], answers, rules["seats"],
+def _board(rules: dict, question: dict, answers: list[list[str]]) -> dict:
+    """A Board question: approvals, or rankings, counted by the vote's method."""
+    elected, report = count_board(
+        rules["method"], question["choices"], answers, rules["seats"],
         affiliations=rules.get("affiliations") or None,
         cap=Fraction(rules["affiliation_cap"]) if rules.get("affiliation_cap") else None,
         sitting=rules.get("sitting") or None,
     )
+    # Approvals per candidate, or first preferences for a ranked ballot.
+    counts = Counter(name for names in answers for name in (names if rules["ballot"] == APPROVAL else names[:1]))
     return {
         "id": question["id"],
         "title": question["title"],
-        "counts": {name: counted.counts[name] for name in question["choices"]},
-        "elected": list(counted.elected),
-        "report": counted.as_dict(),
+        "counts": {name: counts[name] for name in question["choices"]},
+        "counts_are": "approvals" if rules["ballot"] == APPROVAL else "first preferences",
+        "elected": elected,
+        "report": report,
         "outcome": "elected",
     }
 
@@ -93,14 +98,20 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
     """A ballot's answers from submitted form values, and every problem with them.
 
     A yes/no question must be answered (abstain is an answer); a Board ballot
-    approves one or more candidates, or says explicitly that it abstains. An
-    empty or invalid ballot is never recorded silently.
+    approves or ranks one or more candidates, or says explicitly that it
+    abstains. An empty or invalid ballot is never recorded silently.
     """
     answers: dict = {}
     problems: list[str] = []
     for question in questions:
         qid = question["id"]
-        if rules["ballot"] == APPROVAL:
+        if rules["ballot"] == RANKED:
+            ranking, trouble = _ranking(question, form)
+            if trouble:
+                problems.extend(f"{question['title']}: {t}" for t in trouble)
+            else:
+                answers[qid] = ranking
+        elif rules["ballot"] == APPROVAL:
             chosen = [c for c in form.get(qid, []) if c]
             unknown = [c for c in chosen if c not in question["choices"]]
             if unknown:
@@ -132,3 +143,37 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
             else:
                 answers[qid] = value
     return answers, problems
+
+
+def _ranking(question: dict, form: dict) -> tuple[list[str], list[str]]:
+    """The names in order of the ranks given (form fields ``<qid>-rank-<n>``), and every problem.
+
+    Ranks run 1, 2, 3... without gaps, each used once; unranked candidates are
+    left blank. Duplicate and skipped ranks are explained, never guessed at.
+    """
+    qid, names = question["id"], question["choices"]
+    ranks: dict[int, list[str]] = {}
+    problems = []
+    for number, name in enumerate(names):
+        values = form.get(f"{qid}-rank-{number}", [])
+        value = values[0].strip() if len(values) == 1 else ""
+        if not value:
+            continue
+        if not value.isdigit() or not 1 <= int(value) <= len(names):
+            problems.append(f"the rank of {name} must be a number from 1 to {len(names)}.")
+            continue
+        ranks.setdefault(int(value), []).append(name)
+    abstain = bool(form.get(f"{qid}-abstain"))
+    for rank, holders in sorted(ranks.items()):
+        if len(holders) > 1:
+            problems.append(f"you gave rank {rank} to {' and '.join(holders)}; each rank can be given once.")
+    if ranks and max(ranks) != len(ranks):
+        missing = [str(r) for r in range(1, max(ranks) + 1) if r not in ranks]
+        problems.append(f"you skipped rank {', '.join(missing)}; number your choices 1, 2, 3 without gaps.")
+    if ranks and abstain:
+        problems.append("you ranked candidates and also chose to abstain; choose one or the other.")
+    if not ranks and not abstain and not problems:
+        problems.append("rank at least one candidate, or tick 'I abstain'.")
+    if problems:
+        return [], problems
+    return [ranks[r][0] for r in sorted(ranks)], []

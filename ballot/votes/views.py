@@ -69,6 +69,14 @@ def results_json(vote_id: int):
     return {"vote": {"id": vote.id, "kind": vote.kind, "title": vote.title}, "rules": vote.rules, "result": vote.result}
 
 
+@bp.route("/votes/<int:vote_id>/ballots.blt")
+def ballots_blt(vote_id: int):
+    vote = services.get_vote(vote_id)
+    text = services.ballots_blt(vote)
+    return Response(text, mimetype="text/plain",
+                    headers={"Content-Disposition": f"attachment; filename=vote-{vote_id}.blt"})
+
+
 @bp.route("/votes/<int:vote_id>/record.json")
 def record_json(vote_id: int):
     document = services.published_record(services.get_vote(vote_id))

@@ -86,7 +86,7 @@ def write_policy(tmp_path: Path, old: str, new: str) -> str:
         ('quorum = "0"', 'quorum = "3/2"', "votes.quorum: 3/2 is not between 0 and 1"),
         ('quorum = "0"', 'quorum = "1/0"', "votes.quorum"),
         ('threshold = "2/3"', 'threshold = "1/2"', "fellow.threshold must be one of fellow.allowed_thresholds"),
-        ('method = "approval"', 'method = "stv"', "board.method 'stv' is not supported"),
+        ('method = "approval"', 'method = "stv"', "board.method must be one of approval, meek-stv"),
         ('affiliation_cap = ""', 'affiliation_cap = "2"', "board.affiliation_cap"),
         ('"contributing", "fellow"]\n# Classes that give', '"contributing", "fellow", "wizard"]\n# Classes that give',
          "unknown classes ['wizard']"),
