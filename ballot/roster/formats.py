@@ -2,7 +2,7 @@
 
 :func:`parse_roster` takes the raw bytes of an upload and returns a
 :class:`~ballot.roster.records.ParsedRoster`, or raises :class:`RosterInvalid`
-naming every problem in the file. Nothing here touches the database: a file is
+(an :class:`~ballot.errors.InvalidInput`) naming every problem in the file. Nothing here touches the database: a file is
 accepted whole or refused whole before anything is stored.
 
 Decisions, for the README:
@@ -34,7 +34,8 @@ Formats
       lifetime ``supporting:2020-01-01:``); ``working_groups`` and
       ``delegate_for`` are ``;``-separated names. In JSON the file is
       ``{"format": "ballot-roster/1", "members": [...]}`` with ``classes`` a
-      list of ``{"name", "start", "end"}`` objects and lists of names. A member
+      list of ``{"name", "start", "end"}`` objects and JSON lists of names
+      (the ``;``-joined text of the CSV is refused there). A member
       id on two lines, a class listed twice for one member (the roster gives
       each class once, with its current dates; the service keeps the history),
       and a ``sponsor`` class without ``delegate_for`` or the reverse are
@@ -84,10 +85,10 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ballot.errors import InvalidInput
 from ballot.roster.records import (
@@ -285,6 +286,7 @@ def _tidy(text: str) -> str | None:
 
 
 _T = TypeVar("_T")
+_P = TypeVar("_P")
 
 
 def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
@@ -522,9 +524,17 @@ def _layout_for(keys: set[str], line: int, what: str, problems: list[Problem]) -
     return found[0]
 
 
-def _fields(columns: Iterable[str | None], values: Iterable[object]) -> dict[str, object]:
-    """The values of a record by the layout's column names, leaving out unknown columns."""
-    return {column: value for column, value in zip(columns, values) if column is not None}
+def _known_columns(
+    layout: _Layout, names: Iterable[str], places: Iterable[_P]
+) -> tuple[tuple[str, ...], tuple[_P, ...]]:
+    """The layout's columns among a header's cells or a record's keys (``names``), and where each is."""
+    known = [(column, place) for name, place in zip(names, places) if (column := layout.column_of(name))]
+    return tuple(column for column, _ in known), tuple(place for _, place in known)
+
+
+def _fields(columns: tuple[str, ...], places: tuple[_P, ...], record: Any) -> dict[str, object]:
+    """A record's values by column: ``places`` are their indices in a CSV row or keys in a JSON object."""
+    return dict(zip(columns, map(record.__getitem__, places)))
 
 
 # --- CSV ------------------------------------------------------------------
@@ -546,7 +556,7 @@ def _csv_rows(text: str, problems: list[Problem]) -> tuple[str, _Layout | None, 
     if repeated:
         return "", None, iter(())
     format_name = "ballot-csv" if layout is _BALLOT else layout.name
-    return format_name, layout, _csv_members(records, columns, problems)
+    return format_name, layout, _csv_members(records, header, layout, problems)
 
 
 def _delimiter(text: str) -> str:
@@ -580,14 +590,15 @@ def _csv_records(text: str, delimiter: str, problems: list[Problem]) -> Iterator
 
 
 def _csv_members(
-    records: Iterator[tuple[int, list[str]]], columns: Sequence[str | None], problems: list[Problem]
+    records: Iterator[tuple[int, list[str]]], header: list[str], layout: _Layout, problems: list[Problem]
 ) -> Iterator[_Row]:
+    columns, places = _known_columns(layout, header, range(len(header)))
     for line, values in records:
-        if len(values) != len(columns):
-            hint = " (an unquoted comma in a name?)" if len(values) > len(columns) else ""
-            problems.append(Problem(line, f"the row has {len(values)} fields but the header has {len(columns)}{hint}"))
+        if len(values) != len(header):
+            hint = " (an unquoted comma in a name?)" if len(values) > len(header) else ""
+            problems.append(Problem(line, f"the row has {len(values)} fields but the header has {len(header)}{hint}"))
         else:
-            yield _Row(line, 0, _fields(columns, values), problems)
+            yield _Row(line, 0, _fields(columns, places, values), problems)
 
 
 # --- JSON -----------------------------------------------------------------
@@ -619,9 +630,8 @@ def _json_rows(text: str, problems: list[Problem]) -> tuple[str, _Layout | None,
             return nothing
         keys = {key for record in records if isinstance(record, dict) for key in record}
         if _BALLOT.matches(keys):
-            problems.append(
-                Problem(1, f'the service\'s own format is an object {{"format": "{BALLOT_JSON_FORMAT}", "members": [...]}}')
-            )
+            shape = f'{{"format": "{BALLOT_JSON_FORMAT}", "members": [...]}}'
+            problems.append(Problem(1, f"the service's own format is an object {shape}"))
             return nothing
         layout = _layout_for(keys, 1, "JSON keys", problems)
     else:
@@ -637,11 +647,15 @@ def _json_members(
     text: str, offsets: list[int], records: list[object], layout: _Layout, problems: list[Problem]
 ) -> Iterator[_Row]:
     line, counted = 1, 0
+    known: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # members mostly share their keys
     for number, (offset, record) in enumerate(zip(offsets, records), start=1):
         line += text.count("\n", counted, offset)
         counted = offset
         if isinstance(record, dict):
-            yield _Row(line, number, _fields(map(layout.column_of, record), record.values()), problems)
+            keys = tuple(record)
+            if keys not in known:
+                known[keys] = _known_columns(layout, keys, keys)
+            yield _Row(line, number, _fields(*known[keys], record), problems)
         else:
             problems.append(Problem(line, f"record {number}: a member must be a JSON object"))
 
