@@ -20,7 +20,7 @@ FELLOW = "fellow"
 CLASSES = (BASIC, SUPPORTING, SPONSOR, MANAGING, CONTRIBUTING, FELLOW)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class MemberClass:
     """One class a member holds, with the dates it runs (``end`` None: open-ended or lifetime)."""
 
@@ -64,11 +64,15 @@ class RosterMember:
             "email": self.email,
             "given_name": self.given_name,
             "family_name": self.family_name,
-            "classes": [c.as_dict() for c in sorted(self.classes)],
+            "classes": [c.as_dict() for c in sorted(self.classes, key=_class_order)],
             "working_groups": sorted(self.working_groups),
             "delegate_for": sorted(self.delegate_for),
             "vote_affirmed_on": self.vote_affirmed_on.isoformat() if self.vote_affirmed_on else None,
         }
+
+
+def _class_order(c: MemberClass) -> tuple:
+    return (c.name, c.start or dt.date.min, c.end or dt.date.max)
 
 
 @dataclass(frozen=True)
