@@ -25,6 +25,9 @@ BALLOT_MAIL_MAX_ATTEMPTS = 5
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 BALLOT_CAST_RATE_LIMIT = "30 per minute"
+# "Send me my links again": per client address, and per email address asked for.
+BALLOT_LINK_AGAIN_RATE_LIMIT = "20 per hour"
+BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT = "3 per hour"
 
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True

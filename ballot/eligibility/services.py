@@ -90,18 +90,47 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
             continue
         if not right_qualifies(right, policy, now.date()):
             continue
-        token = outbox.link_token(OPT_IN, {"r": right.id}, opt_in_expiry(period))
-        outbox.queue(
-            "opt_in", right.member.email,
-            f"Do you want to vote in the PSF in {period.year}?",
-            {"name": right.member.display_name, "year": period.year, "capacity": right.label,
-             "link": outbox.external_url("eligibility.opt_in", token=token)},
-            now=now,
-        )
-        right.opt_in_sent_at = now
+        _queue_opt_in(right, period, now)
         count += 1
     db.session.commit()
     return count
+
+
+def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
+    """Queue the opt-in message again to each right of ``address`` that may still enrol; returns how many.
+
+    Only in the latest period, while its enrolment is open, and only rights that
+    qualify and are not enrolled. Part of the caller's transaction: the caller commits.
+    """
+    now = now or utcnow()
+    period = db.session.scalar(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc()).limit(1))
+    if period is None or period.enrolment_closed_at is not None:
+        return 0
+    policy = policy_of(period)
+    rights = db.session.scalars(
+        select(VotingRight).join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id, Member.email == address, Member.removed_at.is_(None),
+               VotingRight.id.not_in(select(Enrollment.right_id)))
+        .order_by(VotingRight.id)
+    ).all()
+    count = 0
+    for right in rights:
+        if right_qualifies(right, policy, now.date()):
+            _queue_opt_in(right, period, now)
+            count += 1
+    return count
+
+
+def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
+    token = outbox.link_token(OPT_IN, {"r": right.id}, opt_in_expiry(period))
+    outbox.queue(
+        "opt_in", right.member.email,
+        f"Do you want to vote in the PSF in {period.year}?",
+        {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+         "link": outbox.external_url("eligibility.opt_in", token=token)},
+        now=now,
+    )
+    right.opt_in_sent_at = now
 
 
 def right_from_token(kind: str, token: str) -> VotingRight:

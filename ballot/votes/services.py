@@ -129,7 +129,42 @@ def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime) -> N
              "closes": closes, "link": outbox.external_url("votes.ballot", vote_id=vote.id, token=token)},
             now,
         ))
-    db.session.execute(insert(OutboxMessage), rows)
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+
+
+def send_links_again(address: str, now: dt.datetime | None = None) -> int:
+    """Queue again every link the holder of ``address`` can still use; returns how many.
+
+    A fresh ballot link for each open vote in whose electorate a right of
+    theirs is and has not voted yet, and the opt-in link for each right that
+    may still enrol. The page that asks for this answers the same whatever it
+    returns: nobody learns from it whether an address is known.
+    """
+    now = now or utcnow()
+    address = address.strip().lower()
+    local, _, domain = address.rpartition("@")
+    if not (local and domain) or len(address) > 320 or any(c.isspace() for c in address):
+        raise InvalidInput("Enter the email address the PSF writes to you at, such as name@example.org.")
+    waiting = db.session.execute(
+        select(Vote, ElectorateEntry.right_id)
+        .join(ElectorateEntry, ElectorateEntry.vote_id == Vote.id)
+        .join(VotingRight, VotingRight.id == ElectorateEntry.right_id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .outerjoin(ParticipationRecord, (ParticipationRecord.vote_id == Vote.id)
+                   & (ParticipationRecord.right_id == ElectorateEntry.right_id))
+        .where(Member.email == address, Vote.status == OPEN, Vote.closes_at > now,
+               ParticipationRecord.right_id.is_(None))
+        .order_by(Vote.id, ElectorateEntry.right_id)
+    ).all()
+    by_vote: dict[Vote, list[int]] = {}
+    for vote, right_id in waiting:
+        by_vote.setdefault(vote, []).append(right_id)
+    for vote, right_ids in by_vote.items():
+        _queue_ballot_links(vote, right_ids, now)
+    count = len(waiting) + eligibility.send_opt_in_again(address, now)
+    db.session.commit()
+    return count
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Voters' pages for a vote: the ballot with its review step, the receipt, the results."""
+"""Voters' pages for a vote: the ballot with its review step, the receipt, the results, and links sent again."""
+
+import hashlib
 
 from flask import Blueprint, Response, current_app, json, render_template, request
 
 from ballot.eligibility.services import standing_link
 from ballot.eligibility.models import VotingRight
-from ballot.errors import BallotError, Conflict
+from ballot.errors import BallotError, Conflict, InvalidInput
 from ballot.extensions import db, limiter
 from ballot.votes import rules as vote_rules
 from ballot.votes import services
@@ -17,6 +19,31 @@ bp = Blueprint("votes", __name__)
 def index():
     votes = [v for v in services.list_votes() if v.status == PUBLISHED]
     return render_template("votes/index.html", votes=votes)
+
+
+def _asked_address() -> str:
+    # Rate-limit by the address asked for, without keeping the address itself in the limiter's store.
+    address = request.form.get("email", "").strip().lower()
+    return "link-again:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+@bp.route("/link-again", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BALLOT_LINK_AGAIN_RATE_LIMIT"], methods=["POST"],
+               error_message="Too many requests for links from your network. Please wait an hour and try again.")
+@limiter.limit(lambda: current_app.config["BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=_asked_address,
+               error_message="Links for this address were asked for several times already. Please check your "
+                             "inbox and spam folder, or wait an hour and try again.")
+def link_again():
+    """Send me my links again: the answer is the same whether or not the address is known."""
+    address = request.form.get("email", "").strip()
+    if request.method == "GET":
+        return render_template("votes/link_again.html", address="", problem=None, sent=False)
+    try:
+        services.send_links_again(address)
+    except InvalidInput as exc:
+        return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
+    return render_template("votes/link_again.html", address=address, problem=None, sent=True)
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])

@@ -1,0 +1,140 @@
+""""Send me my links again": the same answer for every address, the links only to the roster's address."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ballot.extensions import limiter
+
+from tests.functional.helpers import cast, csrf_token, path_of, run
+
+YEAR = dt.datetime.now(dt.UTC).year
+THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
+ROSTER = "\n".join([
+    "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
+    f"ada,Ada,Lovelace,ada@example.org,supporting:{THIS_YEAR};sponsor:{THIS_YEAR},,ACME Corp",
+    f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
+    "basic,Basic,Member,basic@example.org,basic::,,",
+]) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture
+def year(app, runner, client, inbox, tmp_path):
+    """Ada enrolled (as an individual and as ACME's delegate), Brian not yet; one open vote."""
+    run(runner, "period", "open", str(YEAR))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    run(runner, "roster", "import", str(roster), "--period", str(YEAR))
+    run(runner, "period", "send-opt-in", str(YEAR))
+    run(runner, "mail", "send")
+    for link in inbox.links("ada@example.org"):
+        page = client.get(path_of(link))
+        client.post(path_of(link), data={"csrf_token": csrf_token(page.text)})
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging WG",
+               "--closes-at", closes, "--question", "Charter the Packaging WG?")
+    run(runner, "vote", "open", str(vote["id"]))
+    run(runner, "mail", "send")
+    inbox.clear()
+    return vote["id"]
+
+
+def ask(client, address: str):
+    page = client.get("/link-again")
+    assert page.status_code == 200
+    return client.post("/link-again", data={"csrf_token": csrf_token(page.text), "email": address})
+
+
+def sent_to(runner, inbox, address: str) -> list[str]:
+    run(runner, "mail", "send")
+    return [message["Subject"] for message in inbox.to(address)]
+
+
+def test_the_answer_is_the_same_for_known_and_unknown_addresses(year, client, runner, inbox):
+    known = ask(client, "ada@example.org")
+    unknown = ask(client, "nobody@example.org")
+    basic = ask(client, "basic@example.org")  # on the roster, without a voting right
+    assert known.status_code == unknown.status_code == basic.status_code == 200
+    same = [r.text.replace(address, "ADDRESS")
+            for r, address in ((known, "ada@example.org"), (unknown, "nobody@example.org"),
+                               (basic, "basic@example.org"))]
+    assert same[0] == same[1] == same[2]
+    assert "a message with your links is on its way" in known.text
+    assert sent_to(runner, inbox, "nobody@example.org") == []
+    assert sent_to(runner, inbox, "basic@example.org") == []
+
+
+def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, inbox):
+    assert ask(client, " Ada@Example.ORG ").status_code == 200  # as typed, in any case
+    run(runner, "mail", "send")
+    texts = [inbox.text(m) for m in inbox.to("ada@example.org")]
+    assert len(texts) == 2
+    assert sorted("as delegate of ACME Corp" in t for t in texts) == [False, True]
+    links = inbox.links("ada@example.org")
+    assert all(f"/votes/{year}/ballot/" in link for link in links)
+
+    # The fresh link works; once that right has voted, only the other one is sent again.
+    individual = next(link for link, t in zip(links, texts) if "as an individual member" in t)
+    assert cast(client, individual, {"q1": "yes"}).status_code == 200
+    inbox.clear()
+    ask(client, "ada@example.org")
+    run(runner, "mail", "send")
+    assert ["as delegate of ACME Corp" in inbox.text(m) for m in inbox.to("ada@example.org")] == [True]
+
+
+def test_the_opt_in_link_while_enrolment_is_open(year, client, runner, inbox):
+    ask(client, "brian@example.org")
+    assert sent_to(runner, inbox, "brian@example.org") == [f"Do you want to vote in the PSF in {YEAR}?"]
+    link = inbox.links("brian@example.org")[0]
+    assert "/opt-in/" in link and client.get(path_of(link)).status_code == 200
+
+    inbox.clear()
+    run(runner, "period", "close-enrolment", str(YEAR))
+    assert ask(client, "brian@example.org").status_code == 200
+    assert sent_to(runner, inbox, "brian@example.org") == []
+
+
+def test_nothing_for_a_closed_vote(year, client, runner, inbox):
+    run(runner, "vote", "close", str(year))
+    assert ask(client, "ada@example.org").status_code == 200
+    assert sent_to(runner, inbox, "ada@example.org") == []
+
+
+def test_an_address_that_is_not_one_is_refused_with_the_reason(year, client):
+    for bad in ("", "ada", "ada@", "a da@example.org"):
+        response = ask(client, bad)
+        assert response.status_code == 400
+        assert "Enter the email address" in response.text and 'aria-invalid="true"' in response.text
+
+
+def test_rate_limited_per_address_known_or_not(year, client, app, runner, inbox):
+    limit = int(app.config["BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT"].split()[0])
+    for address in ("ada@example.org", "nobody@example.org"):
+        statuses = [ask(client, address).status_code for _ in range(limit + 1)]
+        assert statuses == [200] * limit + [429]
+    assert ask(client, "Nobody@Example.org").status_code == 429  # the same address, differently typed
+    assert ask(client, "brian@example.org").status_code == 200  # another address is not held back
+    assert len([s for s in sent_to(runner, inbox, "ada@example.org") if s.startswith("Your ballot")]) == 2 * limit
+
+
+def test_rate_limited_per_client(year, client, app):
+    limit = int(app.config["BALLOT_LINK_AGAIN_RATE_LIMIT"].split()[0])
+    statuses = [ask(client, f"someone{n}@example.org").status_code for n in range(limit + 1)]
+    assert statuses == [200] * limit + [429]
+    refused = ask(client, "ada@example.org")
+    assert refused.status_code == 429 and "wait an hour" in refused.text
+
+
+def test_linked_from_the_home_page_and_from_a_bad_link(client):
+    assert 'href="/link-again"' in client.get("/").text
+    response = client.get("/votes/1/ballot/not-a-token")
+    assert response.status_code == 400 and 'href="/link-again"' in response.text
