@@ -37,7 +37,8 @@ def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> El
 
 
 def get_period(year: int) -> EligibilityPeriod:
-    period = db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year))
+    # A year from the command line may be any size; the column is 32-bit.
+    period = db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
     if period is None:
         raise NotFound(f"there is no {year} eligibility period; open it with `ballot period open {year}`")
     return period

@@ -199,6 +199,10 @@ def test_a_missing_file_or_period_is_a_clear_error(period, runner, tmp_path):
     assert "cannot read" in refused(runner, "roster", "import", str(tmp_path / "nope.csv"), "--period", "2026")
     assert "there is no 2031 eligibility period" in refused(
         runner, "roster", "import", str(DATA / "ballot.csv"), "--period", "2031")
+    huge = "99999999999999999999"  # beyond any database integer: still a plain answer
+    assert f"there is no {huge} eligibility period" in refused(
+        runner, "roster", "import", str(DATA / "ballot.csv"), "--period", huge)
+    assert f"there is no {huge} eligibility period" in refused(runner, "period", "show", huge)
 
 
 def test_classes_the_policy_does_not_have_are_refused_by_line(runner):
