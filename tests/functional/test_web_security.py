@@ -167,7 +167,8 @@ def test_the_wrong_method_is_a_plain_405(client):
 # --- Bad links ----------------------------------------------------------------------------------
 
 def altered(token: str) -> str:
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    """One character of the signature changed (not the last: base64 ignores its low bits)."""
+    return token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
 
 
 def test_a_tampered_ballot_link_gets_a_plain_400(open_vote, client):

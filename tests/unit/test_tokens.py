@@ -50,7 +50,9 @@ def tampered(token: str) -> list[str]:
     payload, _, signature = token.rpartition(".")
     flip = {"A": "B"}.get(signature[0], "A")
     return [
-        token[:-1] + ("A" if token[-1] != "A" else "B"),  # the signature's last character
+        # A character near the end of the signature (the very last one also holds
+        # padding bits that base64 ignores, so changing it may change nothing).
+        token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1],
         payload + "." + flip + signature[1:],
         payload.replace(payload[2], "x" if payload[2] != "x" else "y", 1) + "." + signature,  # the payload
         token[:-5],  # copied incompletely
