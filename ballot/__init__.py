@@ -48,11 +48,13 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _register_models()
 
+    from ballot.admin.views import bp as admin_bp
     from ballot.eligibility.views import bp as eligibility_bp
     from ballot.votes.views import bp as votes_bp
 
     app.register_blueprint(eligibility_bp)
     app.register_blueprint(votes_bp)
+    app.register_blueprint(admin_bp)
 
     from ballot import commands
 
@@ -65,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_models() -> None:
     # Importing the models registers their tables with the metadata.
+    import ballot.admin.models  # noqa: F401
     import ballot.eligibility.models  # noqa: F401
     import ballot.outbox.models  # noqa: F401
     import ballot.roster.models  # noqa: F401

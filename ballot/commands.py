@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from ballot.admin.services import audit, cli_actor, purge_expired_uploads
 from ballot.eligibility import services as eligibility
 from ballot.counting.methods import METHODS
 from ballot.errors import BallotError, InvalidInput
@@ -75,6 +77,7 @@ period = click.Group("period", help="Eligibility periods: open, opt-in, enrolmen
 def period_open(year, policy_name, as_json):
     """Open the eligibility period for YEAR."""
     policy = load_policy(policy_name or current_app.config["BALLOT_POLICY"])
+    audit(cli_actor(), "period.open", str(year), policy=policy.name)
     p = eligibility.open_period(year, policy)
     output(as_json, {"year": p.year, "policy": p.policy}, f"Opened the {year} period under {policy.title}.")
 
@@ -86,7 +89,9 @@ def period_open(year, policy_name, as_json):
 @handles_errors
 def period_send_opt_in(year, resend, as_json):
     """Queue the opt-in message to every voting-eligible right not yet enrolled."""
-    count = eligibility.send_opt_in(eligibility.get_period(year), resend=resend)
+    p = eligibility.get_period(year)
+    audit(cli_actor(), "period.send-opt-in", str(year), resend=resend)
+    count = eligibility.send_opt_in(p, resend=resend)
     output(as_json, {"queued": count}, f"Queued {count} opt-in messages; `ballot mail send` sends them.")
 
 
@@ -96,7 +101,9 @@ def period_send_opt_in(year, resend, as_json):
 @handles_errors
 def period_close_enrolment(year, as_json):
     """Close the enrolment window: later opt-ins are refused."""
-    eligibility.close_enrolment(eligibility.get_period(year))
+    p = eligibility.get_period(year)
+    audit(cli_actor(), "period.close-enrolment", str(year))
+    eligibility.close_enrolment(p)
     output(as_json, {"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
 
 
@@ -107,6 +114,8 @@ def period_close_enrolment(year, as_json):
 def period_enrolled(year, as_json):
     """List the enrolled voting rights."""
     rows = eligibility.enrolled(eligibility.get_period(year))
+    audit(cli_actor(), "period.export-enrolled", str(year), rights=len(rows))
+    db.session.commit()
     lines = [f"{len(rows)} enrolled voting rights in {year}:"] + [
         f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}"
         f"{' (forfeited)' if r.forfeited else ''}"
@@ -162,7 +171,10 @@ def roster_import(path, year, dry_run, as_json):
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    report = roster.import_roster(eligibility.get_period(year), data, path.name, dry_run=dry_run)
+    p = eligibility.get_period(year)
+    if not dry_run:
+        audit(cli_actor(), "roster.import", str(year), filename=path.name, sha256=hashlib.sha256(data).hexdigest())
+    report = roster.import_roster(p, data, path.name, dry_run=dry_run)
     verb = "Would import" if dry_run else "Imported"
     text = (
         f"{verb} {report.members} members ({report.format}): {len(report.added)} added, "
@@ -208,8 +220,10 @@ def vote_summary(v) -> dict:
 def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, max_approvals,
                 affiliations, sitting, threshold, denominator, quorum, managing_years, as_json):
     """Create a draft vote."""
+    p = eligibility.get_period(year)
+    audit(cli_actor(), "vote.create", title, period=year, kind=kind)
     v = votes.create_vote(
-        eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
+        p, kind, title, parse_when(closes_at), description=description,
         questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
         denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
         affiliations=_pairs(affiliations, str), sitting=_pairs(sitting, int), method=method,
@@ -236,7 +250,9 @@ def _pairs(values, convert) -> dict:
 @handles_errors
 def vote_open(vote_id, as_json):
     """Open a vote: freeze its electorate and queue the ballot links."""
-    size = votes.open_vote(votes.get_vote(vote_id))
+    v = votes.get_vote(vote_id)
+    audit(cli_actor(), "vote.open", _subject(v))
+    size = votes.open_vote(v)
     output(as_json, {"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
 
 
@@ -246,7 +262,9 @@ def vote_open(vote_id, as_json):
 @handles_errors
 def vote_close(vote_id, as_json):
     """Close a vote now, count it and record missed votes."""
-    summary = votes.close_vote(votes.get_vote(vote_id))
+    v = votes.get_vote(vote_id)
+    audit(cli_actor(), "vote.close", _subject(v))
+    summary = votes.close_vote(v)
     output(as_json, summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
            f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
 
@@ -258,7 +276,9 @@ def vote_close(vote_id, as_json):
 @handles_errors
 def vote_cancel(vote_id, reason, as_json):
     """Cancel a draft or open vote; it counts for nobody."""
-    votes.cancel_vote(votes.get_vote(vote_id), reason)
+    v = votes.get_vote(vote_id)
+    audit(cli_actor(), "vote.cancel", _subject(v), reason=reason)
+    votes.cancel_vote(v, reason)
     output(as_json, {"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
 
 
@@ -269,9 +289,49 @@ def vote_cancel(vote_id, reason, as_json):
 def vote_publish(vote_id, as_json):
     """Publish a closed vote's result and signed record."""
     v = votes.get_vote(vote_id)
+    audit(cli_actor(), "vote.publish", _subject(v))
     votes.publish(v)
     url = outbox.external_url("votes.results", vote_id=vote_id)
     output(as_json, {"id": vote_id, "status": v.status, "results": url}, f"Vote {vote_id} published: {url}")
+
+
+@vote.command("extend")
+@click.argument("vote_id", type=int)
+@click.option("--closes-at", required=True, help="The new, later closing time, e.g. 2026-12-08T18:00Z.")
+@json_option
+@handles_errors
+def vote_extend(vote_id, closes_at, as_json):
+    """Close an open vote later; those who have not voted get a fresh link."""
+    v = votes.get_vote(vote_id)
+    when = parse_when(closes_at)
+    audit(cli_actor(), "vote.extend", _subject(v), closes_at=when.isoformat(), was=v.closes_at.isoformat())
+    count = votes.extend_vote(v, when)
+    output(as_json, {"id": vote_id, "closes_at": when.isoformat(), "links_queued": count},
+           f"Vote {vote_id} now closes {when:%Y-%m-%d %H:%M} UTC; {count} fresh links queued.")
+
+
+@vote.command("remind")
+@click.argument("vote_id", type=int)
+@click.option("--at", "at", help="Schedule it (ISO date and time with zone) instead of sending now.")
+@json_option
+@handles_errors
+def vote_remind(vote_id, at, as_json):
+    """Send the ballot link again to those who have not voted, now or at a set time (`ballot worker`)."""
+    v = votes.get_vote(vote_id)
+    if at:
+        when = parse_when(at)
+        audit(cli_actor(), "vote.schedule-reminder", _subject(v), at=when.isoformat())
+        votes.schedule_reminder(v, when)
+        output(as_json, {"id": vote_id, "scheduled_at": when.isoformat()},
+               f"A reminder for vote {vote_id} will go at {when:%Y-%m-%d %H:%M} UTC.")
+        return
+    audit(cli_actor(), "vote.remind", _subject(v))
+    count = votes.send_reminder(v)
+    output(as_json, {"id": vote_id, "reminded": count}, f"Reminders queued to {count} voting rights that have not voted.")
+
+
+def _subject(v) -> str:
+    return f"vote {v.id}: {v.title}"
 
 
 @vote.command("show")
@@ -352,12 +412,14 @@ def mail_status(as_json):
 @click.option("--interval", type=float, default=10.0, help="Seconds between rounds.")
 @handles_errors
 def worker(once, interval):
-    """Close votes whose time has come and send the outbox, in a loop."""
+    """Close votes whose time has come, queue scheduled reminders, send the outbox, in a loop."""
     while True:
         closed = votes.close_due()
+        reminded = votes.send_due_reminders()
+        purge_expired_uploads()
         counts = outbox.send_due()
-        if closed or any(counts.values()):
-            click.echo(f"closed votes {closed}; mail {counts}")
+        if closed or reminded or any(counts.values()):
+            click.echo(f"closed votes {closed}; reminders queued {reminded}; mail {counts}")
         if once:
             return
         time.sleep(interval)
@@ -374,5 +436,7 @@ def demo():
 
 
 def register(app: Flask) -> None:
-    for command in (period, roster_group, vote, mail_group, worker, demo):
+    from ballot.admin.commands import admin_group  # it uses this module's helpers
+
+    for command in (period, roster_group, vote, mail_group, worker, demo, admin_group):
         app.cli.add_command(command)

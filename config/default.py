@@ -28,6 +28,15 @@ BALLOT_CAST_RATE_LIMIT = "30 per minute"
 # "Send me my links again": per client address, and per email address asked for.
 BALLOT_LINK_AGAIN_RATE_LIMIT = "20 per hour"
 BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT = "3 per hour"
+# Each of the console's two sign-in steps (password, then code), per address.
+BALLOT_ADMIN_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+
+# The administrators' console: a session lasts at most this long (seconds),
+# and the name authenticator apps show next to the code.
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+BALLOT_ADMIN_TOTP_ISSUER = "PSF elections"
+# The largest roster file the console accepts.
+BALLOT_ROSTER_MAX_BYTES = 64 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -330,3 +330,49 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
         forfeited=db.session.get(Forfeiture, right.id) is not None,
         exempt=bool(rules.active_classes(right.member.classes, now.date()) & set(policy.exempt_classes)),
     )
+
+
+@dataclass(frozen=True)
+class EnrolmentCounts:
+    """How an opt-in campaign is going: the console's view of a period."""
+
+    rights: int
+    qualifying: int
+    asked: int
+    enrolled: int
+    enrolled_by_link: int
+    enrolled_from_roster: int
+    forfeited: int
+    confirmations_by_day: list[tuple[dt.date, int]]
+
+
+def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) -> EnrolmentCounts:
+    now = now or utcnow()
+    policy = policy_of(period)
+    rights = rights_of(period)
+    confirmations = db.session.execute(
+        select(Enrollment.confirmed_at, Enrollment.source).join(VotingRight, VotingRight.id == Enrollment.right_id)
+        .where(VotingRight.period_id == period.id)
+    ).all()
+    by_day: dict[dt.date, int] = {}
+    for confirmed_at, source in confirmations:
+        if source == "link":
+            by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
+    forfeited = db.session.scalar(
+        select(func.count()).select_from(Forfeiture).join(VotingRight, VotingRight.id == Forfeiture.right_id)
+        .where(VotingRight.period_id == period.id)
+    )
+    return EnrolmentCounts(
+        rights=len(rights),
+        qualifying=sum(1 for r in rights if right_qualifies(r, policy, now.date())),
+        asked=sum(1 for r in rights if r.opt_in_sent_at is not None),
+        enrolled=len(confirmations),
+        enrolled_by_link=sum(1 for _, source in confirmations if source == "link"),
+        enrolled_from_roster=sum(1 for _, source in confirmations if source == "roster"),
+        forfeited=forfeited,
+        confirmations_by_day=sorted(by_day.items()),
+    )
+
+
+def list_periods() -> list[EligibilityPeriod]:
+    return list(db.session.scalars(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc())))

@@ -81,3 +81,18 @@ class SealedBallot(db.Model):
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
     receipt: Mapped[str] = mapped_column(String(40), unique=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VoteReminder(db.Model):
+    """A reminder to the rights of an open vote that have not voted: sent by hand or at a set time.
+
+    The worker sends those that are due; ``recipients`` is how many it reached.
+    """
+
+    __tablename__ = "vote_reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int | None]

@@ -37,6 +37,7 @@ from ballot.votes.models import (
     ParticipationRecord,
     SealedBallot,
     Vote,
+    VoteReminder,
 )
 from ballot.votes.tally import tally, validate_answers
 
@@ -108,7 +109,8 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
     return len(right_ids)
 
 
-def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime) -> None:
+def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subject: str | None = None) -> None:
+    """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``."""
     links = token_service(current_app.config, BALLOT_LINK)
     closes = f"{vote.closes_at:%A %d %B %Y, %H:%M} UTC"
     rows = []
@@ -123,7 +125,7 @@ def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime) -> N
             continue
         token = links.dumps({"v": vote.id, "r": right_id}, vote.closes_at)
         rows.append(outbox.outbox_row(
-            "ballot_link", email, f"Your ballot: {vote.title}",
+            "ballot_link", email, subject or f"Your ballot: {vote.title}",
             {"name": " ".join(p for p in (given, family) if p) or email, "title": vote.title,
              "capacity": f"as delegate of {sponsor}" if capacity == "delegate" else "as an individual member",
              "closes": closes, "link": outbox.external_url("votes.ballot", vote_id=vote.id, token=token)},
@@ -353,6 +355,243 @@ def participation_count(vote: Vote) -> int:
     return db.session.scalar(
         select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
     )
+
+
+# Running a vote from the console: schedule, extend, remind, resend, turnout, participation.
+
+def schedule_close(vote: Vote, closes_at: dt.datetime, now: dt.datetime | None = None) -> None:
+    """Set a draft's closing time; an open vote is moved later only, with ``extend_vote``."""
+    now = now or utcnow()
+    _require(vote, DRAFT, "rescheduled")
+    if closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone")
+    if closes_at <= now:
+        raise InvalidInput("the closing time must be in the future")
+    vote.closes_at = closes_at
+    db.session.commit()
+
+
+def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None = None) -> int:
+    """Close an open vote later, within the policy's longest opening.
+
+    Ballot links embed the closing time as their expiry, so every right that
+    has not voted yet gets a fresh link; returns how many were queued.
+    """
+    now = now or utcnow()
+    vote = db.session.execute(
+        select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    _require(vote, OPEN, "extended")
+    if new_closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone")
+    if now >= vote.closes_at:
+        raise Conflict(f"vote {vote.id} closed at {vote.closes_at:%Y-%m-%d %H:%M} UTC; it can no longer be extended")
+    if new_closes_at <= vote.closes_at:
+        raise InvalidInput(
+            f"a vote can only be extended: the new closing time must be after {vote.closes_at:%Y-%m-%d %H:%M} UTC"
+        )
+    policy = eligibility.policy_of(db.session.get(EligibilityPeriod, vote.period_id))
+    if policy.max_open_days and new_closes_at - vote.opened_at > dt.timedelta(days=policy.max_open_days):
+        raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
+    vote.closes_at = new_closes_at
+    waiting = _not_voted(vote)
+    _queue_ballot_links(vote, waiting, now, subject=f"New closing time for your ballot: {vote.title}")
+    db.session.commit()
+    log.info("vote %s extended; %s fresh links queued", vote.id, len(waiting))
+    return len(waiting)
+
+
+def _not_voted(vote: Vote) -> list[int]:
+    voted = select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id)
+    return list(db.session.scalars(
+        select(ElectorateEntry.right_id)
+        .where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id.not_in(voted))
+        .order_by(ElectorateEntry.right_id)
+    ))
+
+
+def send_reminder(vote: Vote, now: dt.datetime | None = None) -> int:
+    """Send the ballot link again, now, to every right in the electorate that has not voted."""
+    now = now or utcnow()
+    reminder = VoteReminder(vote_id=vote.id, scheduled_at=now)
+    count = _remind(vote, reminder, now)
+    db.session.add(reminder)
+    db.session.commit()
+    return count
+
+
+def schedule_reminder(vote: Vote, at: dt.datetime, now: dt.datetime | None = None) -> VoteReminder:
+    """A reminder that ``ballot worker`` sends at ``at`` to those who have not voted by then."""
+    now = now or utcnow()
+    if vote.status not in (DRAFT, OPEN):
+        raise Conflict(f"vote {vote.id} is {vote.status}; reminders are for draft and open votes")
+    if at.tzinfo is None:
+        raise InvalidInput("the reminder's time needs a time zone")
+    if not now < at < vote.closes_at:
+        raise InvalidInput(
+            f"a reminder must be sent between now and the close ({vote.closes_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    reminder = VoteReminder(vote_id=vote.id, scheduled_at=at)
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder
+
+
+def cancel_reminder(vote: Vote, reminder_id: int) -> None:
+    """Drop a scheduled reminder that has not been sent."""
+    reminder = db.session.get(VoteReminder, reminder_id) if 0 < reminder_id < 2**31 else None
+    if reminder is None or reminder.vote_id != vote.id:
+        raise NotFound(f"vote {vote.id} has no reminder {reminder_id}")
+    if reminder.sent_at is not None:
+        raise Conflict("this reminder has been sent already")
+    db.session.delete(reminder)
+    db.session.commit()
+
+
+def reminders_of(vote: Vote) -> list[VoteReminder]:
+    return list(db.session.scalars(
+        select(VoteReminder).where(VoteReminder.vote_id == vote.id).order_by(VoteReminder.scheduled_at)
+    ))
+
+
+def send_due_reminders(now: dt.datetime | None = None) -> int:
+    """Send every scheduled reminder whose time has come (the worker calls this); returns the messages queued.
+
+    A reminder due after its vote closed or was cancelled is marked sent to nobody.
+    """
+    total = 0
+    while True:
+        now_ = now or utcnow()
+        reminder = db.session.scalar(
+            select(VoteReminder).where(VoteReminder.sent_at.is_(None), VoteReminder.scheduled_at <= now_)
+            .order_by(VoteReminder.id).limit(1).with_for_update(skip_locked=True)
+        )
+        if reminder is None:
+            db.session.rollback()
+            return total
+        vote = get_vote(reminder.vote_id)
+        if vote.status == OPEN and now_ < vote.closes_at:
+            total += _remind(vote, reminder, now_)
+        else:
+            reminder.sent_at, reminder.recipients = now_, 0
+        db.session.commit()
+
+
+def _remind(vote: Vote, reminder: VoteReminder, now: dt.datetime) -> int:
+    if vote.status != OPEN or now >= vote.closes_at:
+        raise Conflict(f"vote {vote.id} is not open; reminders go only to the voters of an open vote")
+    waiting = _not_voted(vote)
+    _queue_ballot_links(vote, waiting, now, subject=f"Reminder: your ballot: {vote.title}")
+    reminder.sent_at, reminder.recipients = now, len(waiting)
+    return len(waiting)
+
+
+@dataclass(frozen=True)
+class Elector:
+    """A right in a vote's electorate, as the console lists it."""
+
+    right_id: int
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+
+    @property
+    def label(self) -> str:
+        return f"delegate of {self.sponsor}" if self.capacity == "delegate" else "individual"
+
+
+def find_in_electorate(vote: Vote, email: str, limit: int = 20) -> list[Elector]:
+    """Rights in the vote's electorate whose email contains ``email`` (any case)."""
+    email = email.strip().lower()
+    if not email:
+        return []
+    rows = db.session.execute(
+        select(VotingRight.id, Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor)
+        .join(ElectorateEntry, ElectorateEntry.right_id == VotingRight.id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(ElectorateEntry.vote_id == vote.id, func.lower(Member.email).contains(email, autoescape=True))
+        .order_by(Member.email, VotingRight.id)
+        .limit(limit)
+    ).all()
+    return [_elector(*row) for row in rows]
+
+
+def resend_link(vote: Vote, right_id: int, now: dt.datetime | None = None) -> str:
+    """Queue one right's ballot link again; returns the address it goes to.
+
+    It is sent whether or not the right has voted (the link then says so):
+    the console does not show who has voted while the vote is open.
+    """
+    now = now or utcnow()
+    if vote.status != OPEN or now >= vote.closes_at:
+        raise Conflict(f"vote {vote.id} is not open; there is no ballot link to send")
+    if not 0 < right_id < 2**31 or db.session.get(ElectorateEntry, (vote.id, right_id)) is None:
+        raise NotFound("that voting right is not in this vote's electorate")
+    _queue_ballot_links(vote, [right_id], now)
+    db.session.commit()
+    return db.session.get(VotingRight, right_id).member.email
+
+
+def turnout_by_day(vote: Vote) -> list[tuple[dt.date, int]]:
+    """How many ballots were cast on each day: all the participation ledger knows, never what."""
+    return [tuple(row) for row in db.session.execute(
+        select(ParticipationRecord.voted_on, func.count())
+        .where(ParticipationRecord.vote_id == vote.id)
+        .group_by(ParticipationRecord.voted_on)
+        .order_by(ParticipationRecord.voted_on)
+    )]
+
+
+def electorate_preview(vote: Vote, now: dt.datetime | None = None) -> int:
+    """The electorate's size: frozen once open; for a draft, as it would be if it opened now."""
+    if vote.status != DRAFT:
+        return vote.electorate_size
+    now = now or utcnow()
+    period = db.session.get(EligibilityPeriod, vote.period_id)
+    return len(eligibility.electorate(
+        period, now.date(), fellows_only=vote.rules["electorate"] == "fellows",
+        managing_years=vote.rules.get("managing_years"),
+    ))
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+    voted_on: dt.date
+
+
+def participants(vote: Vote) -> list[Participant]:
+    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's)."""
+    if vote.status not in (CLOSED, PUBLISHED):
+        raise Conflict(f"vote {vote.id} is {vote.status}; who voted is exported once a vote has closed")
+    rows = db.session.execute(
+        select(Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor,
+               ParticipationRecord.voted_on)
+        .join(VotingRight, VotingRight.id == ParticipationRecord.right_id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(ParticipationRecord.vote_id == vote.id)
+        .order_by(Member.family_name, Member.given_name, Member.email, VotingRight.id)
+    ).all()
+    return [
+        Participant(" ".join(p for p in (given, family) if p) or email, email, capacity, sponsor, voted_on)
+        for given, family, email, capacity, sponsor, voted_on in rows
+    ]
+
+
+def last_board_election() -> Vote | None:
+    """The Board election that closed last (a cancelled one never closed)."""
+    return db.session.scalar(
+        select(Vote).where(Vote.kind == "board", Vote.status.in_((CLOSED, PUBLISHED)))
+        .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1)
+    )
+
+
+def _elector(right_id, given, family, email, capacity, sponsor) -> Elector:
+    return Elector(right_id, " ".join(p for p in (given, family) if p) or email, email, capacity, sponsor)
 
 
 def _require(vote: Vote, status: str, action: str) -> None:

@@ -1,0 +1,1 @@
+"""The administrators' web console: accounts, sign-in, the audit log, and pages over the services."""

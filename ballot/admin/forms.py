@@ -1,0 +1,245 @@
+"""The console's forms (Flask-WTF: every POST carries its CSRF token)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ballot.counting.methods import METHODS
+from ballot.errors import InvalidInput
+from ballot.policy import POLICY_DIR, Policy
+from ballot.votes import rules as vote_rules
+
+WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A date and time typed in the console is UTC (the forms say so)."""
+    return value.replace(tzinfo=dt.UTC) if value is not None else None
+
+
+def lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def pairs(text: str | None, what: str, convert=str) -> dict:
+    """``NAME = VALUE`` lines as a dict; a bad line is the administrator's input error."""
+    found = {}
+    for line in lines(text):
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidInput(f"{what}: {line!r} should be NAME = VALUE")
+        try:
+            found[name.strip()] = convert(value.strip())
+        except ValueError:
+            raise InvalidInput(f"{what}: {value.strip()!r} is not a number") from None
+    return found
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)],
+                       render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=12)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class OpenPeriodForm(FlaskForm):
+    year = IntegerField("Year", validators=[InputRequired(), NumberRange(2000, 2200)])
+    policy = SelectField("Rules (policy preset)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
+        default = current_app.config["BALLOT_POLICY"]
+        self.policy.choices = [(name, name + (" (default)" if name == default else "")) for name in names]
+        if self.policy.data is None:
+            self.policy.data = default
+
+
+class OptInForm(FlaskForm):
+    resend = BooleanField("Also send again to those already asked who have not enrolled")
+
+
+class RosterUploadForm(FlaskForm):
+    roster = FileField("Roster file (CSV or JSON)", validators=[FileRequired("Choose a roster file.")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
+        self.roster.validators = [*self.roster.validators, FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")]
+
+
+class RosterConfirmForm(FlaskForm):
+    upload_id = HiddenField(validators=[DataRequired()])
+    sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+class WhenForm(FlaskForm):
+    """A closing time: to schedule a draft's close, or to extend an open vote."""
+
+    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+
+
+class ReminderForm(FlaskForm):
+    scheduled_at = DateTimeLocalField("Send at", validators=[InputRequired()], description=WHEN_HELP)
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)])
+
+
+class ResendForm(FlaskForm):
+    right_id = HiddenField(validators=[DataRequired()])
+
+
+# One form per kind of vote -------------------------------------------------------------
+
+class VoteForm(FlaskForm):
+    """What every kind of vote has."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=255)])
+    description = TextAreaField("Description (optional)", validators=[Length(max=5000)])
+    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+    quorum = StringField("Quorum (optional: a share of the electorate such as 1/3; empty for the policy's)",
+                         validators=[Optional(), Length(max=20)])
+
+    template = "admin/vote_form.html"
+
+    def __init__(self, policy: Policy, *args, **kwargs):
+        self.policy = policy
+        super().__init__(*args, **kwargs)
+
+    def create_arguments(self) -> dict:
+        """The arguments of ``votes.services.create_vote`` besides the period."""
+        return {
+            "title": self.title.data, "closes_at": utc(self.closes_at.data), "description": self.description.data or "",
+            "quorum": self.quorum.data or None, **self.options(),
+        }
+
+    def options(self) -> dict:
+        raise NotImplementedError
+
+
+class BoardVoteForm(VoteForm):
+    kind_name = "board"
+    heading = "Board of Directors election"
+    candidates = TextAreaField("Candidates (one per line)", validators=[DataRequired()])
+    seats = IntegerField("Seats to fill", validators=[InputRequired(), NumberRange(min=1)])
+    method = SelectField("Election method")
+    max_approvals = IntegerField("Approval voting: most candidates one ballot may approve (optional)",
+                                 validators=[Optional(), NumberRange(min=1)])
+    affiliations = TextAreaField("Approval voting: affiliations for the cap (optional; one “Name = Organisation” per line)")
+    sitting = TextAreaField("Approval voting: directors staying on (optional; one “Organisation = number” per line)")
+
+    def __init__(self, policy: Policy, *args, **kwargs):
+        super().__init__(policy, *args, **kwargs)
+        self.method.choices = [(name, f"{label}{' (the policy’s)' if name == policy.board_method else ''}")
+                               for name, label in METHODS.items()]
+        if self.method.data is None:
+            self.method.data = policy.board_method
+
+    def options(self) -> dict:
+        return {
+            "kind": "board", "candidates": lines(self.candidates.data), "seats": self.seats.data,
+            "method": self.method.data, "max_approvals": self.max_approvals.data,
+            "affiliations": pairs(self.affiliations.data, "affiliations"),
+            "sitting": pairs(self.sitting.data, "directors staying on", int),
+        }
+
+
+class MatterVoteForm(VoteForm):
+    """Working-group charters and Sponsor admissions: yes > no, nothing to set."""
+
+    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
+
+    def __init__(self, policy: Policy, kind_name: str, *args, **kwargs):
+        self.kind_name = kind_name
+        self.heading = vote_rules.KINDS[kind_name].label
+        super().__init__(policy, *args, **kwargs)
+
+    def options(self) -> dict:
+        return {"kind": self.kind_name, "questions": lines(self.questions.data)}
+
+
+DENOMINATORS = [
+    ("participating", "everyone who cast a ballot (abstentions count against)"),
+    ("yes-no", "yes and no answers only (abstentions do not count)"),
+]
+
+
+class FellowVoteForm(VoteForm):
+    kind_name = "fellow"
+    heading = "Fellow nominations"
+    nominees = TextAreaField("Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()])
+    threshold = SelectField("Passes with at least")
+    denominator = SelectField("of", choices=DENOMINATORS)
+    managing_years = IntegerField("Also let Managing Members of at least this many years vote (optional)",
+                                  validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, policy: Policy, *args, **kwargs):
+        super().__init__(policy, *args, **kwargs)
+        self.threshold.choices = [(str(t), str(t)) for t in policy.fellow_allowed_thresholds]
+        if self.threshold.data is None:
+            self.threshold.data = str(policy.fellow_threshold)
+        if self.denominator.data is None:
+            self.denominator.data = policy.denominator
+
+    def options(self) -> dict:
+        return {
+            "kind": "fellow", "questions": lines(self.nominees.data), "threshold": self.threshold.data,
+            "denominator": self.denominator.data, "managing_years": self.managing_years.data,
+        }
+
+
+class OtherVoteForm(VoteForm):
+    """Policy ratification, governance, Sponsor benefits, recertification, any other matter."""
+
+    kind_name = "other"
+    heading = "Another matter put to the members"
+    kind = SelectField("Kind of matter")
+    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
+    threshold = StringField("Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)])
+    denominator = SelectField("A set threshold is a share of", choices=[("", "the policy’s choice"), *DENOMINATORS])
+
+    def __init__(self, policy: Policy, *args, **kwargs):
+        super().__init__(policy, *args, **kwargs)
+        self.kind.choices = [(k.name, k.label) for k in vote_rules.KINDS.values() if k.threshold_settable]
+
+    def options(self) -> dict:
+        return {
+            "kind": self.kind.data, "questions": lines(self.questions.data),
+            "threshold": self.threshold.data or None, "denominator": self.denominator.data or None,
+        }
+
+
+VOTE_FORMS = {
+    "board": lambda policy: BoardVoteForm(policy),
+    "charter": lambda policy: MatterVoteForm(policy, "charter"),
+    "sponsor-admission": lambda policy: MatterVoteForm(policy, "sponsor-admission"),
+    "fellow": lambda policy: FellowVoteForm(policy),
+    "other": lambda policy: OtherVoteForm(policy),
+}

@@ -1,0 +1,59 @@
+"""Administrators, their audit log, and roster files waiting for confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ballot.extensions import db
+from ballot.timestamps import UTCDateTime
+
+
+class Administrator(db.Model):
+    """Someone who runs the elections: a password (argon2id) and a TOTP second factor."""
+
+    __tablename__ = "administrator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The TOTP secret, wrapped with AES-GCM under BALLOT_SEALING_KEY: a copy of
+    # the database alone cannot produce codes.
+    totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    # The time step of the last code accepted: a code is good once.
+    totp_last_step: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """One administrator action, sign-ins included. Append-only: the database refuses UPDATE and DELETE.
+
+    Never a ballot token, receipt, link, or anything else that ties a ballot to a voter.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # an administrator's email, or cli:<user>
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    detail: Mapped[dict] = mapped_column(JSON)
+
+
+class RosterUpload(db.Model):
+    """A roster file uploaded in the console, kept until it is confirmed (or for a day) so the
+    confirmation imports exactly the file that was previewed."""
+
+    __tablename__ = "roster_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("eligibility_period.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,80 @@
+"""Steps for the console's tests: an administrator account, signing in, posting forms."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import time
+
+from ballot.admin import credentials
+
+from tests.functional.helpers import csrf_token, run
+
+PASSWORD = "correct horse battery staple"
+YEAR = dt.datetime.now(dt.UTC).year
+TODAY = dt.datetime.now(dt.UTC).date()
+CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
+HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
+
+
+def create_admin(runner, tmp_path, email: str = "admin@example.org", password: str = PASSWORD) -> dict:
+    """`ballot admin create` with a password file; returns the account's email, password and TOTP secret."""
+    path = tmp_path / f"{email}.password"
+    path.write_text(password + "\n")
+    created = run(runner, "admin", "create", email, "--password-file", str(path))
+    return {"email": created["email"], "password": password, "secret": base64.b32decode(created["totp_secret"]),
+            "uri": created["totp_uri"]}
+
+
+def code(account: dict, steps_ahead: int = 0) -> str:
+    return credentials.totp_code(account["secret"], time.time() + 30 * steps_ahead)
+
+
+def sign_in(client, account: dict, steps_ahead: int = 0):
+    """Both steps; returns the response to the code (a redirect to the console when accepted)."""
+    response = password_step(client, account["email"], account["password"])
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/login/code"), response.text
+    return code_step(client, code(account, steps_ahead))
+
+
+def password_step(client, email: str, password: str):
+    page = client.get("/admin/login")
+    return client.post("/admin/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password})
+
+
+def code_step(client, value: str):
+    page = client.get("/admin/login/code")
+    assert page.status_code == 200, page.text
+    return client.post("/admin/login/code", data={"csrf_token": csrf_token(page.text), "code": value})
+
+
+def post(client, path: str, data: dict | None = None, page: str = "/admin/"):
+    """A console form: the CSRF token from a console page, then the POST (redirects not followed)."""
+    token = csrf_token(client.get(page).text)
+    return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def follow(client, response):
+    """The page a console action redirected to, with its flash message."""
+    assert response.status_code == 303, (response.status_code, response.text)
+    return client.get(response.headers["Location"])
+
+
+def upload(client, year: int, text: str, filename: str = "roster.csv"):
+    token = csrf_token(client.get(f"/admin/periods/{year}").text)
+    return client.post(f"/admin/periods/{year}/roster", content_type="multipart/form-data",
+                       data={"csrf_token": token, "roster": (io.BytesIO(text.encode()), filename)})
+
+
+def roster(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def member(key: str, classes: str = "supporting", email: str | None = None, delegate_for: str = "") -> str:
+    return f"{key},{key.title()},Tester,{email or key + '@example.org'},{classes}:{CURRENT},,{delegate_for}"
+
+
+def when(days: float = 7) -> str:
+    """A console date and time field (UTC), ``days`` from now."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
