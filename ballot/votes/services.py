@@ -52,6 +52,9 @@ def create_vote(
     kind_ = vote_rules.get_kind(kind)
     if not title.strip():
         raise InvalidInput("a vote needs a title")
+    if any(ord(c) < 32 or ord(c) == 127 for c in title.strip()):
+        # The title goes into the ballot emails' subject: a line break there cannot be sent.
+        raise InvalidInput("a vote's title must be one line of text")
     if closes_at.tzinfo is None:
         raise InvalidInput("the closing time needs a time zone (e.g. 2026-12-01T18:00+00:00)")
     vote = Vote(

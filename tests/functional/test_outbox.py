@@ -293,3 +293,14 @@ def test_opening_the_opt_in_link_does_not_enrol_only_the_post_from_the_page_does
     assert again.status_code == 200 and "You were already enrolled" in again.text
     assert len(run(runner, "period", "enrolled", "2026")) == 1
     assert "You are already enrolled" in client.get(path).text
+
+
+def test_a_vote_title_that_could_not_be_mailed_is_refused_when_the_vote_is_created(app, runner):
+    run(runner, "period", "open", "2026")
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    for title in ("Bylaws\nBcc: everyone@example.org", "Bylaws\r2026", "Tab\tseparated"):
+        result = runner.invoke(args=["vote", "create", "--period", "2026", "--kind", "charter", "--title", title,
+                                     "--closes-at", closes, "--question", "Adopt?"])
+        assert result.exit_code == 1
+        assert "error: a vote's title must be one line of text" in result.output
+    assert run(runner, "vote", "list") == []
