@@ -102,7 +102,8 @@ function setUpRanking(fieldset) {
     announce(`${dragged} is now number ${order.indexOf(dragged) + 1}.`);
   });
 
-  rows.forEach((row) => row.classList.add("visually-hidden"));
+  // Hidden, not only invisible: the keyboard must not stop on fields nobody can see. They are still sent.
+  rows.forEach((row) => { row.hidden = true; });
   if (hint) hint.textContent = "Add candidates to your ranking in order of preference; move them with the arrow buttons or by dragging.";
   const unrankedHeading = document.createElement("p");
   unrankedHeading.textContent = "Not ranked:";

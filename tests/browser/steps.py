@@ -13,6 +13,7 @@ from tests.functional.helpers import run
 YEAR = dt.datetime.now(dt.UTC).year
 THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
 NOMINEES = ("Katherine Johnson", "Dennis Ritchie")
+CANDIDATES = ("Barbara Liskov", "Guido van Rossum", "Frances Allen", "Tim Peters")
 
 
 def roster_csv() -> str:
@@ -60,6 +61,17 @@ class Administrator:
                 "--description", "The Board nominates these people for Fellowship.", "--closes-at", closes]
         for nominee in nominees or NOMINEES:
             args += ["--question", nominee]
+        vote_id = self.run(*args)["id"]
+        self.run("vote", "open", str(vote_id))
+        self.send_mail()
+        return vote_id
+
+    def open_board_vote(self, method: str = "meek-stv") -> int:
+        closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+        args = ["vote", "create", "--period", str(YEAR), "--kind", "board", "--title", f"Board of Directors {YEAR}",
+                "--seats", "2", "--method", method, "--closes-at", closes]
+        for candidate in CANDIDATES:
+            args += ["--candidate", candidate]
         vote_id = self.run(*args)["id"]
         self.run("vote", "open", str(vote_id))
         self.send_mail()

@@ -1,0 +1,219 @@
+"""Every voter page: no axe-core violations (WCAG 2.2 A and AA, and best practice), no sideways
+scrolling on a phone or a desktop, and a ballot cast with the keyboard alone.
+
+With BALLOT_SCREENSHOTS=1 the walk also writes the screenshots under docs/screenshots/
+that the README shows (`BALLOT_SCREENSHOTS=1 make test`, or pytest on this file).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DESKTOP, PHONE, ROOT
+from tests.browser.steps import CANDIDATES, NOMINEES, Administrator, cast, choose, link_in_mail, opt_in
+
+pytestmark = pytest.mark.browser
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The pages the README shows.
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again"}
+
+
+class Audit:
+    """Checks each page it is shown and collects every problem, so that one run names them all."""
+
+    def __init__(self, page: Page, axe_script):
+        self.page = page
+        self.axe_script = axe_script
+        self.problems: dict[str, list[str]] = {}
+        self.seen: list[str] = []
+        self.screenshots = bool(os.environ.get("BALLOT_SCREENSHOTS"))
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        self.seen.append(name)
+        found = []
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            scroll = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if scroll[0] > scroll[1]:
+                found.append(f"{label}: scrolls sideways ({scroll[0]}px of content in {scroll[1]}px)")
+            found += [f"{label}: {v}" for v in self.axe()]
+            if self.screenshots and name in SHOWN:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=label == "phone")
+        self.page.set_viewport_size(PHONE)
+        if found:
+            self.problems[name] = found
+
+    def axe(self) -> list[str]:
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(self.axe_script))
+        violations = self.page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+            ".map(v => `${v.id} (${v.impact}): ${v.help}: ` + v.nodes.map(n => n.target.join(' ')).join(', '))",
+            AXE_TAGS,
+        )
+        return violations
+
+
+def test_every_voter_page_is_accessible_and_fits_a_phone(site, browser, inbox, tmp_path, axe_script):
+    admin = Administrator(site, tmp_path)
+    # axe-core is injected as a script, which the pages' Content-Security-Policy rightly forbids.
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    audit = Audit(page, axe_script)
+    try:
+        page.goto(site.url + "/")
+        audit.check("home")
+        page.goto(site.url + "/link-again")
+        audit.check("link-again")
+        page.get_by_role("button", name="Send me my links").click()
+        expect(page.get_by_role("alert")).to_contain_text("Enter the email address")
+        audit.check("link-again, no address")
+        page.get_by_role("textbox", name="Your email address").fill("ada@example.org")
+        page.get_by_role("button", name="Send me my links").click()
+        audit.check("link-again, sent")
+
+        admin.open_period_with_roster()
+        page.goto(link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
+        audit.check("opt-in")
+        page.get_by_role("button", name=re.compile("Yes, enrol me")).click()
+        audit.check("enrolled")
+        page.get_by_role("link", name="See your voting standing").click()
+        audit.check("standing")
+        opt_in(page, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
+
+        inbox.clear()
+        vote_id = admin.open_fellow_vote()
+        link = link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/")
+        page.goto(link)
+        audit.check("ballot")
+        # The browser would refuse an unanswered ballot itself; let the service refuse it.
+        page.evaluate("document.querySelector('main form').noValidate = true")
+        page.get_by_role("button", name="Review my ballot").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        audit.check("ballot, not answered")
+        choose(page, {NOMINEES[0]: "Agree", NOMINEES[1]: "Abstain"})
+        page.get_by_role("button", name="Review my ballot").click()
+        audit.check("review")
+        page.get_by_role("button", name="Cast my ballot").click()
+        receipt = page.locator(".receipt strong").inner_text()
+        audit.check("receipt")
+        page.goto(link)
+        audit.check("already voted")
+        page.goto(link[:-4] + "AAAA")
+        audit.check("error")
+        cast(page, link_in_mail(inbox, site, "grace@example.org", f"/votes/{vote_id}/ballot/"),
+             {NOMINEES[0]: "Disagree", NOMINEES[1]: "Agree"})
+
+        # A ranked Board ballot, with its script putting candidates in order.
+        board_id = admin.open_board_vote()
+        page.goto(link_in_mail(inbox, site, "ada@example.org", f"/votes/{board_id}/ballot/"))
+        for candidate in (CANDIDATES[2], CANDIDATES[0], CANDIDATES[1]):
+            page.get_by_role("button", name=f"Add {candidate} to your ranking").click()
+        page.get_by_role("button", name=f"Move {CANDIDATES[0]} up").click()
+        audit.check("ballot, ranked")
+        page.get_by_role("button", name="Review my ballot").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
+        audit.check("review, ranked")
+        page.get_by_role("button", name="Cast my ballot").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
+
+        admin.close_and_publish(vote_id)
+        admin.close_and_publish(board_id)
+        page.goto(f"{site.url}/votes/{vote_id}/results?receipt={receipt}")
+        expect(page.get_by_role("status")).to_contain_text("is among the counted ballots")
+        audit.check("results")
+        page.goto(f"{site.url}/votes/{board_id}/results")
+        audit.check("results, ranked")
+        page.goto(site.url + "/")
+        audit.check("home, with results")
+    finally:
+        context.close()
+    assert audit.problems == {}, "\n".join(
+        f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
+    assert SHOWN <= set(audit.seen)
+
+
+def test_a_ballot_cast_with_the_keyboard_alone(site, page, inbox, tmp_path):
+    """Tab, Space and Enter only: no mouse, no arrow keys, and the focus always visible."""
+    admin = Administrator(site, tmp_path)
+    admin.open_period_with_roster()
+    keyboard = Keyboard(page)
+
+    page.goto(link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
+    keyboard.tab_to("a.skip")  # the first stop: skip to the content
+    keyboard.tab_to("button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are enrolled")
+
+    inbox.clear()
+    vote_id = admin.open_fellow_vote()
+    page.goto(link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/"))
+    keyboard.tab_to("a.skip")
+    page.keyboard.press("Enter")  # skip the header
+    for question in ("q1", "q2"):
+        keyboard.tab_to(f"input[name={question}]")
+        page.keyboard.press("Space")
+    keyboard.tab_to("button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
+    expect(page.get_by_role("row", name=re.compile(NOMINEES[0]))).to_contain_text("Agree")
+    expect(page.get_by_role("row", name=re.compile(NOMINEES[1]))).to_contain_text("Agree")
+    keyboard.tab_to("button[value=cast]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
+    assert admin.run("vote", "show", str(vote_id))["participants"] == 1
+
+
+class Keyboard:
+    def __init__(self, page: Page):
+        self.page = page
+
+    def tab_to(self, selector: str, most: int = 25) -> None:
+        """Press Tab until the focus is on ``selector``; each stop must show where the focus is."""
+        for _ in range(most):
+            self.page.keyboard.press("Tab")
+            focused = self.page.evaluate(
+                """(selector) => {
+                    const el = document.activeElement, style = getComputedStyle(el);
+                    const box = el.getBoundingClientRect();
+                    return {match: el.matches(selector), tag: el.outerHTML.slice(0, 80),
+                            outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2
+                                     && box.width > 2 && box.height > 2};
+                }""",
+                selector,
+            )
+            assert focused["outline"], f"no visible focus on {focused['tag']}"
+            if focused["match"]:
+                return
+        raise AssertionError(f"{selector} not reached with {most} presses of Tab")
+
+
+def test_a_ranked_ballot_cast_with_the_keyboard_alone(site, page, inbox, tmp_path):
+    admin = Administrator(site, tmp_path)
+    admin.open_period_with_roster()
+    opt_in(page, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
+    inbox.clear()
+    vote_id = admin.open_board_vote()
+    keyboard = Keyboard(page)
+    page.goto(link_in_mail(inbox, site, "grace@example.org", f"/votes/{vote_id}/ballot/"))
+    for candidate in (CANDIDATES[3], CANDIDATES[1]):
+        keyboard.tab_to(f"button[aria-label='Add {candidate} to your ranking']")
+        page.keyboard.press("Enter")
+    # Adding a candidate puts the focus on its "up" button: one more Enter moves it up.
+    expect(page.get_by_role("button", name=f"Move {CANDIDATES[1]} up")).to_be_focused()
+    page.keyboard.press("Enter")
+    keyboard.tab_to("main form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
+    expect(page.get_by_role("row", name=re.compile("Board"))).to_contain_text(f"{CANDIDATES[1]}{CANDIDATES[3]}")
+    keyboard.tab_to("button[value=cast]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
