@@ -7,8 +7,9 @@
   cannot open a ballot. At the close the key is unwrapped, the ballots opened,
   and the key itself published with the record so that anyone can re-open the
   ciphertexts and recount.
-- Plaintexts are padded to a fixed block size: a ciphertext's length must not
-  tell "yes" from "abstain".
+- Plaintexts are padded, in fixed blocks, past the longest ballot the vote
+  allows: a ciphertext's length must not tell "yes" from "abstain", nor one
+  approval from thirty.
 - The published record is signed with the installation's Ed25519 key.
 """
 
@@ -62,10 +63,19 @@ def unwrap_vote_key(sealing_key: bytes, vote_id: int, wrapped: bytes) -> bytes:
         raise InvalidInput("the vote's key cannot be unwrapped with this installation's sealing key") from None
 
 
-def seal(contents: dict, public_key: bytes, vote_id: int) -> bytes:
-    """Seal a ballot's contents to the vote's public key."""
+def padded_size(questions: list[dict]) -> int:
+    """The longest a ballot of these questions can be (every choice listed for each).
+
+    Every ballot of a vote is padded past this, so that on a long Board or
+    batch ballot the length does not tell one approval or answer from another.
+    """
+    return len(canonical_json({"answers": {q["id"]: q["choices"] for q in questions}}))
+
+
+def seal(contents: dict, public_key: bytes, vote_id: int, size: int = 0) -> bytes:
+    """Seal a ballot's contents to the vote's public key, padded past ``size`` to whole blocks."""
     plain = canonical_json(contents)
-    padded = plain + b" " * (PAD_BLOCK - len(plain) % PAD_BLOCK)
+    padded = plain.ljust((max(len(plain), size) // PAD_BLOCK + 1) * PAD_BLOCK)
     return SUITE.encrypt(padded, X25519PublicKey.from_public_bytes(public_key), info=_vote_label(vote_id))
 
 

@@ -223,7 +223,7 @@ def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) ->
     contents = {"answers": answers}
     nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
     ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": vote.id, "n": nonce})
-    ciphertext = sealing.seal(contents, vote.public_key, vote.id)
+    ciphertext = sealing.seal(contents, vote.public_key, vote.id, sealing.padded_size(vote.questions))
     receipt = sealing.receipt_for(ballot_token, ciphertext)
     vote_id = vote.id
     try:

@@ -48,6 +48,30 @@ def test_the_length_of_a_sealed_ballot_does_not_tell_the_answer(keys):
     assert len(lengths) == 1
 
 
+def test_a_long_board_ballot_is_padded_to_the_longest_ballot_of_its_vote(keys):
+    # Thirty candidates make a full ballot longer than one padding block: the
+    # length must still not tell one approval from thirty, nor a short ranking from a long one.
+    public, private = keys
+    names = [f"Candidate with a long name {i:02}" for i in range(30)]
+    questions = [{"id": "board", "title": "Board of Directors", "choices": names}]
+    size = sealing.padded_size(questions)
+    assert size > sealing.PAD_BLOCK
+    ballots = [{"answers": {"board": chosen}} for chosen in ([], names[:1], names[:15], names)]
+    sealed = [sealing.seal(ballot, public, VOTE_ID, size) for ballot in ballots]
+    assert len({len(ciphertext) for ciphertext in sealed}) == 1
+    assert [sealing.unseal(ciphertext, private, VOTE_ID) for ciphertext in sealed] == ballots
+
+
+def test_a_yes_no_batch_is_padded_to_its_longest_ballot(keys):
+    public, _ = keys
+    questions = [{"id": f"q{i}", "title": f"Nominee {i}", "choices": ["agree", "disagree", "abstain"]}
+                 for i in range(1, 80)]
+    size = sealing.padded_size(questions)
+    lengths = {len(sealing.seal({"answers": {q["id"]: answer for q in questions}}, public, VOTE_ID, size))
+               for answer in ("agree", "disagree", "abstain")}
+    assert len(lengths) == 1
+
+
 def test_a_ballot_does_not_open_with_another_votes_key(keys):
     public, _ = keys
     other_public, other_wrapped = sealing.new_vote_keys(SEALING_KEY, VOTE_ID)
