@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [host]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # SQL parameters hold ballot tokens, receipts and right ids: keep them out
+    # of SQL logs and error messages, whatever the logging configuration.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -122,16 +125,29 @@ def _error_pages(app: Flask) -> None:
 
 
 class RedactTokens(logging.Filter):
-    """Removes signed tokens from logged request lines: links must not end up in logs."""
+    """Removes signed tokens and receipts from logged request lines: links must not end up in logs,
+    nor receipts (the results page's check puts one in its query string)."""
 
     PATTERN = re.compile(r"/(opt-in|standing|ballot)/[^\s/?\"]+")
+    RECEIPT = re.compile(r"([?&]receipt=)[^&\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             record.msg = record.getMessage()
             record.args = ()
         record.msg = self.PATTERN.sub(r"/\1/[redacted]", str(record.msg))
+        record.msg = self.RECEIPT.sub(r"\1[redacted]", record.msg)
         return True
+
+
+class DropSQLRows(logging.Filter):
+    """Drops the result rows SQLAlchemy logs at DEBUG: they hold tokens, receipts, links and right ids.
+
+    Statements are still logged; their parameters are hidden by ``hide_parameters``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).endswith("Row %r")
 
 
 def _redact_tokens_in_logs() -> None:
@@ -139,3 +155,6 @@ def _redact_tokens_in_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+    sql = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, DropSQLRows) for f in sql.filters):
+        sql.addFilter(DropSQLRows())

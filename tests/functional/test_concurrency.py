@@ -1,0 +1,287 @@
+"""Guarantee 1, one right, one ballot: under concurrent requests against several app processes.
+
+The app runs under gunicorn (three worker processes of four threads each) on
+127.0.0.1, configured like the test app through a BALLOT_CONFIG file, on a
+database with real commits. Many browsers, each with its own session and CSRF
+token, cast at the same moment, through real HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from ballot import REQUIRED_SECRETS
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import Enrollment, MissedVote
+from ballot.extensions import db
+from ballot.outbox.models import OutboxMessage
+from ballot.policy import load_policy
+from ballot.roster import services as roster
+from ballot.timestamps import utcnow
+from ballot.votes import services as votes
+from ballot.votes.models import ParticipationRecord, SealedBallot
+
+WORKERS = 3
+THREADS = 4
+START_TIMEOUT = 20  # seconds for gunicorn to listen and answer
+REQUEST_TIMEOUT = 20
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+# What the test app is configured with (tests/conftest.py), passed on to gunicorn.
+SETTINGS = ("SQLALCHEMY_DATABASE_URI", "SERVER_NAME", "PREFERRED_URL_SCHEME", "MAIL_SERVER", "MAIL_PORT",
+            "BALLOT_MAIL_TRANSPORT", "BALLOT_CAST_RATE_LIMIT", "BALLOT_POLICY", *REQUIRED_SECRETS)
+
+
+# gunicorn ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def gunicorn(committed_app, tmp_path):
+    """gunicorn serving the committed app's database, always stopped afterwards.
+
+    ``--preload`` loads the app once before forking (no connection is opened
+    then); ``--no-control-socket`` keeps parallel runs from sharing one socket
+    in the home directory.
+    """
+    config = tmp_path / "ballot_config.py"
+    config.write_text(
+        "".join(f"{name} = {committed_app.config[name]!r}\n" for name in SETTINGS)
+        + "SESSION_COOKIE_SECURE = False  # the test talks plain HTTP to 127.0.0.1\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALLOT_")}
+    env["BALLOT_CONFIG"] = str(config)
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads", str(THREADS),
+             "--bind", "127.0.0.1:0", "--timeout", "30", "--graceful-timeout", "3", "--preload",
+             "--no-control-socket", "--access-logfile", "-", "--access-logformat", 'access %(p)s "%(r)s" %(s)s',
+             "ballot:create_app()"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield Server(_wait_until_serving(process, log_path), log_path)
+        text = log_path.read_text()
+        assert "Traceback" not in text and "unexpected error" not in text, text[-3000:]
+        assert len(re.findall(r"Booting worker with pid", text)) >= WORKERS
+        # The access log is on here (it is off in config/gunicorn.conf.py): links are redacted in it.
+        assert set(re.findall(r'"\w+ /votes/\d+/ballot/(\S+) ', text)) == {"[redacted]"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    log_path: Path
+
+    def cast_workers(self) -> set[str]:
+        """The worker processes that answered a cast, from the access log."""
+        return set(re.findall(r'access <(\d+)> "POST /votes/\d+/ballot/', self.log_path.read_text()))
+
+
+def _wait_until_serving(process: subprocess.Popen, log_path) -> int:
+    deadline = time.monotonic() + START_TIMEOUT
+    port = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
+        text = log_path.read_text()
+        if port is None:
+            match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
+            port = int(match.group(1)) if match else None
+        if port is not None and text.count("Booting worker with pid") >= WORKERS:
+            try:
+                if Browser(port).request("GET", "/")[0] == 200:
+                    return port
+            except OSError:
+                pass
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn did not serve within {START_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+class Browser:
+    """One voter's browser: its own cookies (session, CSRF), Host: vote.test."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Host": "vote.test", "Connection": "close"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode()
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value
+            return response.status, text
+        finally:
+            conn.close()
+
+    def open_ballot(self, path: str) -> str:
+        """GET the ballot page; returns its CSRF token."""
+        status, page = self.request("GET", path)
+        assert status == 200, page
+        return CSRF.search(page).group(1)
+
+
+# The election -----------------------------------------------------------------------------
+
+def set_up(app, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
+    """``voters`` enrolled Fellows and one open vote; returns its id, each voter's ballot path and right id."""
+    with app.app_context():
+        now = utcnow()
+        period = eligibility.open_period(now.year, load_policy("seed"))
+        lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
+        lines += [f"race-{i},Racer,{i},racer{i}@example.org,fellow:2015-05-01:,," for i in range(voters)]
+        roster.import_roster(period, ("\n".join(lines) + "\n").encode(), "race.csv")
+        rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
+        for right_id in rights.values():
+            db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
+        db.session.commit()
+        vote = votes.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
+        votes.open_vote(vote)
+        paths = {
+            message.to_address: urlsplit(message.context["link"]).path
+            for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "ballot_link"))
+        }
+        vote_id = vote.id
+        db.session.rollback()  # SQLite: release the write lock the read took
+    return vote_id, paths, rights
+
+
+def counts(app, vote_id: int) -> tuple[int, int]:
+    """(participation records, sealed ballots) of a vote."""
+    with app.app_context():
+        ledger = db.session.scalar(select(func.count()).select_from(ParticipationRecord)
+                                   .where(ParticipationRecord.vote_id == vote_id))
+        box = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.vote_id == vote_id))
+        db.session.rollback()  # SQLite: release the write lock the read took
+    return ledger, box
+
+
+def simultaneously(calls: list, timeout: float = 30) -> list:
+    """Run the calls in threads released together by a barrier; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=timeout)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(run, call) for call in calls]
+        return [f.result(timeout=timeout) for f in futures]
+
+
+# The tests --------------------------------------------------------------------------------
+
+N = 20
+
+
+def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committed_app, gunicorn):
+    vote_id, paths, rights = set_up(committed_app, voters=1)
+    path = paths["racer0@example.org"]
+    browsers = [Browser(gunicorn.port) for _ in range(N)]
+    with ThreadPoolExecutor(max_workers=N) as pool:  # every browser has its own session and CSRF token
+        tokens = list(pool.map(lambda b: b.open_ballot(path), browsers))
+
+    answers = simultaneously([
+        (lambda b=b, t=t: b.request("POST", path, {"csrf_token": t, "q1": "yes", "step": "cast"}))
+        for b, t in zip(browsers, tokens)
+    ])
+
+    statuses = Counter(status for status, _ in answers)
+    assert statuses == {200: 1, 409: N - 1}, statuses
+    receipt = next(RECEIPT.search(page).group(1) for status, page in answers if status == 200)
+    for status, page in answers:
+        if status == 409:
+            assert "already been cast" in page
+    assert counts(committed_app, vote_id) == (1, 1)
+    assert len(gunicorn.cast_workers()) >= 2, "the casts raced in several processes"
+    with committed_app.app_context():
+        assert db.session.scalars(select(SealedBallot.receipt)).all() == [receipt]
+        assert db.session.scalars(select(ParticipationRecord.right_id)).all() == [rights["racer0@example.org"]]
+        db.session.rollback()
+
+
+RACERS = 24
+
+
+@pytest.mark.parametrize("close_after", [1, 6])
+def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_app, gunicorn, close_after):
+    """Every voter casts at once; the administrator closes as soon as ``close_after`` ballots are acknowledged.
+
+    Whatever interleaving results, a ballot is counted exactly when its voter
+    was told so (200 with a receipt), and then also recorded as participation;
+    a refused voter (409) has neither and missed the vote.
+    """
+    vote_id, paths, rights = set_up(committed_app, voters=RACERS)
+    emails = sorted(rights)
+    browsers = {email: Browser(gunicorn.port) for email in emails}
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        tokens = dict(zip(emails, pool.map(lambda e: browsers[e].open_ballot(paths[e]), emails)))
+    acknowledged = threading.Semaphore(0)
+
+    def cast(email):
+        status, page = browsers[email].request(
+            "POST", paths[email], {"csrf_token": tokens[email], "q1": "yes", "step": "cast"})
+        if status == 200:
+            acknowledged.release()
+        return status, page
+
+    def close():
+        for _ in range(close_after):
+            if not acknowledged.acquire(timeout=REQUEST_TIMEOUT):
+                break
+        with committed_app.app_context():
+            return votes.close_vote(votes.get_vote(vote_id))
+
+    *answers, summary = simultaneously([lambda e=e: cast(e) for e in emails] + [close])
+
+    statuses = Counter(status for status, _ in answers)
+    assert set(statuses) <= {200, 409} and statuses[200] >= close_after, statuses
+    for status, page in answers:
+        if status == 409:
+            assert "closed" in page
+    cast_by = {e for e, (status, _) in zip(emails, answers) if status == 200}
+    receipts = {RECEIPT.search(page).group(1) for status, page in answers if status == 200}
+    assert counts(committed_app, vote_id) == (len(cast_by), len(cast_by))
+    assert summary["ballots"] == len(cast_by)
+    with committed_app.app_context():
+        record = json.loads(votes.get_vote(vote_id).record)
+        voted = set(db.session.scalars(select(ParticipationRecord.right_id)
+                                       .where(ParticipationRecord.vote_id == vote_id)))
+        missed = set(db.session.scalars(select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)))
+        db.session.rollback()
+    assert {b["receipt"] for b in record["ballots"]} == receipts, "counted exactly when acknowledged"
+    assert voted == {rights[e] for e in cast_by}
+    assert missed == set(rights.values()) - voted, "whoever was refused missed the vote"

@@ -1,0 +1,477 @@
+"""Guarantee 2, secrecy at rest: the database, the logs and the mail cannot link a ballot to a voter.
+
+The test casts real ballots through a real HTTP server (werkzeug, so that real
+request log lines are written) into a database with real commits, in a known
+order and with known, distinct choices, closes and publishes the votes, and
+then plays an adversary who holds:
+
+- a dump of every table, every column, in the order a plain ``SELECT *``
+  returns the rows (on PostgreSQL with the system columns xmin and ctid);
+- every log record of every logger at DEBUG, from before the first ballot
+  link was queued until after the result was published and the mail sent;
+- the mail outbox and every message the SMTP server received.
+
+It knows (as the test does) who cast which ballot, and checks that nothing the
+adversary holds pairs a ballot with a voter: no shared value or id, no
+timestamp, no row order, no PostgreSQL transaction id, no log line. It also
+checks the positive side, so that storing nothing would fail: the ledger says
+who voted, and every voter finds their receipt in the published record.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import http.client
+import itertools
+import json
+import logging
+import random
+import re
+import threading
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import inspect
+from werkzeug.serving import make_server
+
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import Enrollment, VotingRight
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.policy import load_policy
+from ballot.roster import services as roster
+from ballot.timestamps import utcnow
+from ballot.votes import record as vote_record
+from ballot.votes import services as votes
+from ballot.votes.rules import YES_NO
+
+VOTERS = 8
+QUESTIONS = ["Adopt the code of conduct", "Move the conference", "Raise the dues"]
+# Right ids far from every other number in the data, so that one showing up in
+# a log line or a ballot cannot hide among counters and small ids.
+RIGHT_ID_OFFSET = 7_340_000
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?")
+
+
+# The adversary's logs --------------------------------------------------------------
+
+class Collector(logging.Handler):
+    """Keeps every record, fully formatted, as a line the adversary can read."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[str, str]] = []
+        self.reading = False
+        self._formatter = logging.Formatter()
+
+    @contextlib.contextmanager
+    def adversary_reading(self):
+        """The adversary's own queries are not the service's logs."""
+        self.reading = True
+        try:
+            yield
+        finally:
+            self.reading = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.reading:
+            return
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + self._formatter.formatException(record.exc_info)
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        self.lines.append((record.name, text))
+
+
+@pytest.fixture
+def adversary_logs(committed_app):
+    """Every logger at DEBUG into one collector, for the whole test; restored afterwards.
+
+    Installed after the app exists: its migrations reconfigure logging
+    (migrations/alembic.ini), and the adversary's logs begin after that.
+    """
+    collector = Collector()
+    manager = logging.root.manager
+    # Loggers the run will use but that may not exist yet; werkzeug would
+    # otherwise set its own level on first use.
+    for name in ("werkzeug", "sqlalchemy.engine.Engine", "sqlalchemy.pool", "ballot", "flask_limiter",
+                 "flask_wtf", "psycopg", "mail.log"):
+        logging.getLogger(name)
+    loggers = [logging.root] + [
+        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        if not logger.propagate or logger is logging.root:
+            logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled
+            if collector in logger.handlers:
+                logger.removeHandler(collector)
+
+
+# A real HTTP server and a voter's browser ---------------------------------------------
+
+@pytest.fixture
+def live_server(committed_app, adversary_logs):
+    """The app under werkzeug's threaded server on 127.0.0.1; yields its port."""
+    server = make_server("127.0.0.1", 0, committed_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class Browser:
+    """One voter's browser: keeps its cookies, sends Host: vote.test."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Host": "vote.test", "Connection": "close"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode()
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value
+            return response.status, text
+        finally:
+            conn.close()
+
+    def cast(self, link: str, answers: dict[str, str]) -> str:
+        """Open the ballot, review it, cast it; returns the receipt shown."""
+        path = urlsplit(link).path
+        status, page = self.request("GET", path)
+        assert status == 200, page
+        form = {"csrf_token": CSRF.search(page).group(1), **answers}
+        status, page = self.request("POST", path, {**form, "step": "review"})
+        assert status == 200 and "Review your ballot" in page, page
+        status, page = self.request("POST", path, {**form, "step": "cast"})
+        assert status == 200, page
+        return RECEIPT.search(page).group(1)
+
+
+# The election -------------------------------------------------------------------------
+
+def roster_csv() -> bytes:
+    lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
+    for i in range(VOTERS + 1):  # the last one is enrolled but never votes
+        lines.append(f"secrecy-{i},Voter{i},Surname{i},voter{i}@example.org,fellow:2015-05-01:,,")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def email_of(i: int) -> str:
+    return f"voter{i}@example.org"
+
+
+def set_up_votes(app, count: int) -> tuple[list[int], dict[str, int]]:
+    """A period, everyone enrolled, ``count`` open votes, their links mailed."""
+    with app.app_context():
+        now = utcnow()
+        period = eligibility.open_period(now.year, load_policy("seed"))
+        roster.import_roster(period, roster_csv(), "secrecy.csv")
+        table = VotingRight.__table__
+        db.session.execute(table.update().values(id=table.c.id + RIGHT_ID_OFFSET))
+        db.session.commit()
+        rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
+        assert len(rights) == VOTERS + 1
+        for right_id in rights.values():
+            db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
+        db.session.commit()
+        vote_ids = []
+        for k in range(count):
+            vote = votes.create_vote(period, "policy", f"Motion {k + 1}", now + dt.timedelta(days=7),
+                                     questions=QUESTIONS)
+            votes.open_vote(vote)
+            vote_ids.append(vote.id)
+        assert outbox.send_due()["sent"] == count * (VOTERS + 1)
+    return vote_ids, rights
+
+
+def choices_of(voter: int, run: int) -> dict[str, str]:
+    """Distinct answers for every voter within a vote (7 is coprime to 27 combinations)."""
+    combos = list(itertools.product(YES_NO, repeat=len(QUESTIONS)))
+    combo = combos[(voter * 7 + run * 5) % len(combos)]
+    return {f"q{n}": answer for n, answer in enumerate(combo, 1)}
+
+
+def cast_orders(runs: int) -> list[list[int]]:
+    """The order voters cast in, per vote: roster order, reversed, then shuffled."""
+    orders = [list(range(VOTERS)), list(reversed(range(VOTERS)))]
+    rng = random.Random(20260301)
+    while len(orders) < runs:
+        order = list(range(VOTERS))
+        rng.shuffle(order)
+        orders.append(order)
+    return orders[:runs]
+
+
+# The adversary's dump --------------------------------------------------------------------
+
+def dump_database(app) -> dict[str, list[dict]]:
+    """Every table, every column, rows as ``SELECT *`` returns them (plus xmin, ctid on PostgreSQL)."""
+    with app.app_context(), db.engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        columns = "xmin::text AS xmin, ctid::text AS ctid, *" if postgres else "*"
+        dump = {
+            table: [dict(row._mapping) for row in conn.exec_driver_sql(f'SELECT {columns} FROM "{table}"')]
+            for table in inspect(conn).get_table_names()
+        }
+        conn.rollback()
+    return dump
+
+
+def as_text(value) -> str:
+    """Every way the adversary might read a stored value as text."""
+    if isinstance(value, (bytes, memoryview)):
+        raw = bytes(value)
+        return " ".join((raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
+                         raw.decode("latin-1")))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def ctid_key(ctid: str) -> tuple[int, int]:
+    page, offset = ctid.strip("()").split(",")
+    return int(page), int(offset)
+
+
+def token_payload(token: str) -> dict:
+    """What anyone can read in a ballot token without its secret: its signed payload."""
+    payload = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def spearman(xs: list[int], ys: list[int]) -> float:
+    n = len(xs)
+    return 1 - 6 * sum((x - y) ** 2 for x, y in zip(xs, ys)) / (n * (n * n - 1))
+
+
+def stored_timestamps(dump: dict) -> list[tuple[str, str, dt.datetime]]:
+    """Every date-and-time in the dump (columns and inside JSON), in UTC."""
+    found = []
+    for table, rows in dump.items():
+        for row in rows:
+            for column, value in row.items():
+                if isinstance(value, dt.datetime):
+                    when = [value]
+                else:
+                    when = [dt.datetime.fromisoformat(m)
+                            for m in TIMESTAMP.findall(as_text(value))]
+                for w in when:
+                    w = w.replace(tzinfo=dt.UTC) if w.tzinfo is None else w.astimezone(dt.UTC)
+                    found.append((table, column, w))
+    return found
+
+
+# The test --------------------------------------------------------------------------------
+
+RUNS = 3
+
+
+def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
+    committed_app, adversary_logs, live_server, inbox,
+):
+    app = committed_app
+    vote_ids, rights = set_up_votes(app, RUNS)
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    links = {}  # (vote id, email) -> the link mailed to that voter
+    for i in range(VOTERS + 1):
+        for link in inbox.links(email_of(i)):
+            links[int(re.search(r"/votes/(\d+)/ballot/", link).group(1)), email_of(i)] = link
+    assert len(links) == RUNS * (VOTERS + 1)
+
+    # The voters cast, each vote in its own order, in separate browsers.
+    orders = cast_orders(RUNS)
+    receipts = {}  # (vote id, voter) -> receipt shown to the voter
+    cast_started = utcnow()
+    for vote_id, order, run in zip(vote_ids, orders, range(RUNS)):
+        for voter in order:
+            browser = Browser(live_server)
+            receipts[vote_id, voter] = browser.cast(links[vote_id, email_of(voter)], choices_of(voter, run))
+    cast_ended = utcnow()
+    assert len(set(receipts.values())) == RUNS * VOTERS
+
+    # Control: while the votes are open on PostgreSQL, the physical order and
+    # xmin of the ballot box do follow the casting order. This is the attack
+    # the close must defeat, and it shows the checks below can see it.
+    if postgres:
+        with adversary_logs.adversary_reading():
+            before = dump_database(app)
+        for vote_id, order in zip(vote_ids, orders):
+            box = sorted((b for b in before["sealed_ballot"] if b["vote_id"] == vote_id), key=lambda b: ctid_key(b["ctid"]))
+            assert [b["receipt"] for b in box] == [receipts[vote_id, v] for v in order]
+            ledger = {p["right_id"]: p["xmin"] for p in before["participation_record"] if p["vote_id"] == vote_id}
+            assert [b["xmin"] for b in box] == [ledger[rights[email_of(v)]] for v in order]
+
+    with app.app_context():
+        for vote_id in vote_ids:
+            votes.close_vote(votes.get_vote(vote_id))
+            votes.publish(votes.get_vote(vote_id))
+        outbox.send_due()  # the forfeiture notice of the voter who never votes
+
+    # Each voter checks their receipt on the public results page.
+    published = {}
+    for vote_id in vote_ids:
+        status, body = Browser(live_server).request("GET", f"/votes/{vote_id}/record.json")
+        assert status == 200
+        published[vote_id] = json.loads(body)
+        for voter in range(VOTERS):
+            status, page = Browser(live_server).request(
+                "GET", f"/votes/{vote_id}/results?receipt={receipts[vote_id, voter]}")
+            assert status == 200 and "is among the counted ballots" in page
+
+    with adversary_logs.adversary_reading():
+        dump = dump_database(app)
+        with app.app_context():
+            inspector = inspect(db.engine)
+            columns = {t: {c["name"]: str(c["type"]).upper() for c in inspector.get_columns(t)}
+                       for t in ("sealed_ballot", "participation_record")}
+            ballot_references = [fk["referred_table"] for fk in inspector.get_foreign_keys("sealed_ballot")]
+    ballots = dump["sealed_ballot"]
+    mails = [message.as_string() for message in inbox.messages]
+    log_lines = list(adversary_logs.lines)
+
+    # What the adversary knows of each ballot, in every form it is stored or published.
+    secrets_of_ballots = {}
+    for ballot in ballots:
+        sealed = bytes(ballot["ciphertext"])
+        secrets_of_ballots[ballot["token"]] = {
+            "token": ballot["token"],
+            "receipt": ballot["receipt"],
+            "nonce": token_payload(ballot["token"])["n"],
+            "ciphertext": sealed.hex(),
+            "ciphertext-b64": base64.urlsafe_b64encode(sealed).decode(),
+        }
+    link_tokens = [urlsplit(link).path.rsplit("/", 1)[1] for link in links.values()]
+    right_ids = [str(r) for r in rights.values()]
+
+    # --- Positive: the ledger records who voted, and every receipt is published. ---
+    today = cast_started.date()
+    ledger = {(p["vote_id"], p["right_id"]) for p in dump["participation_record"]}
+    assert ledger == {(v, rights[email_of(i)]) for v in vote_ids for i in range(VOTERS)}
+    assert {str(p["voted_on"]) for p in dump["participation_record"]} <= {str(today), str(cast_ended.date())}
+    absent = rights[email_of(VOTERS)]
+    assert {(m["vote_id"], m["right_id"]) for m in dump["missed_vote"]} == {(v, absent) for v in vote_ids}
+    for vote_id, run in zip(vote_ids, range(RUNS)):
+        document = published[vote_id]
+        assert vote_record.verify(document) == []
+        by_receipt = {b["receipt"]: b for b in document["record"]["ballots"]}
+        assert set(by_receipt) == {receipts[vote_id, v] for v in range(VOTERS)}
+        for voter in range(VOTERS):  # each voter's ballot was counted as cast
+            assert by_receipt[receipts[vote_id, voter]]["contents"] == {"answers": choices_of(voter, run)}
+        assert {b["receipt"] for b in ballots if b["vote_id"] == vote_id} == set(by_receipt)
+
+    # --- (a) No column or id is shared between the ballot box and anything identifying. ---
+    assert set(columns["sealed_ballot"]) == {"token", "vote_id", "receipt", "ciphertext"}
+    assert ballot_references == ["vote"]
+    where_allowed = {("sealed_ballot", "token"), ("sealed_ballot", "receipt"), ("sealed_ballot", "ciphertext"),
+                     ("vote", "record")}  # the box itself, and the published record
+    stored = [(table, column, as_text(value)) for table, rows in dump.items() for row in rows
+              for column, value in row.items()]
+    for token, forms in secrets_of_ballots.items():
+        assert set(token_payload(token)) == {"v", "n"}, "a ballot token must carry nothing but the vote and a nonce"
+        for name, needle in forms.items():
+            found = {(table, column) for table, column, text in stored if needle in text}
+            assert found <= where_allowed, f"the ballot's {name} is stored in {found - where_allowed}"
+            assert name == "nonce" or ("sealed_ballot", name.split("-")[0]) in found
+    identifying = right_ids + link_tokens + [
+        x for i in range(VOTERS + 1) for x in (email_of(i), f"Voter{i}", f"Surname{i}", f"secrecy-{i}")]
+    for ballot in ballots:  # the ciphertext is opaque: its opened contents are checked below
+        text = " ".join(as_text(ballot[c]) for c in ("token", "receipt", "vote_id"))
+        text += json.dumps(token_payload(ballot["token"]))
+        assert not [x for x in identifying if x in text], "a ballot row carries something identifying"
+    for vote_id in vote_ids:  # what the published record holds per ballot, opened
+        for entry in published[vote_id]["record"]["ballots"]:
+            assert set(entry) == {"token", "receipt", "sealed", "contents"}
+            assert set(entry["contents"]) == {"answers"}
+            assert set(entry["contents"]["answers"]) == {"q1", "q2", "q3"}
+
+    # --- (b) No timestamp: none on a ballot, only a day in the ledger, none from the casting. ---
+    assert not [n for n, t in columns["sealed_ballot"].items() if "DATE" in t or "TIME" in t]
+    assert columns["participation_record"] == {"vote_id": "INTEGER", "right_id": "INTEGER", "voted_on": "DATE"}
+    for row in dump["participation_record"]:
+        assert not isinstance(row["voted_on"], dt.datetime) and len(str(row["voted_on"])) == 10
+    for ballot in ballots:
+        assert not TIMESTAMP.search(" ".join(as_text(v) for v in ballot.values()))
+        assert "exp" not in token_payload(ballot["token"])
+    during = [(t, c, w) for t, c, w in stored_timestamps(dump) if cast_started <= w <= cast_ended]
+    assert during == [], "something stored a time at which a ballot was cast"
+
+    # --- (c) Row order: the ballot box is in token order, whatever the casting order. ---
+    correlations = []
+    for vote_id, order in zip(vote_ids, orders):
+        box = [b for b in ballots if b["vote_id"] == vote_id]
+        if postgres:
+            box.sort(key=lambda b: ctid_key(b["ctid"]))
+            assert box == [b for b in ballots if b["vote_id"] == vote_id], "SELECT * follows ctid order"
+        tokens = [b["token"] for b in box]
+        assert tokens == sorted(tokens), "the ballot box is stored in the order of its random tokens"
+        stored_position = {b["receipt"]: n for n, b in enumerate(box)}
+        cast_position = [stored_position[receipts[vote_id, v]] for v in order]
+        correlations.append(spearman(list(range(VOTERS)), cast_position))
+    # Three casting orders (one the reverse of another) and token order each
+    # time: the stored order is not the casting order, nor systematically near it.
+    assert not all(c == 1.0 for c in correlations), correlations
+    assert not all(c == -1.0 for c in correlations), correlations
+
+    # --- (d) PostgreSQL: one xmin per closed vote's ballots, written by the close. ---
+    if postgres:
+        cast_xmins = {p["xmin"] for p in dump["participation_record"]}
+        assert len(cast_xmins) == RUNS * VOTERS, "each cast is its own transaction"
+        for vote_id in vote_ids:
+            box_xmins = {b["xmin"] for b in ballots if b["vote_id"] == vote_id}
+            close_xmins = {m["xmin"] for m in dump["missed_vote"] if m["vote_id"] == vote_id}
+            assert len(box_xmins) == 1 and box_xmins == close_xmins, "rewritten by the close transaction"
+            assert not box_xmins & cast_xmins
+
+    # --- (e) No token, receipt, ballot link or right id in any log line. ---
+    # The test's SMTP server (loggers "mail.*") stands for the voters' mail
+    # provider: it logs the mail it receives, links included, so it is held to
+    # the rule for mail below; every other logger is the service's.
+    service_lines = [(name, text) for name, text in log_lines if not name.startswith("mail.")]
+    needles = [n for forms in secrets_of_ballots.values() for n in forms.values()]
+    needles += link_tokens + right_ids + list(receipts.values())
+    leaks = [(name, text[:300]) for name, text in service_lines for n in needles if n in text]
+    assert leaks == [], leaks[:5]
+    assert any(name == "werkzeug" and "POST /votes/" in text and "/ballot/[redacted]" in text
+               for name, text in service_lines), "the real request log was captured"
+    assert any(name.startswith("sqlalchemy.engine") for name, _ in service_lines), "SQL logging was captured"
+
+    # --- (f) The outbox and the mail: no receipt or ballot token, no link kept once sent. ---
+    assert dump["outbox_message"] and all(m["status"] == "sent" for m in dump["outbox_message"])
+    # Erased: SQL NULL, or JSON null as SQLite stores it raw.
+    assert all(m["context"] in (None, "null") for m in dump["outbox_message"]), "links are erased once sent"
+    secret_of_ballots = [n for forms in secrets_of_ballots.values() for n in forms.values()]
+    for mail in mails + [text for name, text in log_lines if name.startswith("mail.")]:
+        assert not [n for n in secret_of_ballots if n in mail], "a mail carries a receipt or a ballot token"
+    for row in dump["outbox_message"]:
+        text = " ".join(as_text(v) for v in row.values())
+        assert not [n for n in secret_of_ballots + link_tokens if n in text]
