@@ -244,7 +244,7 @@ def test_the_redacting_filter_is_on_the_request_loggers(app):
 def server(app):
     """The app behind werkzeug's own server, which writes the request log lines."""
     httpd = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
