@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,20 +76,15 @@ class Site:
         return re.escape(self.url) + r"/\S+"
 
 
-@pytest.fixture
-def site(backend, smtp_server, tmp_path):
-    """The real app on its own freshly migrated database, served by a werkzeug thread on 127.0.0.1.
+@contextmanager
+def served(database_url: str, smtp_port: int):
+    """The real app on a freshly migrated database, served by a werkzeug thread on 127.0.0.1.
 
     Links in mail are built from SERVER_NAME, so it names the server's port, over
     plain http (hence cookies without the Secure flag).
     """
-    controller, _ = smtp_server
-    kind, _ = backend
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    else:
-        url = postgres_database(f"ballot_browser_{os.getpid()}")
-    app = make_app(url, controller.port, SERVER_NAME="127.0.0.1", PREFERRED_URL_SCHEME="http", SESSION_COOKIE_SECURE=False)
+    app = make_app(database_url, smtp_port, SERVER_NAME="127.0.0.1", PREFERRED_URL_SCHEME="http",
+                   SESSION_COOKIE_SECURE=False)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
     with app.app_context():
@@ -104,6 +100,27 @@ def site(backend, smtp_server, tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def site(backend, smtp_server, tmp_path):
+    """The served app, once on SQLite and once on PostgreSQL."""
+    controller, _ = smtp_server
+    kind, _ = backend
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    else:
+        url = postgres_database(f"ballot_browser_{os.getpid()}")
+    with served(url, controller.port) as site:
+        yield site
+
+
+@pytest.fixture
+def sqlite_site(smtp_server, tmp_path):
+    """The served app on SQLite only, for checks of what pages look like, which no database changes."""
+    controller, _ = smtp_server
+    with served(f"sqlite:///{tmp_path / 'served.sqlite3'}", controller.port) as site:
+        yield site
 
 
 @pytest.fixture

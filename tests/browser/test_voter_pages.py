@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
+NARROWEST = {"width": 320, "height": 640}
 SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again"}
 
 
@@ -38,11 +39,13 @@ class Audit:
         self.page.wait_for_load_state()
         self.seen.append(name)
         found = []
-        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        for label, size in (("narrowest phone", NARROWEST), ("phone", PHONE), ("desktop", DESKTOP)):
             self.page.set_viewport_size(size)
             scroll = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
             if scroll[0] > scroll[1]:
                 found.append(f"{label}: scrolls sideways ({scroll[0]}px of content in {scroll[1]}px)")
+            if size is NARROWEST:
+                continue  # WCAG's reflow width: only the sideways scrolling is checked there
             found += [f"{label}: {v}" for v in self.axe()]
             if self.screenshots and name in SHOWN:
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -62,7 +65,8 @@ class Audit:
         return violations
 
 
-def test_every_voter_page_is_accessible_and_fits_a_phone(site, browser, inbox, tmp_path, axe_script):
+def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, inbox, tmp_path, axe_script):
+    site = sqlite_site
     admin = Administrator(site, tmp_path)
     # axe-core is injected as a script, which the pages' Content-Security-Policy rightly forbids.
     context = browser.new_context(viewport=PHONE, bypass_csp=True)
