@@ -18,7 +18,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from ballot.counting.methods import METHODS
 from ballot.errors import InvalidInput
@@ -75,7 +82,7 @@ class OpenPeriodForm(FlaskForm):
         super().__init__(*args, **kwargs)
         names = sorted(path.stem for path in POLICY_DIR.glob("*.toml"))
         default = current_app.config["BALLOT_POLICY"]
-        self.policy.choices = [(name, name + (" (default)" if name == default else "")) for name in names]
+        self.policy.choices = [SelectChoice(name, name + (" (default)" if name == default else "")) for name in names]
         if self.policy.data is None:
             self.policy.data = default
 
@@ -157,7 +164,7 @@ class BoardVoteForm(VoteForm):
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
-        self.method.choices = [(name, f"{label}{' (the policy’s)' if name == policy.board_method else ''}")
+        self.method.choices = [SelectChoice(name, f"{label}{' (the policy’s)' if name == policy.board_method else ''}")
                                for name, label in METHODS.items()]
         if self.method.data is None:
             self.method.data = policy.board_method
@@ -186,8 +193,8 @@ class MatterVoteForm(VoteForm):
 
 
 DENOMINATORS = [
-    ("participating", "everyone who cast a ballot (abstentions count against)"),
-    ("yes-no", "yes and no answers only (abstentions do not count)"),
+    SelectChoice("participating", "everyone who cast a ballot (abstentions count against)"),
+    SelectChoice("yes-no", "yes and no answers only (abstentions do not count)"),
 ]
 
 
@@ -202,7 +209,7 @@ class FellowVoteForm(VoteForm):
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
-        self.threshold.choices = [(str(t), str(t)) for t in policy.fellow_allowed_thresholds]
+        self.threshold.choices = [SelectChoice(str(t)) for t in policy.fellow_allowed_thresholds]
         if self.threshold.data is None:
             self.threshold.data = str(policy.fellow_threshold)
         if self.denominator.data is None:
@@ -223,11 +230,11 @@ class OtherVoteForm(VoteForm):
     kind = SelectField("Kind of matter")
     questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
     threshold = StringField("Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)])
-    denominator = SelectField("A set threshold is a share of", choices=[("", "the policy’s choice"), *DENOMINATORS])
+    denominator = SelectField("A set threshold is a share of", choices=[SelectChoice("", "the policy’s choice"), *DENOMINATORS])
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
-        self.kind.choices = [(k.name, k.label) for k in vote_rules.KINDS.values() if k.threshold_settable]
+        self.kind.choices = [SelectChoice(k.name, k.label) for k in vote_rules.KINDS.values() if k.threshold_settable]
 
     def options(self) -> dict:
         return {

@@ -72,7 +72,8 @@ def login_required(view):
         since = session.get("admin_since")
         lifetime = current_app.permanent_session_lifetime.total_seconds()
         if admin is None or not isinstance(since, (int, float)) or time.time() - since > lifetime:
-            _fresh_session()
+            session.pop("admin_id", None)
+            session.pop("admin_since", None)
             target = request.path if request.method == "GET" else None
             return redirect(url_for("admin.login", next=target))
         g.admin = admin

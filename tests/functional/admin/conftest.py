@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ballot.extensions import limiter
-
 from tests.functional.admin.console import create_admin, sign_in
 
 

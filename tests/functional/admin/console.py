@@ -8,7 +8,6 @@ import io
 import time
 
 from ballot.admin import credentials
-
 from tests.functional.helpers import csrf_token, run
 
 PASSWORD = "correct horse battery staple"

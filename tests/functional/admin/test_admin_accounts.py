@@ -10,8 +10,12 @@ from sqlalchemy import select
 from ballot.admin import credentials
 from ballot.admin.models import Administrator, AuditEvent
 from ballot.extensions import db
-
-from tests.functional.admin.console import PASSWORD, create_admin, password_step, sign_in
+from tests.functional.admin.console import (
+    PASSWORD,
+    create_admin,
+    password_step,
+    sign_in,
+)
 from tests.functional.helpers import run
 
 
