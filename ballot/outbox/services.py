@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
 from flask_mail import Message
@@ -132,7 +133,12 @@ def _deliver(message: OutboxMessage, text: str, html: str) -> None:
     if current_app.config["BALLOT_MAIL_TRANSPORT"] == "console":
         print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
         return
-    mail.send(Message(subject=message.subject, recipients=[message.to_address], body=text, html=html))
+    sent = Message(subject=message.subject, recipients=[message.to_address], body=text, html=html,
+                   # RFC 3834: no out-of-office replies to an automatic message.
+                   extra_headers={"Auto-Submitted": "auto-generated"})
+    # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
+    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)
+    mail.send(sent)
 
 
 def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime | None = None) -> list[OutboxMessage]:
