@@ -41,7 +41,9 @@ BALLOT_ROSTER_MAX_BYTES = 64 * 1024 * 1024
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-WTF_CSRF_TIME_LIMIT = 3600
+# A form stays good for a day (WCAG 2.2.1's 20-hour bound): a voter may read the
+# candidates' statements for hours before casting. The session still bounds it.
+WTF_CSRF_TIME_LIMIT = 24 * 3600
 # Pages send no Referer (their links carry tokens), so the CSRF check cannot
 # demand one; the token and the SameSite session cookie do the work.
 WTF_CSRF_SSL_STRICT = False
