@@ -11,9 +11,9 @@ import itertools
 from dataclasses import dataclass
 
 WIDTH = 400  # the SVG's viewBox width; it scales to the page
-BAR_MAX = 340  # the longest bar, leaving room for its number
-ROW = 36  # label line and bar
-BAR_HEIGHT = 14
+BAR_MAX = 330  # the longest bar, leaving room for its number
+ROW = 44  # label line and bar
+BAR_HEIGHT = 16
 
 _ids = itertools.count(1)
 
@@ -27,8 +27,12 @@ class Bar:
     highlight: bool
 
     @property
+    def label_y(self) -> int:
+        return self.y + 15
+
+    @property
     def bar_y(self) -> int:
-        return self.y + 18
+        return self.y + 21
 
     @property
     def value_x(self) -> float:
@@ -36,7 +40,7 @@ class Bar:
 
     @property
     def value_y(self) -> int:
-        return self.bar_y + BAR_HEIGHT - 2
+        return self.bar_y + BAR_HEIGHT - 3
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class Chart:
     width: int
     height: int
     bar_height: int
+
+    @property
+    def highlighted(self) -> bool:
+        return any(bar.highlight for bar in self.bars)
 
 
 def bar_chart(title: str, values: list[tuple[str, int]], highlight: set[str] = frozenset()) -> Chart:
