@@ -26,6 +26,13 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 os.environ.pop("BALLOT_CONFIG", None)  # never the developer's demo configuration
 
+from hypothesis import settings  # noqa: E402
+
+# Timing is not what property tests check: no per-example deadline, which a
+# loaded 2-core CI machine would otherwise turn into flaky failures.
+settings.register_profile("ballot", deadline=None, print_blob=True)
+settings.load_profile("ballot")
+
 from ballot import create_app, sealing  # noqa: E402
 from ballot.extensions import db  # noqa: E402
 
