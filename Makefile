@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEV_CONFIG := $(CURDIR)/instance/dev.py
 export BALLOT_CONFIG ?= $(DEV_CONFIG)
 
-.PHONY: run test bench check clean browser
+.PHONY: run test bench check clean browser screenshots
 
 # The browser tests drive Debian's Chromium (browsers cannot be downloaded
 # here, so never `playwright install`) and check pages with axe-core from npm.
@@ -49,6 +49,10 @@ $(AXE):
 	else \
 	  echo "The accessibility checks need axe-core from npm: install Node.js and npm, or they are skipped."; \
 	fi
+
+# The README's pictures of the voters' pages, phone and desktop, into docs/screenshots/.
+screenshots: $(BIN)/ballot browser
+	BALLOT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_voter_pages.py -k accessible
 
 bench: $(BIN)/ballot
 	$(BIN)/python bench/run.py

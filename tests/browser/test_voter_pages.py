@@ -22,7 +22,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
 NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again"}
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked"}
 
 
 class Audit:
@@ -49,7 +49,8 @@ class Audit:
             found += [f"{label}: {v}" for v in self.axe()]
             if self.screenshots and name in SHOWN:
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=label == "phone")
+                slug = name.replace(", ", "-")
+                self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
         self.page.set_viewport_size(PHONE)
         if found:
             self.problems[name] = found
