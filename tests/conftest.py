@@ -106,11 +106,16 @@ def inbox(smtp_server):
 
 def postgres_database(name: str) -> str:
     """A fresh, empty PostgreSQL database; returns its SQLAlchemy URL."""
+    drop_postgres_database(name)
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     return f"{base}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_app(database_url: str, smtp_port: int, **overrides):
@@ -137,8 +142,11 @@ def make_app(database_url: str, smtp_port: int, **overrides):
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request, tmp_path_factory):
     if request.param == "sqlite":
-        return "sqlite", f"sqlite:///{tmp_path_factory.mktemp('db') / 'ballot.sqlite3'}"
-    return "postgresql", postgres_database(f"ballot_test_{os.getpid()}")
+        yield "sqlite", f"sqlite:///{tmp_path_factory.mktemp('db') / 'ballot.sqlite3'}"
+        return
+    name = f"ballot_test_{os.getpid()}"
+    yield "postgresql", postgres_database(name)
+    drop_postgres_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -184,12 +192,12 @@ def committed_app(backend, smtp_server, tmp_path):
     """An app on its own freshly migrated database, with real commits (no rollback)."""
     controller, _ = smtp_server
     kind, _ = backend
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'committed.sqlite3'}"
-    else:
-        url = postgres_database(f"ballot_committed_{os.getpid()}")
+    name = f"ballot_committed_{os.getpid()}"
+    url = f"sqlite:///{tmp_path / 'committed.sqlite3'}" if kind == "sqlite" else postgres_database(name)
     app = make_app(url, controller.port)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if kind == "postgresql":
+        drop_postgres_database(name)
