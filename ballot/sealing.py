@@ -4,9 +4,13 @@
   HPKE (RFC 9180) while the vote is open, so nothing stored shows a partial
   tally. The private key is kept wrapped (AES-GCM) with the installation's
   sealing key, which is configuration, not data: a copy of the database alone
-  cannot open a ballot. At the close the key is unwrapped, the ballots opened,
-  and the key itself published with the record so that anyone can re-open the
-  ciphertexts and recount.
+  cannot open a ballot. At the close the key is unwrapped, the ballots opened
+  into the record, and then the key and the sealed ballots are destroyed.
+- A sealed ballot holds the voter's anonymous token with their answers; the
+  receipt is a digest of the token. Nothing stored while the vote is open
+  shows a receipt, so even a copy of the database taken mid-vote, in which
+  rows betray their order of arrival, cannot be matched to the published
+  record without the destroyed key.
 - Plaintexts are padded, in fixed blocks, past the longest ballot the vote
   allows: a ciphertext's length must not tell "yes" from "abstain", nor one
   approval from thirty.
@@ -30,6 +34,7 @@ from ballot.errors import InvalidInput
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 PAD_BLOCK = 512
+TOKEN_ROOM = 120  # a ballot token's length, with room to spare, for padding
 _RAW = serialization.Encoding.Raw
 
 
@@ -69,7 +74,8 @@ def padded_size(questions: list[dict]) -> int:
     Every ballot of a vote is padded past this, so that on a long Board or
     batch ballot the length does not tell one approval or answer from another.
     """
-    return len(canonical_json({"answers": {q["id"]: q["choices"] for q in questions}}))
+    longest = {"answers": {q["id"]: q["choices"] for q in questions}, "token": "x" * TOKEN_ROOM}
+    return len(canonical_json(longest))
 
 
 def seal(contents: dict, public_key: bytes, vote_id: int, size: int = 0) -> bytes:
@@ -88,13 +94,14 @@ def unseal(ciphertext: bytes, private_key: bytes, vote_id: int) -> dict:
     return json.loads(plain.rstrip(b" "))
 
 
-def receipt_for(ballot_token: str, ciphertext: bytes) -> str:
-    """The voter's receipt: a short digest of their token and sealed ballot.
+def receipt_for(ballot_token: str) -> str:
+    """The voter's receipt: a short digest of their anonymous ballot token.
 
-    Anyone holding the published record can recompute it, so a voter who finds
-    their receipt there knows their sealed ballot was counted unaltered.
+    The published record lists every counted ballot's token, receipt and
+    contents; anyone can recompute the receipts, and a voter who finds theirs
+    sees the contents counted for it.
     """
-    digest = hashlib.sha256(ballot_token.encode() + b"\0" + ciphertext).digest()
+    digest = hashlib.sha256(b"ballot-receipt\0" + ballot_token.encode()).digest()
     text = base64.b32encode(digest[:15]).decode("ascii")
     return "-".join(text[i : i + 4] for i in range(0, 24, 4))
 

@@ -1,11 +1,14 @@
 """Votes, their frozen electorates, the participation ledger and the ballot box.
 
 Secrecy is in the shape of these tables. The participation ledger says who
-voted and on which day; the ballot box says what was voted, under a random
-token, with no time, no sequence number and no reference to a right. The two
-are written in one transaction (so one right casts one ballot), and the ballot
-box is rewritten in token order when a vote closes, so neither the physical
-row order nor PostgreSQL's transaction ids can pair them afterwards.
+voted and on which day; the ballot box holds sealed ballots under random ids,
+with no time, no sequence number and no reference to a right. The two are
+written in one transaction (so one right casts one ballot); while the vote is
+open, row order and PostgreSQL's transaction ids may pair a participation
+record with a sealed ballot, but a sealed ballot shows nothing (not even its
+receipt) without the vote's key, which is configuration-wrapped and destroyed
+at the close, together with the sealed ballots, once they are opened into the
+vote's record.
 """
 
 from __future__ import annotations
@@ -69,17 +72,17 @@ class ParticipationRecord(db.Model):
 
 
 class SealedBallot(db.Model):
-    """What was voted, sealed to the vote's key, under an anonymous signed token.
+    """A ballot while its vote is open: answers and anonymous token, sealed to the vote's key.
 
-    On SQLite the table is stored without rowids, clustered on the random token.
+    The id is random. On SQLite the table is stored without rowids, clustered
+    on that id. Rows live only until the close opens them into the record.
     """
 
     __tablename__ = "sealed_ballot"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
-    receipt: Mapped[str] = mapped_column(String(40), unique=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 

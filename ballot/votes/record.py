@@ -1,10 +1,10 @@
 """The published record of a vote and its verification.
 
 The record holds everything needed to recount: the vote's rules and
-questions, every counted ballot (its anonymous token, its receipt, its sealed
-form and its contents), the vote's private key (revealed at the close, so
-anyone can re-open the sealed ballots), the result, and the installation's
-signature over all of it. ``verify`` needs nothing but the record.
+questions, every counted ballot (its anonymous token, its receipt and its
+contents), the result, and the installation's signature over all of it.
+``verify`` needs nothing but the record (and, to be sure who signed it, the
+installation's published public key).
 """
 
 from __future__ import annotations
@@ -12,25 +12,18 @@ from __future__ import annotations
 from ballot import sealing
 from ballot.votes.tally import tally
 
-FORMAT = "ballot-record/1"
+FORMAT = "ballot-record/2"
 
 
-def build(vote_info: dict, questions: list, rules: dict, public_key: bytes, private_key: bytes,
-          ballots: list[dict], result: dict) -> dict:
-    """``ballots``: dicts with token, receipt, ciphertext (bytes) and contents."""
+def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], result: dict) -> dict:
+    """``ballots``: dicts with token, receipt and contents; listed in receipt order."""
     return {
         "format": FORMAT,
         "vote": vote_info,
         "questions": questions,
         "rules": rules,
-        "public_key": sealing.b64(public_key),
-        "private_key": sealing.b64(private_key),
         "ballots": sorted(
-            (
-                {"token": b["token"], "receipt": b["receipt"], "sealed": sealing.b64(b["ciphertext"]),
-                 "contents": b["contents"]}
-                for b in ballots
-            ),
+            ({"token": b["token"], "receipt": b["receipt"], "contents": b["contents"]} for b in ballots),
             key=lambda b: b["receipt"],
         ),
         "result": result,
@@ -58,23 +51,13 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
         problems.append("the record is not signed by the key you trust")
     if not sealing.verify_signature(record, signature, signer):
         problems.append("the signature does not match the record: it was altered")
-    vote_id = record["vote"]["id"]
-    private_key = sealing.unb64(record["private_key"])
     receipts = set()
     for ballot in record["ballots"]:
-        sealed = sealing.unb64(ballot["sealed"])
-        if sealing.receipt_for(ballot["token"], sealed) != ballot["receipt"]:
-            problems.append(f"ballot {ballot['receipt']}: the receipt does not match its sealed ballot")
+        if sealing.receipt_for(ballot["token"]) != ballot["receipt"]:
+            problems.append(f"ballot {ballot['receipt']}: the receipt does not match its token")
         if ballot["receipt"] in receipts:
             problems.append(f"ballot {ballot['receipt']}: listed twice")
         receipts.add(ballot["receipt"])
-        try:
-            opened = sealing.unseal(sealed, private_key, vote_id)
-        except Exception as exc:  # InvalidInput from sealing, but a hostile file may break anything
-            problems.append(f"ballot {ballot['receipt']}: {exc}")
-            continue
-        if opened != ballot["contents"]:
-            problems.append(f"ballot {ballot['receipt']}: its contents differ from its sealed form")
     recount = tally(record["rules"], record["questions"], [b["contents"] for b in record["ballots"]],
                     record["result"]["electorate"])
     if recount != record["result"]:

@@ -211,27 +211,28 @@ def check_ballot(vote: Vote, form: dict) -> dict:
 def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) -> str:
     """Record one ballot for one right; returns the voter's receipt.
 
-    The participation record (who, which day) and the sealed ballot (what, under
-    a random token) are written in one transaction. The participation record's
-    primary key makes a second ballot for the same right fail, however many
-    processes try at once. The vote row is read after the writes, under a
-    share lock, so a close cannot slip between the check and the commit.
+    The participation record (who, which day) and the sealed ballot (answers
+    and an anonymous signed token, under a random id) are written in one
+    transaction. The participation record's primary key makes a second ballot
+    for the same right fail, however many processes try at once. The vote row
+    is read after the writes, under a share lock, so a close cannot slip
+    between the check and the commit.
     """
     now = now or utcnow()
     vote = access.vote
     check_open(vote, now)
-    contents = {"answers": answers}
     nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
     ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": vote.id, "n": nonce})
-    ciphertext = sealing.seal(contents, vote.public_key, vote.id, sealing.padded_size(vote.questions))
-    receipt = sealing.receipt_for(ballot_token, ciphertext)
+    ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, vote.public_key, vote.id,
+                              sealing.padded_size(vote.questions))
+    receipt = sealing.receipt_for(ballot_token)
     vote_id = vote.id
     try:
         db.session.execute(
             insert(ParticipationRecord).values(vote_id=vote_id, right_id=access.right_id, voted_on=now.date())
         )
         db.session.execute(
-            insert(SealedBallot).values(token=ballot_token, vote_id=vote_id, receipt=receipt, ciphertext=ciphertext)
+            insert(SealedBallot).values(id=os.urandom(16).hex(), vote_id=vote_id, ciphertext=ciphertext)
         )
         status, closes_at = db.session.execute(
             select(Vote.status, Vote.closes_at).where(Vote.id == vote_id).with_for_update(read=True)
@@ -249,30 +250,32 @@ def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) ->
 
 
 def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
-    """Close: open the ballots, count them, mix the ballot box, record missed votes."""
+    """Close: open the ballots into the record, count them, record missed votes.
+
+    The sealed ballots and the vote's key are destroyed in the same
+    transaction; what remains is the record, in receipt order.
+    """
     now = now or utcnow()
     locked = db.session.execute(select(Vote).where(Vote.id == vote.id).with_for_update()).scalar_one()
     _require(locked, OPEN, "closed")
     vote.status, vote.closed_at = CLOSED, now
     db.session.flush()
     private_key = sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key)
-    stored = db.session.execute(
-        select(SealedBallot.token, SealedBallot.receipt, SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)
-    ).all()
-    ballots = [
-        {"token": t, "receipt": r, "ciphertext": c, "contents": sealing.unseal(c, private_key, vote.id)}
-        for t, r, c in stored
-    ]
-    _mix_ballot_box(vote.id, stored)
+    ballots = []
+    for (ciphertext,) in db.session.execute(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)):
+        opened = sealing.unseal(ciphertext, private_key, vote.id)
+        ballots.append({"token": opened["token"], "receipt": sealing.receipt_for(opened["token"]),
+                        "contents": {"answers": opened["answers"]}})
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    vote.public_key = vote.wrapped_key = None
     vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size)
     info = {
         "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
         "opened_at": vote.opened_at.isoformat(), "closed_at": now.isoformat(),
     }
     vote.record = sealing.canonical_json(
-        vote_record.build(info, vote.questions, vote.rules, vote.public_key, private_key, ballots, vote.result)
+        vote_record.build(info, vote.questions, vote.rules, ballots, vote.result)
     ).decode()
-    vote.wrapped_key = None
     period = db.session.get(EligibilityPeriod, vote.period_id)
     voted = select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id)
     missed = list(db.session.scalars(
@@ -284,19 +287,6 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     return {"ballots": len(ballots), "missed": len(missed), "forfeited": len(forfeited), "result": vote.result}
 
 
-def _mix_ballot_box(vote_id: int, stored: list) -> None:
-    """Rewrite the vote's ballots in token order, in one new transaction's rows.
-
-    Afterwards neither the physical order of the rows nor PostgreSQL's
-    per-row transaction ids say in which order ballots arrived.
-    """
-    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote_id))
-    rows = sorted(({"token": t, "vote_id": vote_id, "receipt": r, "ciphertext": c} for t, r, c in stored),
-                  key=lambda row: row["token"])
-    if rows:
-        db.session.execute(insert(SealedBallot), rows)
-
-
 def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
     """Cancel a draft or open vote; its ballots are destroyed unopened and nobody misses it."""
     if not reason.strip():
@@ -305,7 +295,7 @@ def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None
     if locked.status not in (DRAFT, OPEN):
         raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
     vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
-    vote.wrapped_key = None
+    vote.public_key = vote.wrapped_key = None
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     db.session.commit()
 
