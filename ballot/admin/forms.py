@@ -75,7 +75,8 @@ class ActionForm(FlaskForm):
 
 
 class OpenPeriodForm(FlaskForm):
-    year = IntegerField("Year", validators=[InputRequired(), NumberRange(2000, 2200)])
+    year = IntegerField("Year", validators=[InputRequired(), NumberRange(2000, 2200)],
+                        default=lambda: dt.datetime.now(dt.UTC).year)
     policy = SelectField("Rules (policy preset)")
 
     def __init__(self, *args, **kwargs):
@@ -139,6 +140,12 @@ class VoteForm(FlaskForm):
     def __init__(self, policy: Policy, *args, **kwargs):
         self.policy = policy
         super().__init__(*args, **kwargs)
+
+    def ordered_fields(self) -> list:
+        """What the vote is about first, then when it closes and its quorum."""
+        last = ("closes_at", "quorum")
+        fields = [f for f in self if f.name != "csrf_token"]
+        return [f for f in fields if f.name not in last] + [getattr(self, name) for name in last]
 
     def create_arguments(self) -> dict:
         """The arguments of ``votes.services.create_vote`` besides the period."""
