@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
@@ -123,12 +123,11 @@ def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
 
 
 def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
-    token = outbox.link_token(OPT_IN, {"r": right.id}, opt_in_expiry(period))
     outbox.queue(
         "opt_in", right.member.email,
         f"Do you want to vote in the PSF in {period.year}?",
         {"name": right.member.display_name, "year": period.year, "capacity": right.label,
-         "link": outbox.external_url("eligibility.opt_in", token=token)},
+         "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period))},
         now=now,
     )
     right.opt_in_sent_at = now
@@ -256,10 +255,14 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
     db.session.execute(insert(MissedVote), [{"right_id": r, "vote_id": vote_id} for r in missed_right_ids])
     db.session.flush()
     policy = policy_of(period)
-    counts = _missed_counts(period, policy, missed_right_ids, closed_at)
+    # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
+    # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
+    missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
+    counts = _missed_counts(policy, missed_here, closed_at)
+    already = set(db.session.scalars(select(Forfeiture.right_id).where(Forfeiture.right_id.in_(missed_here))))
     forfeited = []
-    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(missed_right_ids))):
-        if db.session.get(Forfeiture, right.id) is not None:
+    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(missed_here))):
+        if right.id in already:
             continue
         if rules.forfeits(counts.get(right.id, 0), right.member.classes, policy, closed_at.date()):
             db.session.add(Forfeiture(right_id=right.id, vote_id=vote_id, forfeited_at=closed_at))
@@ -268,14 +271,15 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
                 f"Your PSF voting privileges ({right.label}) have lapsed until the next period",
                 {"name": right.member.display_name, "year": period.year, "capacity": right.label,
                  "missed": counts[right.id], "limit": policy.missed_votes,
-                 "standing": standing_link(right)},
+                 "standing": outbox.signed_link("eligibility.standing", STANDING, {"r": right.id},
+                                                opt_in_expiry(period))},
                 now=closed_at,
             )
             forfeited.append(right.id)
     return forfeited
 
 
-def _missed_counts(period, policy: Policy, right_ids: list[int], closed_at: dt.datetime) -> dict[int, int]:
+def _missed_counts(policy: Policy, right_ids: Select, closed_at: dt.datetime) -> dict[int, int]:
     from ballot.votes.models import Vote  # the vote model depends on eligibility, not the reverse
 
     query = (

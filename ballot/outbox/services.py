@@ -61,8 +61,29 @@ def outbox_row(template: str, to: str, subject: str, context: dict, now: dt.date
     }
 
 
+def signed_link(endpoint: str, kind: str, payload: dict, expires_at: dt.datetime | None, **values) -> dict:
+    """A link for a message's context, signed only when the message is sent.
+
+    The outbox stores what the link is for, not a working link: someone who
+    can read the database cannot take a voter's ballot or opt-in link from a
+    message that is still waiting (or that failed).
+    """
+    return {"signed_link": {"endpoint": endpoint, "kind": kind, "payload": payload,
+                            "expires_at": expires_at.isoformat() if expires_at else None, "values": values}}
+
+
+def _resolve(value):
+    if isinstance(value, dict) and set(value) == {"signed_link"}:
+        spec = value["signed_link"]
+        expires_at = dt.datetime.fromisoformat(spec["expires_at"]) if spec["expires_at"] else None
+        token = link_token(spec["kind"], spec["payload"], expires_at)
+        return external_url(spec["endpoint"], token=token, **spec["values"])
+    return value
+
+
 def render(message: OutboxMessage) -> tuple[str, str]:
-    context = dict(message.context or {}, subject=message.subject)
+    context = {key: _resolve(value) for key, value in (message.context or {}).items()}
+    context["subject"] = message.subject
     return (
         render_template(f"email/{message.template}.txt", **context),
         render_template(f"email/{message.template}.html", **context),

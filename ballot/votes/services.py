@@ -114,7 +114,6 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
 
 def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subject: str | None = None) -> None:
     """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``."""
-    links = token_service(current_app.config, BALLOT_LINK)
     closes = f"{vote.closes_at:%A %d %B %Y, %H:%M} UTC"
     rows = []
     wanted = set(right_ids)
@@ -126,12 +125,12 @@ def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subj
     for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
         if right_id not in wanted:
             continue
-        token = links.dumps({"v": vote.id, "r": right_id}, vote.closes_at)
         rows.append(outbox.outbox_row(
             "ballot_link", email, subject or f"Your ballot: {vote.title}",
             {"name": " ".join(p for p in (given, family) if p) or email, "title": vote.title,
              "capacity": f"as delegate of {sponsor}" if capacity == "delegate" else "as an individual member",
-             "closes": closes, "link": outbox.external_url("votes.ballot", vote_id=vote.id, token=token)},
+             "closes": closes, "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote.id, "r": right_id},
+                                      vote.closes_at, vote_id=vote.id)},
             now,
         ))
     if rows:
