@@ -80,4 +80,7 @@ def verify_command(path, signer, as_json):
         record = document["record"]
         click.echo(f"Verified: vote {record['vote']['id']} ({record['vote']['title']}), "
                    f"{len(record['ballots'])} ballots; the recount matches the published result.")
+        if not signer:
+            click.echo("The signature was checked against the key inside the record. To know who signed it,\n"
+                       "run again with --signer and the installation's key from /signing-key.pem on its site.")
     sys.exit(1 if problems else 0)

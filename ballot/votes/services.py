@@ -309,13 +309,17 @@ def publish(vote: Vote, now: dt.datetime | None = None) -> dict:
     return document
 
 
+def signing_public_key() -> str:
+    return sealing.public_key_pem(current_app.config["BALLOT_SIGNING_KEY"])
+
+
 def published_record(vote: Vote) -> dict:
     if vote.status != PUBLISHED:
         raise NotFound("the results of this vote are not published")
     return {
         "record": _record(vote),
         "signature": vote.record_signature,
-        "signer": sealing.public_key_pem(current_app.config["BALLOT_SIGNING_KEY"]),
+        "signer": signing_public_key(),
     }
 
 

@@ -75,18 +75,23 @@ def ballot(vote_id: int, token: str):
     return render_template("votes/review.html", form=form, answers=answers, **page)
 
 
-@bp.route("/votes/<int:vote_id>/results")
+@bp.route("/votes/<int:vote_id>/results", methods=["GET", "POST"])
 def results(vote_id: int):
+    # A receipt is looked up by POST: in a URL it would reach access logs and browser history.
     vote = services.get_vote(vote_id)
     document = services.published_record(vote)
-    receipt = request.args.get("receipt", "").strip().upper()
-    found = None
-    if receipt:
-        found = any(b["receipt"] == receipt for b in document["record"]["ballots"])
+    receipt = request.form.get("receipt", "").strip().upper() if request.method == "POST" else ""
+    found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
     return render_template(
         "votes/results.html", vote=vote, result=vote.result, record=document["record"],
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
     )
+
+
+@bp.route("/signing-key.pem")
+def signing_key():
+    """The installation's public key, to check published records against (`ballot verify --signer`)."""
+    return Response(services.signing_public_key(), mimetype="application/x-pem-file")
 
 
 @bp.route("/votes/<int:vote_id>/results.json")

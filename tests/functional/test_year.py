@@ -104,9 +104,15 @@ def test_fellow_vote_at_exactly_two_thirds_passes_and_fails_under_three_quarters
     assert results["3/4"]["share"] == "2/3" and results["3/4"]["outcome"] == "failed"
 
     run(runner, "vote", "publish", str(votes[None]))
-    page = client.get(f"/votes/{votes[None]}/results?receipt={receipts[0]}")
+    results = client.get(f"/votes/{votes[None]}/results")
+    page = client.post(f"/votes/{votes[None]}/results",
+                       data={"csrf_token": csrf_token(results.text), "receipt": receipts[0].lower()})
     assert page.status_code == 200
-    assert f"Receipt {receipts[0]} is among the counted ballots" in page.text
+    assert f"Receipt {receipts[0]} is among the counted ballots. It was counted as:" in page.text
+    assert "Katherine Johnson: agree" in page.text  # Ada's answer, the first cast
+    unknown = client.post(f"/votes/{votes[None]}/results",
+                          data={"csrf_token": csrf_token(results.text), "receipt": "AAAA-BBBB"})
+    assert "is not among the counted ballots" in unknown.text
     record = client.get(f"/votes/{votes[None]}/record.json").get_json()
     assert sorted(b["receipt"] for b in record["record"]["ballots"]) == sorted(receipts[:9])
 
