@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 
 from flask import current_app
 
+from ballot.admin import services as admin_services
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, VotingRight
 from ballot.errors import NotFound
@@ -20,6 +22,19 @@ from ballot.votes import services as votes
 from ballot.votes.models import ElectorateEntry
 
 DEMO_ROSTER = "demo-roster.csv"
+DEMO_ADMIN = "demo-admin.txt"  # the demo administrator's sign-in, in the instance folder only
+
+
+def _demo_administrator() -> None:
+    password = secrets.token_urlsafe(12)
+    admin, secret = admin_services.create_administrator("admin@example.org", password)
+    setup = admin_services.totp_setup(admin.email, secret)
+    path = Path(current_app.instance_path) / DEMO_ADMIN
+    path.write_text(
+        f"Console: {outbox.external_url('admin.login')} as {admin.email}, password {password}\n"
+        f"  second factor: add {setup['secret']} to an authenticator app (or `oathtool --totp -b {setup['secret']}`)\n"
+    )
+    path.chmod(0o600)
 
 
 def load_demo() -> list[str]:
@@ -46,6 +61,10 @@ def load_demo() -> list[str]:
         votes.open_vote(vote)
         outbox.send_due()
         lines.append(f"Loaded the demo: the {year} period, {len(rights)} voting rights, vote {vote.id} open.")
+        _demo_administrator()
+    credentials = Path(current_app.instance_path) / DEMO_ADMIN
+    if credentials.exists():
+        lines.append(credentials.read_text().rstrip())
     rights = eligibility.rights_of(period)
     links = outbox.link_token
     lines.append("Open one of these links to try the service:")
