@@ -4,10 +4,17 @@ The app runs under gunicorn (three worker processes of four threads each) on
 127.0.0.1, configured like the test app through a BALLOT_CONFIG file, on a
 database with real commits. Many browsers, each with its own session and CSRF
 token, cast at the same moment, through real HTTP.
+
+While a vote is open, its ballot box holds one sealed ballot per participation
+record; at the close they are opened into the record and destroyed. So the
+ledger is compared with the sealed ballots before the close (opened with the
+installation's key, they are exactly the acknowledged ballots) and with the
+record's ballots after it.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import http.client
 import json
@@ -26,16 +33,16 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from ballot import REQUIRED_SECRETS
+from ballot import REQUIRED_SECRETS, sealing
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, MissedVote
 from ballot.extensions import db
-from ballot.outbox.models import OutboxMessage
+from ballot.outbox import services as outbox
 from ballot.policy import load_policy
 from ballot.roster import services as roster
 from ballot.timestamps import utcnow
 from ballot.votes import services as votes
-from ballot.votes.models import ParticipationRecord, SealedBallot
+from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
 
 WORKERS = 3
 THREADS = 4
@@ -156,8 +163,8 @@ class Browser:
 
 # The election -----------------------------------------------------------------------------
 
-def set_up(app, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
-    """``voters`` enrolled Fellows and one open vote; returns its id, each voter's ballot path and right id."""
+def set_up(app, inbox, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
+    """``voters`` enrolled Fellows, one open vote, its links mailed: its id, each voter's ballot path and right id."""
     with app.app_context():
         now = utcnow()
         period = eligibility.open_period(now.year, load_policy("seed"))
@@ -170,23 +177,52 @@ def set_up(app, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
         db.session.commit()
         vote = votes.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
         votes.open_vote(vote)
-        paths = {
-            message.to_address: urlsplit(message.context["link"]).path
-            for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "ballot_link"))
-        }
         vote_id = vote.id
+        inbox.clear()
+        assert outbox.send_due()["sent"] == voters
         db.session.rollback()  # SQLite: release the write lock the read took
+    paths = {}
+    for email in rights:
+        (link,) = inbox.links(email, rf"https://vote\.test/votes/{vote_id}/ballot/\S+")
+        paths[email] = urlsplit(link).path
     return vote_id, paths, rights
 
 
 def counts(app, vote_id: int) -> tuple[int, int]:
-    """(participation records, sealed ballots) of a vote."""
+    """(participation records, sealed ballots) of a vote, read in one statement: one snapshot, even mid-race."""
+    ledger = (select(func.count()).select_from(ParticipationRecord)
+              .where(ParticipationRecord.vote_id == vote_id).scalar_subquery())
+    box = select(func.count()).select_from(SealedBallot).where(SealedBallot.vote_id == vote_id).scalar_subquery()
     with app.app_context():
-        ledger = db.session.scalar(select(func.count()).select_from(ParticipationRecord)
-                                   .where(ParticipationRecord.vote_id == vote_id))
-        box = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.vote_id == vote_id))
+        row = db.session.execute(select(ledger, box)).one()
         db.session.rollback()  # SQLite: release the write lock the read took
-    return ledger, box
+    return tuple(row)
+
+
+def open_box(app, vote_id: int) -> list[str]:
+    """The receipts of an open vote's sealed ballots, opened with the installation's key (as only the close does)."""
+    with app.app_context():
+        wrapped = db.session.scalar(select(Vote.wrapped_key).where(Vote.id == vote_id))
+        private = sealing.unwrap_vote_key(base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"]), vote_id, wrapped)
+        sealed = db.session.scalars(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote_id)).all()
+        db.session.rollback()
+    return [sealing.receipt_for(sealing.unseal(c, private, vote_id)["token"]) for c in sealed]
+
+
+def after_close(app, vote_id: int) -> tuple[list[str], set[int], set[int]]:
+    """A closed vote: the receipts in its record, who participated, who missed it; its box and keys are gone."""
+    with app.app_context():
+        vote = db.session.get(Vote, vote_id)
+        assert vote.status == "closed"
+        assert (vote.public_key, vote.wrapped_key) == (None, None), "the vote's keys are destroyed at the close"
+        record = json.loads(vote.record)
+        voted = set(db.session.scalars(select(ParticipationRecord.right_id)
+                                       .where(ParticipationRecord.vote_id == vote_id)))
+        missed = set(db.session.scalars(select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)))
+        db.session.rollback()
+    assert counts(app, vote_id) == (len(voted), 0), "the sealed ballots are destroyed at the close"
+    assert all(sealing.receipt_for(b["token"]) == b["receipt"] for b in record["ballots"])
+    return [b["receipt"] for b in record["ballots"]], voted, missed
 
 
 def simultaneously(calls: list, timeout: float = 30) -> list:
@@ -207,8 +243,8 @@ def simultaneously(calls: list, timeout: float = 30) -> list:
 N = 20
 
 
-def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committed_app, gunicorn):
-    vote_id, paths, rights = set_up(committed_app, voters=1)
+def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committed_app, gunicorn, inbox):
+    vote_id, paths, rights = set_up(committed_app, inbox, voters=1)
     path = paths["racer0@example.org"]
     browsers = [Browser(gunicorn.port) for _ in range(N)]
     with ThreadPoolExecutor(max_workers=N) as pool:  # every browser has its own session and CSRF token
@@ -227,24 +263,28 @@ def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committ
             assert "already been cast" in page
     assert counts(committed_app, vote_id) == (1, 1)
     assert len(gunicorn.cast_workers()) >= 2, "the casts raced in several processes"
+    assert open_box(committed_app, vote_id) == [receipt], "the one sealed ballot is the acknowledged one"
     with committed_app.app_context():
-        assert db.session.scalars(select(SealedBallot.receipt)).all() == [receipt]
         assert db.session.scalars(select(ParticipationRecord.right_id)).all() == [rights["racer0@example.org"]]
-        db.session.rollback()
+        summary = votes.close_vote(votes.get_vote(vote_id))
+    assert summary["ballots"] == 1
+    listed, voted, missed = after_close(committed_app, vote_id)
+    assert (listed, voted, missed) == ([receipt], {rights["racer0@example.org"]}, set())
 
 
 RACERS = 24
 
 
 @pytest.mark.parametrize("close_after", [1, 6])
-def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_app, gunicorn, close_after):
+def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_app, gunicorn, inbox, close_after):
     """Every voter casts at once; the administrator closes as soon as ``close_after`` ballots are acknowledged.
 
     Whatever interleaving results, a ballot is counted exactly when its voter
     was told so (200 with a receipt), and then also recorded as participation;
-    a refused voter (409) has neither and missed the vote.
+    a refused voter (409) has neither and missed the vote. Up to the close,
+    every committed state holds as many sealed ballots as participation records.
     """
-    vote_id, paths, rights = set_up(committed_app, voters=RACERS)
+    vote_id, paths, rights = set_up(committed_app, inbox, voters=RACERS)
     emails = sorted(rights)
     browsers = {email: Browser(gunicorn.port) for email in emails}
     with ThreadPoolExecutor(max_workers=RACERS) as pool:
@@ -258,10 +298,13 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
             acknowledged.release()
         return status, page
 
+    snapshots = []  # (ledger, box) read while the casts run, just before the close
+
     def close():
         for _ in range(close_after):
             if not acknowledged.acquire(timeout=REQUEST_TIMEOUT):
                 break
+            snapshots.append(counts(committed_app, vote_id))
         with committed_app.app_context():
             return votes.close_vote(votes.get_vote(vote_id))
 
@@ -274,14 +317,11 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
             assert "closed" in page
     cast_by = {e for e, (status, _) in zip(emails, answers) if status == 200}
     receipts = {RECEIPT.search(page).group(1) for status, page in answers if status == 200}
-    assert counts(committed_app, vote_id) == (len(cast_by), len(cast_by))
+    assert len(receipts) == len(cast_by)
+    assert snapshots and all(ledger == box for ledger, box in snapshots), snapshots
     assert summary["ballots"] == len(cast_by)
-    with committed_app.app_context():
-        record = json.loads(votes.get_vote(vote_id).record)
-        voted = set(db.session.scalars(select(ParticipationRecord.right_id)
-                                       .where(ParticipationRecord.vote_id == vote_id)))
-        missed = set(db.session.scalars(select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)))
-        db.session.rollback()
-    assert {b["receipt"] for b in record["ballots"]} == receipts, "counted exactly when acknowledged"
+    listed, voted, missed = after_close(committed_app, vote_id)
+    assert len(listed) == len(set(listed)) == len(voted), "one ballot in the record per participation record"
+    assert set(listed) == receipts, "counted exactly when acknowledged"
     assert voted == {rights[e] for e in cast_by}
     assert missed == set(rights.values()) - voted, "whoever was refused missed the vote"

@@ -6,16 +6,28 @@ order and with known, distinct choices, closes and publishes the votes, and
 then plays an adversary who holds:
 
 - a dump of every table, every column, in the order a plain ``SELECT *``
-  returns the rows (on PostgreSQL with the system columns xmin and ctid);
+  returns the rows (on PostgreSQL with the system columns xmin and ctid),
+  taken while the votes are open, after every ballot was cast: there, row
+  order and xmin DO pair each sealed ballot with its voter's participation
+  record (the control below shows it);
+- the same dump taken after the votes were closed and published;
+- every published record, and every voter's receipt check on the results page;
 - every log record of every logger at DEBUG, from before the first ballot
   link was queued until after the result was published and the mail sent;
 - the mail outbox and every message the SMTP server received.
 
+It does not hold the installation's configuration (``BALLOT_SEALING_KEY``).
+
 It knows (as the test does) who cast which ballot, and checks that nothing the
-adversary holds pairs a ballot with a voter: no shared value or id, no
-timestamp, no row order, no PostgreSQL transaction id, no log line. It also
-checks the positive side, so that storing nothing would fail: the ledger says
-who voted, and every voter finds their receipt in the published record.
+adversary holds pairs a ballot with a voter: after the close the ballot box is
+empty and the vote's keys are gone; nothing of the published record (token,
+receipt, contents) is in the mid-vote copy, whose sealed ballots open with
+nothing the adversary holds; no shared value or id, no timestamp, no row
+order, no PostgreSQL transaction id, no log line. It also checks the positive
+side, so that storing nothing would fail: the ledger says who voted, the
+mid-vote box holds exactly the ballots cast (the test opens them with the
+installation's key), and every voter finds their ballot under their receipt
+in the published record.
 """
 
 from __future__ import annotations
@@ -36,8 +48,10 @@ import pytest
 from sqlalchemy import inspect
 from werkzeug.serving import make_server
 
+from ballot import sealing
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, VotingRight
+from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.policy import load_policy
@@ -176,6 +190,15 @@ class Browser:
         assert status == 200, page
         return RECEIPT.search(page).group(1)
 
+    def check_receipt(self, vote_id: int, receipt: str) -> str:
+        """Look a receipt up on the results page (by POST: never in a URL); returns the answer page."""
+        path = f"/votes/{vote_id}/results"
+        status, page = self.request("GET", path)
+        assert status == 200, page
+        status, page = self.request("POST", path, {"csrf_token": CSRF.search(page).group(1), "receipt": receipt})
+        assert status == 200, page
+        return page
+
 
 # The election -------------------------------------------------------------------------
 
@@ -258,6 +281,19 @@ def as_text(value) -> str:
     return str(value)
 
 
+def byte_forms(raw: bytes) -> list[str]:
+    """Every text form in which ``as_text`` could show these bytes."""
+    return [raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.decode("latin-1")]
+
+
+def content_forms(contents: dict) -> list[str]:
+    """A ballot's contents as the adversary might find them written: the whole, or its answers, as JSON."""
+    forms = []
+    for value in (contents, contents["answers"]):
+        forms += [sealing.canonical_json(value).decode(), json.dumps(value), json.dumps(value, sort_keys=True)]
+    return forms
+
+
 def ctid_key(ctid: str) -> tuple[int, int]:
     page, offset = ctid.strip("()").split(",")
     return int(page), int(offset)
@@ -319,17 +355,78 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     cast_ended = utcnow()
     assert len(set(receipts.values())) == RUNS * VOTERS
 
-    # Control: while the votes are open on PostgreSQL, the physical order and
-    # xmin of the ballot box do follow the casting order. This is the attack
-    # the close must defeat, and it shows the checks below can see it.
+    # The adversary's first copy: every ballot cast, every vote still open.
+    with adversary_logs.adversary_reading():
+        mid = dump_database(app)
+        with app.app_context():
+            inspector = inspect(db.engine)
+            columns = {t: {c["name"]: str(c["type"]).upper() for c in inspector.get_columns(t)}
+                       for t in ("sealed_ballot", "participation_record")}
+            ballot_references = [fk["referred_table"] for fk in inspector.get_foreign_keys("sealed_ballot")]
+
+    # What the test knows and the adversary does not: the installation's sealing key.
+    sealing_key = base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"])
+    mid_votes = {v["id"]: v for v in mid["vote"]}
+    vote_keys = {  # vote id -> (public key, wrapped private key, private key unwrapped by the test)
+        vote_id: (bytes(mid_votes[vote_id]["public_key"]), bytes(mid_votes[vote_id]["wrapped_key"]),
+                  sealing.unwrap_vote_key(sealing_key, vote_id, bytes(mid_votes[vote_id]["wrapped_key"])))
+        for vote_id in vote_ids
+    }
+
+    def opened(row: dict) -> dict:
+        return sealing.unseal(bytes(row["ciphertext"]), vote_keys[row["vote_id"]][2], row["vote_id"])
+
+    def mid_box(vote_id: int) -> list[dict]:
+        return [b for b in mid["sealed_ballot"] if b["vote_id"] == vote_id]
+
+    # --- The mid-vote copy as it is: a sealed ballot per participation record, nothing counted. ---
+    assert set(columns["sealed_ballot"]) == {"id", "vote_id", "ciphertext"}
+    assert ballot_references == ["vote"]
+    for vote_id in vote_ids:
+        vote = mid_votes[vote_id]
+        assert vote["status"] == "open" and vote["record"] is None and vote["result"] is None, "no interim result"
+        assert vote["public_key"] is not None and vote["wrapped_key"] is not None
+        box = mid_box(vote_id)
+        assert len(box) == VOTERS == len([p for p in mid["participation_record"] if p["vote_id"] == vote_id])
+        assert all(re.fullmatch(r"[0-9a-f]{32}", b["id"]) for b in box)
+        assert len({len(bytes(b["ciphertext"])) for b in box}) == 1, "the length of a sealed ballot says nothing"
+        # Opened with the installation's key, the box holds exactly the ballots cast, tokens inside.
+        contents = [opened(b) for b in box]
+        assert all(set(c) == {"answers", "token"} for c in contents)
+        assert {sealing.receipt_for(c["token"]) for c in contents} == {receipts[vote_id, v] for v in range(VOTERS)}
+        if not postgres:  # stored without rowids, clustered on the random id
+            assert [b["id"] for b in box] == sorted(b["id"] for b in box)
+
+    # Control: in the mid-vote copy on PostgreSQL, the physical order and xmin of
+    # the ballot box follow the casting order, and xmin pairs each sealed ballot
+    # with its voter's participation record. Opened with the installation's key,
+    # the sealed ballot so paired is that voter's own: a receipt, token or answer
+    # stored in clear in that row would link the voter to their ballot, and the
+    # checks below (no value of the record in the mid-vote copy) would see it.
     if postgres:
-        with adversary_logs.adversary_reading():
-            before = dump_database(app)
-        for vote_id, order in zip(vote_ids, orders):
-            box = sorted((b for b in before["sealed_ballot"] if b["vote_id"] == vote_id), key=lambda b: ctid_key(b["ctid"]))
-            assert [b["receipt"] for b in box] == [receipts[vote_id, v] for v in order]
-            ledger = {p["right_id"]: p["xmin"] for p in before["participation_record"] if p["vote_id"] == vote_id}
+        for vote_id, order, run in zip(vote_ids, orders, range(RUNS)):
+            box = sorted(mid_box(vote_id), key=lambda b: ctid_key(b["ctid"]))
+            assert box == mid_box(vote_id), "SELECT * follows ctid order"
+            ledger = {p["right_id"]: p["xmin"] for p in mid["participation_record"] if p["vote_id"] == vote_id}
             assert [b["xmin"] for b in box] == [ledger[rights[email_of(v)]] for v in order]
+            for voter, row in zip(order, box):
+                ballot = opened(row)
+                assert sealing.receipt_for(ballot["token"]) == receipts[vote_id, voter]
+                assert ballot["answers"] == choices_of(voter, run)
+
+    # The adversary holds the public and the wrapped private key of each vote, not
+    # the sealing key that unwraps it: no 32 bytes of the wrapped key, nor the
+    # public key, open a sealed ballot or unwrap the vote's key.
+    for vote_id in vote_ids:
+        public, wrapped, _ = vote_keys[vote_id]
+        candidates = [wrapped[i:i + 32] for i in range(len(wrapped) - 31)] + [public]
+        for row in mid_box(vote_id):
+            for candidate in candidates:
+                with pytest.raises(InvalidInput):
+                    sealing.unseal(bytes(row["ciphertext"]), candidate, vote_id)
+        for candidate in candidates:
+            with pytest.raises(InvalidInput):
+                sealing.unwrap_vote_key(candidate, vote_id, wrapped)
 
     with app.app_context():
         for vote_id in vote_ids:
@@ -339,41 +436,47 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
 
     # Each voter checks their receipt on the public results page.
     published = {}
-    for vote_id in vote_ids:
+    for vote_id, run in zip(vote_ids, range(RUNS)):
         status, body = Browser(live_server).request("GET", f"/votes/{vote_id}/record.json")
         assert status == 200
         published[vote_id] = json.loads(body)
         for voter in range(VOTERS):
-            status, page = Browser(live_server).request(
-                "GET", f"/votes/{vote_id}/results?receipt={receipts[vote_id, voter]}")
-            assert status == 200 and "is among the counted ballots" in page
+            page = Browser(live_server).check_receipt(vote_id, receipts[vote_id, voter])
+            assert "is among the counted ballots" in page
+            counted = page.split("It was counted as:", 1)[1].split("</ul>", 1)[0]
+            assert re.findall(r": (yes|no|abstain)</li>", counted) == list(choices_of(voter, run).values())
 
     with adversary_logs.adversary_reading():
         dump = dump_database(app)
-        with app.app_context():
-            inspector = inspect(db.engine)
-            columns = {t: {c["name"]: str(c["type"]).upper() for c in inspector.get_columns(t)}
-                       for t in ("sealed_ballot", "participation_record")}
-            ballot_references = [fk["referred_table"] for fk in inspector.get_foreign_keys("sealed_ballot")]
-    ballots = dump["sealed_ballot"]
     mails = [message.as_string() for message in inbox.messages]
     log_lines = list(adversary_logs.lines)
+    published_texts = [json.dumps(document) for document in published.values()]
 
-    # What the adversary knows of each ballot, in every form it is stored or published.
-    secrets_of_ballots = {}
-    for ballot in ballots:
-        sealed = bytes(ballot["ciphertext"])
-        secrets_of_ballots[ballot["token"]] = {
-            "token": ballot["token"],
-            "receipt": ballot["receipt"],
-            "nonce": token_payload(ballot["token"])["n"],
-            "ciphertext": sealed.hex(),
-            "ciphertext-b64": base64.urlsafe_b64encode(sealed).decode(),
-        }
+    # What the published records say of each ballot, in every form the adversary might find it.
+    secrets_of_ballots = {}  # token -> {name: needle}
+    contents_of_ballots = {}  # token -> forms of its contents
+    for vote_id in vote_ids:
+        for entry in published[vote_id]["record"]["ballots"]:
+            token = entry["token"]
+            payload, signature = token.split(".")
+            secrets_of_ballots[token] = {
+                "token": token, "token-payload": payload, "token-signature": signature,
+                "receipt": entry["receipt"], "receipt-compact": entry["receipt"].replace("-", ""),
+                "nonce": token_payload(token)["n"],
+            }
+            contents_of_ballots[token] = content_forms(entry["contents"])
+    assert len(secrets_of_ballots) == RUNS * VOTERS
     link_tokens = [urlsplit(link).path.rsplit("/", 1)[1] for link in links.values()]
     right_ids = [str(r) for r in rights.values()]
+    # What was in the mid-vote ballot box, and the keys.
+    mid_ballots = {b["id"]: byte_forms(bytes(b["ciphertext"])) for b in mid["sealed_ballot"]}
+    key_needles = {"the sealing key": byte_forms(sealing_key) + [app.config["BALLOT_SEALING_KEY"]]}
+    for vote_id, (public, wrapped, private) in vote_keys.items():
+        key_needles[f"vote {vote_id}'s private key"] = byte_forms(private)
+        key_needles[f"vote {vote_id}'s public key"] = byte_forms(public)
+        key_needles[f"vote {vote_id}'s wrapped key"] = byte_forms(wrapped)
 
-    # --- Positive: the ledger records who voted, and every receipt is published. ---
+    # --- Positive: the ledger records who voted, and every voter finds their ballot. ---
     today = cast_started.date()
     ledger = {(p["vote_id"], p["right_id"]) for p in dump["participation_record"]}
     assert ledger == {(v, rights[email_of(i)]) for v in vote_ids for i in range(VOTERS)}
@@ -386,78 +489,110 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
         by_receipt = {b["receipt"]: b for b in document["record"]["ballots"]}
         assert set(by_receipt) == {receipts[vote_id, v] for v in range(VOTERS)}
         for voter in range(VOTERS):  # each voter's ballot was counted as cast
-            assert by_receipt[receipts[vote_id, voter]]["contents"] == {"answers": choices_of(voter, run)}
-        assert {b["receipt"] for b in ballots if b["vote_id"] == vote_id} == set(by_receipt)
+            entry = by_receipt[receipts[vote_id, voter]]
+            assert entry["contents"] == {"answers": choices_of(voter, run)}
+            assert sealing.receipt_for(entry["token"]) == entry["receipt"]
+        # The tokens published are those that travelled sealed in the mid-vote box.
+        assert {b["token"] for b in document["record"]["ballots"]} == {opened(b)["token"] for b in mid_box(vote_id)}
 
-    # --- (a) No column or id is shared between the ballot box and anything identifying. ---
-    assert set(columns["sealed_ballot"]) == {"token", "vote_id", "receipt", "ciphertext"}
-    assert ballot_references == ["vote"]
-    where_allowed = {("sealed_ballot", "token"), ("sealed_ballot", "receipt"), ("sealed_ballot", "ciphertext"),
-                     ("vote", "record")}  # the box itself, and the published record
+    # --- (a) After the close the ballot box is empty and the keys are gone; the record alone remains. ---
+    assert dump["sealed_ballot"] == [], "the sealed ballots of a closed vote are destroyed"
+    for vote in dump["vote"]:
+        assert vote["status"] == "published"
+        assert vote["public_key"] is None and vote["wrapped_key"] is None, "a closed vote's keys are destroyed"
+    document_keys = {"format", "vote", "questions", "rules", "ballots", "result"}
+    for vote_id in vote_ids:
+        assert set(published[vote_id]["record"]) == document_keys, "no key and no sealed form is published"
+        for entry in published[vote_id]["record"]["ballots"]:
+            assert set(entry) == {"token", "receipt", "contents"}
+            assert set(entry["contents"]) == {"answers"}
+            assert set(entry["contents"]["answers"]) == {"q1", "q2", "q3"}
     stored = [(table, column, as_text(value)) for table, rows in dump.items() for row in rows
               for column, value in row.items()]
     for token, forms in secrets_of_ballots.items():
         assert set(token_payload(token)) == {"v", "n"}, "a ballot token must carry nothing but the vote and a nonce"
-        for name, needle in forms.items():
+        for name, needle in list(forms.items()) + [("contents", c) for c in contents_of_ballots[token][:1]]:
             found = {(table, column) for table, column, text in stored if needle in text}
-            assert found <= where_allowed, f"the ballot's {name} is stored in {found - where_allowed}"
-            assert name == "nonce" or ("sealed_ballot", name.split("-")[0]) in found
+            assert found <= {("vote", "record")}, f"the ballot's {name} is stored in {found}"
+            assert name not in ("token", "receipt", "contents") or found, f"the record lacks the {name}"
     identifying = right_ids + link_tokens + [
         x for i in range(VOTERS + 1) for x in (email_of(i), f"Voter{i}", f"Surname{i}", f"secrecy-{i}")]
-    for ballot in ballots:  # the ciphertext is opaque: its opened contents are checked below
-        text = " ".join(as_text(ballot[c]) for c in ("token", "receipt", "vote_id"))
-        text += json.dumps(token_payload(ballot["token"]))
-        assert not [x for x in identifying if x in text], "a ballot row carries something identifying"
-    for vote_id in vote_ids:  # what the published record holds per ballot, opened
+    for vote_id in vote_ids:
         for entry in published[vote_id]["record"]["ballots"]:
-            assert set(entry) == {"token", "receipt", "sealed", "contents"}
-            assert set(entry["contents"]) == {"answers"}
-            assert set(entry["contents"]["answers"]) == {"q1", "q2", "q3"}
+            text = json.dumps(entry) + json.dumps(token_payload(entry["token"]))
+            assert not [x for x in identifying if x in text], "a published ballot carries something identifying"
 
     # --- (b) No timestamp: none on a ballot, only a day in the ledger, none from the casting. ---
     assert not [n for n, t in columns["sealed_ballot"].items() if "DATE" in t or "TIME" in t]
     assert columns["participation_record"] == {"vote_id": "INTEGER", "right_id": "INTEGER", "voted_on": "DATE"}
-    for row in dump["participation_record"]:
-        assert not isinstance(row["voted_on"], dt.datetime) and len(str(row["voted_on"])) == 10
-    for ballot in ballots:
+    for snapshot in (mid, dump):
+        for row in snapshot["participation_record"]:
+            assert not isinstance(row["voted_on"], dt.datetime) and len(str(row["voted_on"])) == 10
+        during = [(t, c, w) for t, c, w in stored_timestamps(snapshot) if cast_started <= w <= cast_ended]
+        assert during == [], "something stored a time at which a ballot was cast"
+    for ballot in mid["sealed_ballot"]:
         assert not TIMESTAMP.search(" ".join(as_text(v) for v in ballot.values()))
-        assert "exp" not in token_payload(ballot["token"])
-    during = [(t, c, w) for t, c, w in stored_timestamps(dump) if cast_started <= w <= cast_ended]
-    assert during == [], "something stored a time at which a ballot was cast"
+    for token in secrets_of_ballots:
+        assert "exp" not in token_payload(token)
+    for vote_id in vote_ids:
+        assert not TIMESTAMP.search(json.dumps(published[vote_id]["record"]["ballots"]))
 
-    # --- (c) Row order: the ballot box is in token order, whatever the casting order. ---
+    # --- (c) Order: the record lists ballots by receipt, whatever the casting order. ---
     correlations = []
     for vote_id, order in zip(vote_ids, orders):
-        box = [b for b in ballots if b["vote_id"] == vote_id]
-        if postgres:
-            box.sort(key=lambda b: ctid_key(b["ctid"]))
-            assert box == [b for b in ballots if b["vote_id"] == vote_id], "SELECT * follows ctid order"
-        tokens = [b["token"] for b in box]
-        assert tokens == sorted(tokens), "the ballot box is stored in the order of its random tokens"
-        stored_position = {b["receipt"]: n for n, b in enumerate(box)}
-        cast_position = [stored_position[receipts[vote_id, v]] for v in order]
-        correlations.append(spearman(list(range(VOTERS)), cast_position))
-    # Three casting orders (one the reverse of another) and token order each
-    # time: the stored order is not the casting order, nor systematically near it.
+        listed = [b["receipt"] for b in published[vote_id]["record"]["ballots"]]
+        assert listed == sorted(listed), "the record is in the order of its receipts, digests of random tokens"
+        position = {receipt: n for n, receipt in enumerate(listed)}
+        correlations.append(spearman(list(range(VOTERS)), [position[receipts[vote_id, v]] for v in order]))
+    # Three casting orders (one the reverse of another) and receipt order each
+    # time: the published order is not the casting order, nor systematically near it.
     assert not all(c == 1.0 for c in correlations), correlations
     assert not all(c == -1.0 for c in correlations), correlations
 
-    # --- (d) PostgreSQL: one xmin per closed vote's ballots, written by the close. ---
+    # --- (d) PostgreSQL: after the close, only the ledger carries a cast's transaction id. ---
     if postgres:
-        cast_xmins = {p["xmin"] for p in dump["participation_record"]}
+        cast_xmins = {p["xmin"] for p in mid["participation_record"]}
         assert len(cast_xmins) == RUNS * VOTERS, "each cast is its own transaction"
-        for vote_id in vote_ids:
-            box_xmins = {b["xmin"] for b in ballots if b["vote_id"] == vote_id}
-            close_xmins = {m["xmin"] for m in dump["missed_vote"] if m["vote_id"] == vote_id}
-            assert len(box_xmins) == 1 and box_xmins == close_xmins, "rewritten by the close transaction"
-            assert not box_xmins & cast_xmins
+        assert {b["xmin"] for b in mid["sealed_ballot"]} == cast_xmins, "each cast wrote its sealed ballot"
+        assert {p["xmin"] for p in dump["participation_record"]} == cast_xmins
+        carrying = {table for table, rows in dump.items() for row in rows if row["xmin"] in cast_xmins}
+        assert carrying == {"participation_record"}, "something a cast wrote survives beside the ledger"
 
-    # --- (e) No token, receipt, ballot link or right id in any log line. ---
+    # --- (e) The mid-vote copy and everything after it: nothing in common to join on. ---
+    # Nothing the record says of a ballot (token, its parts, receipt, nonce, contents) is in the mid-vote copy.
+    # (Compared without regard to case: base32 and hex read the same either way.)
+    mid_stored = [(table, column, as_text(value)) for table, rows in mid.items() for row in rows
+                  for column, value in row.items()]
+    mid_lowered = [(table, column, text.lower()) for table, column, text in mid_stored]
+    for token, forms in secrets_of_ballots.items():
+        for name, needle in list(forms.items()) + [("contents", c) for c in contents_of_ballots[token]]:
+            found = {(table, column) for table, column, text in mid_lowered if needle.lower() in text}
+            assert not found, f"the published ballot's {name} is readable in the mid-vote copy, in {found}"
+    # Nothing of the mid-vote box (ids, ciphertexts) survives or is published, logged or mailed.
+    afterwards = [text for _, _, text in stored] + published_texts + mails + [text for _, text in log_lines]
+    for ballot_id, forms in mid_ballots.items():
+        for needle in [ballot_id] + forms:
+            assert not [text for text in afterwards if needle in text], "a mid-vote sealed ballot is still to be found"
+    # The keys: the sealing key is configuration, nowhere in what the adversary holds; each
+    # vote's private key was only ever stored wrapped, and no key outlives the close.
+    mid_texts = [text for _, _, text in mid_stored]
+    for name, forms in key_needles.items():
+        for needle in forms:
+            in_mid = any(needle in text for text in mid_texts)
+            in_after = [text[:80] for text in afterwards if needle in text]
+            assert in_after == [], f"{name} is still to be found after the close"
+            if "public" in name or "wrapped" in name:
+                assert in_mid, f"{name} should be in the mid-vote copy (the test would prove nothing)"
+            else:
+                assert not in_mid, f"{name} is in the mid-vote copy"
+
+    # --- (f) No token, receipt, ballot link, right id or key in any log line. ---
     # The test's SMTP server (loggers "mail.*") stands for the voters' mail
     # provider: it logs the mail it receives, links included, so it is held to
     # the rule for mail below; every other logger is the service's.
     service_lines = [(name, text) for name, text in log_lines if not name.startswith("mail.")]
     needles = [n for forms in secrets_of_ballots.values() for n in forms.values()]
+    needles += [c for forms in contents_of_ballots.values() for c in forms]
     needles += link_tokens + right_ids + list(receipts.values())
     leaks = [(name, text[:300]) for name, text in service_lines for n in needles if n in text]
     assert leaks == [], leaks[:5]
@@ -465,11 +600,12 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
                for name, text in service_lines), "the real request log was captured"
     assert any(name.startswith("sqlalchemy.engine") for name, _ in service_lines), "SQL logging was captured"
 
-    # --- (f) The outbox and the mail: no receipt or ballot token, no link kept once sent. ---
+    # --- (g) The outbox and the mail: no receipt or ballot token, no link kept once sent. ---
     assert dump["outbox_message"] and all(m["status"] == "sent" for m in dump["outbox_message"])
     # Erased: SQL NULL, or JSON null as SQLite stores it raw.
     assert all(m["context"] in (None, "null") for m in dump["outbox_message"]), "links are erased once sent"
     secret_of_ballots = [n for forms in secrets_of_ballots.values() for n in forms.values()]
+    secret_of_ballots += [c for forms in contents_of_ballots.values() for c in forms]
     for mail in mails + [text for name, text in log_lines if name.startswith("mail.")]:
         assert not [n for n in secret_of_ballots if n in mail], "a mail carries a receipt or a ballot token"
     for row in dump["outbox_message"]:

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from ballot import sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
-from ballot.extensions import db
 from ballot.votes.record import signed
 
 HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
@@ -123,8 +122,17 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
 
     document = json.loads(out.read_text())
     record = document["record"]
+    # The record holds the rules, questions, ballots and result: no sealed form, no key.
+    assert record["format"] == "ballot-record/2"
+    assert set(record) == {"format", "vote", "questions", "rules", "ballots", "result"}
+    assert all(set(b) == {"token", "receipt", "contents"} for b in record["ballots"])
+    assert [b["receipt"] for b in record["ballots"]] == sorted(b["receipt"] for b in record["ballots"])
     assert sorted(b["receipt"] for b in record["ballots"]) == sorted(receipts.values())
-    assert all(set(b) == {"token", "receipt", "sealed", "contents"} for b in record["ballots"])
+    # Each receipt is the digest of its token, and each voter finds the ballot they cast under theirs.
+    assert all(sealing.receipt_for(b["token"]) == b["receipt"] for b in record["ballots"])
+    by_receipt = {b["receipt"]: b["contents"] for b in record["ballots"]}
+    for address, (first, second) in VOTERS.items():
+        assert by_receipt[receipts[address]] == {"answers": {"q1": first, "q2": second}}
     (adopt, conduct) = record["result"]["questions"]
     assert adopt["counts"] == {"yes": 3, "no": 1, "abstain": 0} and adopt["outcome"] == "passed"
     assert conduct["counts"] == {"yes": 1, "no": 2, "abstain": 1} and conduct["outcome"] == "failed"
@@ -135,8 +143,8 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
 
     code, stdout, stderr = verify(out)
     assert code == 0, stderr
-    assert stdout.strip() == (f"Verified: vote {vote_id} (Bylaws 2026), 4 ballots; "
-                              "the recount matches the published result.")
+    assert stdout.splitlines()[0] == (f"Verified: vote {vote_id} (Bylaws 2026), 4 ballots; "
+                                      "the recount matches the published result.")
     code, stdout, _ = verify(out, "--json")
     assert (code, json.loads(stdout)) == (0, {"verified": True, "problems": []})
 
@@ -165,7 +173,7 @@ def tampered(record_text: str, change) -> dict:
 
 
 def problems_of(verify, tmp_path, document) -> list[str]:
-    code, stdout, stderr = verify(write(tmp_path, document), "--json")
+    code, stdout, _ = verify(write(tmp_path, document), "--json")
     assert code == 1
     report = json.loads(stdout)
     assert report["verified"] is False
@@ -179,25 +187,50 @@ def test_the_untouched_export_verifies(record_text, tmp_path, verify):
 
 
 def test_a_ballot_whose_contents_were_altered_is_named(record_text, tmp_path, verify):
+    # The contents are bound to the record by the signature; a recount finds the changed result.
     def change(record):
         ballot = next(b for b in record["ballots"] if b["contents"]["answers"]["q1"] == "no")
         ballot["contents"]["answers"]["q1"] = "yes"
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert problems == [
+        "the signature does not match the record: it was altered",
+        "the recounted result differs from the published result",
+    ]
+
+
+def test_contents_altered_with_a_matching_result_are_caught_by_the_signature(record_text, tmp_path, verify):
+    # A forger who also recounts leaves only the signature to catch them.
+    def change(record):
+        ballot = next(b for b in record["ballots"] if b["contents"]["answers"]["q1"] == "no")
+        ballot["contents"]["answers"]["q1"] = "yes"
+        record["result"] = recount(record)
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert problems == ["the signature does not match the record: it was altered"]
+
+
+def test_a_ballot_whose_token_was_swapped_is_named(record_text, tmp_path, verify):
+    def change(record):
+        first, second = record["ballots"][:2]
+        first["token"], second["token"] = second["token"], first["token"]
+        change.receipts = first["receipt"], second["receipt"]
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    for receipt in change.receipts:
+        assert f"ballot {receipt}: the receipt does not match its token" in problems
+    assert "the signature does not match the record: it was altered" in problems
+    assert "the recounted result differs from the published result" not in problems
+
+
+def test_a_ballot_whose_token_was_altered_is_named(record_text, tmp_path, verify):
+    def change(record):
+        ballot = record["ballots"][1]
+        ballot["token"] = ballot["token"][:-1] + ("A" if ballot["token"][-1] != "A" else "B")
         change.receipt = ballot["receipt"]
 
     problems = problems_of(verify, tmp_path, tampered(record_text, change))
-    assert f"ballot {change.receipt}: its contents differ from its sealed form" in problems
-    assert "the signature does not match the record: it was altered" in problems
-    assert "the recounted result differs from the published result" in problems
-
-
-def test_a_ballot_whose_sealed_form_was_swapped_is_named(record_text, tmp_path, verify):
-    def change(record):
-        first, second = record["ballots"][:2]
-        first["sealed"] = second["sealed"]
-        change.receipt = first["receipt"]
-
-    problems = problems_of(verify, tmp_path, tampered(record_text, change))
-    assert f"ballot {change.receipt}: the receipt does not match its sealed ballot" in problems
+    assert f"ballot {change.receipt}: the receipt does not match its token" in problems
 
 
 def test_an_altered_receipt_is_named(record_text, tmp_path, verify):
@@ -205,7 +238,7 @@ def test_an_altered_receipt_is_named(record_text, tmp_path, verify):
         record["ballots"][0]["receipt"] = "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"
 
     problems = problems_of(verify, tmp_path, tampered(record_text, change))
-    assert "ballot AAAA-AAAA-AAAA-AAAA-AAAA-AAAA: the receipt does not match its sealed ballot" in problems
+    assert "ballot AAAA-AAAA-AAAA-AAAA-AAAA-AAAA: the receipt does not match its token" in problems
 
 
 def test_an_altered_result_is_named(record_text, tmp_path, verify):
@@ -236,25 +269,103 @@ def test_a_ballot_listed_twice_is_named(record_text, tmp_path, verify):
 
     problems = problems_of(verify, tmp_path, tampered(record_text, change))
     assert f"ballot {change.receipt}: listed twice" in problems
+    assert "the recounted result differs from the published result" in problems
+
+
+def test_a_ballot_listed_twice_under_another_receipt_is_found(record_text, tmp_path, verify):
+    # The same ballot again under a made-up token with its correct receipt is not
+    # a duplicate receipt; the signature and the recount against the published result betray it.
+    def change(record):
+        ballot = copy.deepcopy(record["ballots"][0])
+        ballot["token"] += "x"
+        ballot["receipt"] = sealing.receipt_for(ballot["token"])
+        record["ballots"].append(ballot)
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert "the recounted result differs from the published result" in problems
+    assert "the signature does not match the record: it was altered" in problems
+
+
+def forge(record_text: str, change) -> dict:
+    """The record changed, recounted and signed again with a key that is not the installation's."""
+    record = json.loads(record_text)["record"]
+    change(record)
+    record["result"] = recount(record)
+    return signed(record, sealing.new_signing_key_pem())
+
+
+def recount(record: dict) -> dict:
+    from ballot.votes.tally import tally
+
+    return tally(record["rules"], record["questions"], [b["contents"] for b in record["ballots"]],
+                 record["result"]["electorate"])
+
+
+def trusted_signer(app, tmp_path: Path) -> Path:
+    signer = tmp_path / "signer.pem"
+    signer.write_text(sealing.public_key_pem(app.config["BALLOT_SIGNING_KEY"]))
+    return signer
 
 
 def test_a_record_re_signed_by_another_key_fails_against_the_trusted_signer(app, record_text, tmp_path, verify):
-    document = json.loads(record_text)
-    record = document["record"]
-    record["ballots"].pop()
-    from ballot.votes.tally import tally
-
-    record["result"] = tally(record["rules"], record["questions"], [b["contents"] for b in record["ballots"]],
-                             record["result"]["electorate"])
-    forged = signed(record, sealing.new_signing_key_pem())
+    forged = forge(record_text, lambda record: record["ballots"].pop())
     path = write(tmp_path, forged)
     # Consistent in itself, so only the installation's own key can tell it apart.
     assert verify(path)[0] == 0
-    signer = tmp_path / "signer.pem"
-    signer.write_text(sealing.public_key_pem(app.config["BALLOT_SIGNING_KEY"]))
-    code, _, stderr = verify(path, "--signer", signer)
+    code, _, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
     assert code == 1
     assert "the record is not signed by the key you trust" in stderr
+    # The genuine record passes against the same key.
+    assert verify(write(tmp_path, json.loads(record_text)), "--signer", trusted_signer(app, tmp_path))[0] == 0
+
+
+def test_a_re_signed_record_with_altered_contents_fails_against_the_trusted_signer(app, record_text, tmp_path, verify):
+    def change(record):
+        for ballot in record["ballots"]:
+            ballot["contents"]["answers"]["q2"] = "yes"
+
+    path = write(tmp_path, forge(record_text, change))
+    assert verify(path)[0] == 0
+    code, stdout, _ = verify(path, "--signer", trusted_signer(app, tmp_path), "--json")
+    assert (code, json.loads(stdout)["problems"]) == (1, ["the record is not signed by the key you trust"])
+
+
+@pytest.mark.parametrize("kind", ["duplicate", "mismatch"])
+def test_a_re_signed_record_is_still_checked_ballot_by_ballot(record_text, tmp_path, verify, kind):
+    # Whoever signs it, a record whose receipts do not match their tokens, or
+    # that lists one ballot twice, does not verify: the signature is not all.
+    def change(record):
+        if kind == "duplicate":
+            record["ballots"].append(copy.deepcopy(record["ballots"][0]))
+        else:
+            record["ballots"][0]["receipt"], record["ballots"][1]["receipt"] = (
+                record["ballots"][1]["receipt"], record["ballots"][0]["receipt"])
+        change.receipt = record["ballots"][0]["receipt"]
+
+    forged = forge(record_text, change)
+    code, stdout, _ = verify(write(tmp_path, forged), "--json")
+    problems = json.loads(stdout)["problems"]
+    assert code == 1
+    expected = "listed twice" if kind == "duplicate" else "the receipt does not match its token"
+    assert problems == [f"ballot {change.receipt}: {expected}"] + (
+        [f"ballot {forged['record']['ballots'][1]['receipt']}: {expected}"] if kind == "mismatch" else [])
+
+
+def test_a_record_of_the_old_format_is_refused(app, record_text, tmp_path, verify):
+    # A ballot-record/1 document (sealed forms and the vote's key published), even
+    # genuinely signed by the installation, is not checked as if it were the new format.
+    record = json.loads(record_text)["record"]
+    record["format"] = "ballot-record/1"
+    record["public_key"] = record["private_key"] = sealing.b64(bytes(32))
+    for ballot in record["ballots"]:
+        ballot["sealed"] = sealing.b64(b"\0" * 600)
+    old = signed(record, app.config["BALLOT_SIGNING_KEY"])
+    path = write(tmp_path, old)
+    code, stdout, _ = verify(path, "--json")
+    problems = ["unknown record format 'ballot-record/1'"]
+    assert (code, json.loads(stdout)) == (1, {"verified": False, "problems": problems})
+    code, _, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
+    assert code == 1 and "unknown record format 'ballot-record/1'" in stderr
 
 
 # --- Files that are no record -----------------------------------------------------------
@@ -279,6 +390,10 @@ def test_a_binary_file_is_refused_clearly(tmp_path, verify):
     [
         ([], "not a signed ballot record"),
         ({"record": {}, "signature": "x", "signer": "y"}, "unknown record format None"),
+        ({"record": [], "signature": "x", "signer": "y"}, "not a signed ballot record"),
+        ({"record": "ballot-record/2", "signature": "x", "signer": "y"}, "not a signed ballot record"),
+        ({"record": {"format": "ballot-record/2"}, "signature": 1, "signer": "y"}, "not a signed ballot record"),
+        ({"record": {"format": "ballot-record/2"}, "signature": "x", "signer": 5}, "not a signed ballot record"),
         ({"hello": "world"}, "not a signed ballot record"),
         ("a string", "not a signed ballot record"),
     ],
@@ -300,3 +415,13 @@ def test_a_missing_file_is_refused_clearly(tmp_path, verify):
     code, _, stderr = verify(tmp_path / "nope.json")
     assert code != 0
     assert "does not exist" in stderr
+
+
+@pytest.mark.parametrize("token", [None, 12345, ["a", "b"], {"v": 1}])
+def test_a_ballot_whose_token_is_not_text_is_named(record_text, tmp_path, verify, token):
+    def change(record):
+        record["ballots"][0]["token"] = token
+        change.receipt = record["ballots"][0]["receipt"]
+
+    problems = problems_of(verify, tmp_path, tampered(record_text, change))
+    assert f"ballot {change.receipt}: the receipt does not match its token" in problems

@@ -1,7 +1,9 @@
-"""Sealing ballots to a vote's key, receipts, and the signature over the published record."""
+"""Sealing ballots (answers and token) to a vote's key, receipts from tokens, and the record's signature."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 
@@ -9,6 +11,7 @@ import pytest
 
 from ballot import sealing
 from ballot.errors import InvalidInput
+from ballot.tokens import BALLOT_TOKEN, TokenService
 
 SEALING_KEY = os.urandom(32)
 VOTE_ID = 7
@@ -21,31 +24,69 @@ def keys() -> tuple[bytes, bytes]:
     return public, sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, wrapped)
 
 
-def test_a_sealed_ballot_opens_with_the_votes_key(keys):
+def ballot_token(vote_id: int = VOTE_ID) -> str:
+    """A ballot token as a cast makes it: the vote's id and a random nonce, signed."""
+    nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    return TokenService("test-token-secret", BALLOT_TOKEN).dumps({"v": vote_id, "n": nonce})
+
+
+def test_a_sealed_ballot_holds_its_token_and_opens_with_the_votes_key(keys):
     public, private = keys
-    contents = {"answers": {"q1": "agree", "q2": "abstain", "board": ["Ada", "Grace Hopper-Müller"]}}
+    token = ballot_token()
+    contents = {"answers": {"q1": "agree", "q2": "abstain", "board": ["Ada", "Grace Hopper-Müller"]},
+                "token": token}
     sealed = sealing.seal(contents, public, VOTE_ID)
     assert b"agree" not in sealed and b"Ada" not in sealed
-    assert sealing.unseal(sealed, private, VOTE_ID) == contents
+    # Neither the token nor the receipt derived from it can be read in the sealed form, in any encoding.
+    receipt = sealing.receipt_for(token)
+    readable = (sealed, sealed.hex().encode(), base64.b64encode(sealed), base64.urlsafe_b64encode(sealed))
+    for needle in (token, token.split(".")[0], receipt, receipt.replace("-", "")):
+        assert not [form for form in readable if needle.encode() in form], needle
+    opened = sealing.unseal(sealed, private, VOTE_ID)
+    assert opened == contents
+    assert sealing.receipt_for(opened["token"]) == receipt
 
 
 def test_sealing_the_same_contents_twice_gives_different_ciphertexts(keys):
     public, _ = keys
-    contents = {"answers": {"q1": "yes"}}
-    assert sealing.seal(contents, public, VOTE_ID) != sealing.seal(contents, public, VOTE_ID)
+    contents = {"answers": {"q1": "yes"}, "token": ballot_token()}
+    first, second = sealing.seal(contents, public, VOTE_ID), sealing.seal(contents, public, VOTE_ID)
+    assert first != second
+    # Not even a common prefix: the encapsulated key (the first 32 bytes) is fresh each time.
+    assert first[:32] != second[:32]
 
 
 def test_the_length_of_a_sealed_ballot_does_not_tell_the_answer(keys):
     public, _ = keys
+    token = ballot_token()
     lengths = {
-        len(sealing.seal({"answers": {"q1": answer}}, public, VOTE_ID))
+        len(sealing.seal({"answers": {"q1": answer}, "token": token}, public, VOTE_ID))
         for answer in ("yes", "no", "abstain", "agree", "disagree")
     }
     lengths |= {
-        len(sealing.seal({"answers": {"board": approved}}, public, VOTE_ID))
+        len(sealing.seal({"answers": {"board": approved}, "token": token}, public, VOTE_ID))
         for approved in ([], ["Ada"], ["Ada", "Grace", "Guido van Rossum"])
     }
     assert len(lengths) == 1
+
+
+def test_every_ballot_token_fits_the_room_padding_leaves_for_it():
+    # A token's length grows with its vote's id; ids are 32-bit in the database.
+    longest = max(len(ballot_token(vote_id)) for vote_id in (1, 99, 10**6, 2**31 - 1))
+    assert longest <= sealing.TOKEN_ROOM
+
+
+def test_the_length_of_a_sealed_ballot_does_not_tell_its_token(keys):
+    # Within a vote every token has the same length, but padding must not rely on it:
+    # from no token at all to the longest the room allows, the length is the same.
+    public, private = keys
+    questions = [{"id": "q1", "title": "Adopt?", "choices": ["yes", "no", "abstain"]}]
+    size = sealing.padded_size(questions)
+    tokens = ["", "t", ballot_token(1), ballot_token(2**31 - 1), "x" * sealing.TOKEN_ROOM]
+    sealed = [sealing.seal({"answers": {"q1": answer}, "token": token}, public, VOTE_ID, size)
+              for token in tokens for answer in ("yes", "abstain")]
+    assert len({len(ciphertext) for ciphertext in sealed}) == 1
+    assert [sealing.unseal(c, private, VOTE_ID)["token"] for c in sealed] == [t for t in tokens for _ in range(2)]
 
 
 def test_a_long_board_ballot_is_padded_to_the_longest_ballot_of_its_vote(keys):
@@ -56,10 +97,31 @@ def test_a_long_board_ballot_is_padded_to_the_longest_ballot_of_its_vote(keys):
     questions = [{"id": "board", "title": "Board of Directors", "choices": names}]
     size = sealing.padded_size(questions)
     assert size > sealing.PAD_BLOCK
-    ballots = [{"answers": {"board": chosen}} for chosen in ([], names[:1], names[:15], names)]
+    token = ballot_token(2**31 - 1)
+    ballots = [{"answers": {"board": chosen}, "token": token} for chosen in ([], names[:1], names[:15], names)]
     sealed = [sealing.seal(ballot, public, VOTE_ID, size) for ballot in ballots]
     assert len({len(ciphertext) for ciphertext in sealed}) == 1
     assert [sealing.unseal(ciphertext, private, VOTE_ID) for ciphertext in sealed] == ballots
+
+
+def test_padding_leaves_room_for_the_token_where_the_token_alone_would_cross_a_block(keys):
+    # Votes of 1 to 60 candidates: for some of them the fullest ballot fits a
+    # block without its token and overflows it with the token. The padded size
+    # must count the token, or those ballots would be a block longer than the empty one.
+    public, _ = keys
+    token = "x" * sealing.TOKEN_ROOM
+    crossing = 0
+    for count in range(1, 61):
+        names = [f"Candidate {i:02}" for i in range(count)]
+        questions = [{"id": "board", "title": "Board", "choices": names}]
+        size = sealing.padded_size(questions)
+        without_token = len(sealing.canonical_json({"answers": {"board": names}}))
+        with_token = len(sealing.canonical_json({"answers": {"board": names}, "token": token}))
+        crossing += without_token // sealing.PAD_BLOCK != with_token // sealing.PAD_BLOCK
+        lengths = {len(sealing.seal({"answers": {"board": chosen}, "token": token}, public, VOTE_ID, size))
+                   for chosen in ([], names[:1], names)}
+        assert len(lengths) == 1, count
+    assert crossing, "no vote size where the token alone crosses a block: the test would prove nothing"
 
 
 def test_a_yes_no_batch_is_padded_to_its_longest_ballot(keys):
@@ -67,23 +129,25 @@ def test_a_yes_no_batch_is_padded_to_its_longest_ballot(keys):
     questions = [{"id": f"q{i}", "title": f"Nominee {i}", "choices": ["agree", "disagree", "abstain"]}
                  for i in range(1, 80)]
     size = sealing.padded_size(questions)
-    lengths = {len(sealing.seal({"answers": {q["id"]: answer for q in questions}}, public, VOTE_ID, size))
+    token = ballot_token()
+    lengths = {len(sealing.seal({"answers": {q["id"]: answer for q in questions}, "token": token},
+                                public, VOTE_ID, size))
                for answer in ("agree", "disagree", "abstain")}
     assert len(lengths) == 1
 
 
 def test_a_ballot_does_not_open_with_another_votes_key(keys):
     public, _ = keys
-    other_public, other_wrapped = sealing.new_vote_keys(SEALING_KEY, VOTE_ID)
+    _, other_wrapped = sealing.new_vote_keys(SEALING_KEY, VOTE_ID)
     other_private = sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, other_wrapped)
-    sealed = sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID)
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
     with pytest.raises(InvalidInput, match="does not open with the vote's key"):
         sealing.unseal(sealed, other_private, VOTE_ID)
 
 
 def test_a_ballot_sealed_for_one_vote_does_not_open_as_another_votes(keys):
     public, private = keys
-    sealed = sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID)
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
     with pytest.raises(InvalidInput):
         sealing.unseal(sealed, private, VOTE_ID + 1)
 
@@ -91,7 +155,7 @@ def test_a_ballot_sealed_for_one_vote_does_not_open_as_another_votes(keys):
 @pytest.mark.parametrize("position", [0, 40, -1])
 def test_a_changed_byte_of_a_sealed_ballot_is_refused(keys, position):
     public, private = keys
-    sealed = bytearray(sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID))
+    sealed = bytearray(sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID))
     sealed[position] ^= 0x01
     with pytest.raises(InvalidInput):
         sealing.unseal(bytes(sealed), private, VOTE_ID)
@@ -105,30 +169,66 @@ def test_the_votes_key_unwraps_only_with_the_installations_sealing_key_and_for_i
         sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID + 1, wrapped)
 
 
+def test_what_a_database_copy_holds_of_a_vote_does_not_open_its_ballots():
+    # A copy of the database holds the public key, the wrapped private key and the
+    # sealed ballots, never the installation's sealing key. No 32 bytes of the
+    # wrapped key, nor the public key, open a ballot or unwrap the key.
+    public, wrapped = sealing.new_vote_keys(SEALING_KEY, VOTE_ID)
+    assert SEALING_KEY not in wrapped and SEALING_KEY not in public
+    private = sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, wrapped)
+    assert private not in wrapped, "the private key is wrapped, not stored"
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
+    candidates = [wrapped[i:i + 32] for i in range(len(wrapped) - 31)] + [public]
+    for candidate in candidates:
+        with pytest.raises(InvalidInput):
+            sealing.unseal(sealed, candidate, VOTE_ID)
+        with pytest.raises(InvalidInput):
+            sealing.unwrap_vote_key(candidate, VOTE_ID, wrapped)
+    assert sealing.unseal(sealed, private, VOTE_ID)["answers"] == {"q1": "yes"}
+
+
 # --- Receipts -------------------------------------------------------------------
 
-def test_a_receipt_is_short_readable_and_reproducible(keys):
-    public, _ = keys
-    sealed = sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID)
-    receipt = sealing.receipt_for("token-1", sealed)
-    assert receipt == sealing.receipt_for("token-1", sealed)
+def test_a_receipt_is_short_readable_and_reproducible():
+    token = ballot_token()
+    receipt = sealing.receipt_for(token)
+    assert receipt == sealing.receipt_for(token)
     assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}", receipt)
 
 
-def test_the_receipt_changes_when_the_ciphertext_or_the_token_changes(keys):
-    public, _ = keys
-    sealed = sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID)
-    altered = bytearray(sealed)
-    altered[-1] ^= 0x80
-    receipt = sealing.receipt_for("token-1", sealed)
-    assert sealing.receipt_for("token-1", bytes(altered)) != receipt
-    assert sealing.receipt_for("token-2", sealed) != receipt
-    assert sealing.receipt_for("token-1", sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID)) != receipt
+def test_anyone_can_recompute_a_receipt_from_its_token_alone():
+    # The published definition, restated here without the service's code: the
+    # first 15 bytes of SHA-256("ballot-receipt" NUL token), base32, in groups of four.
+    token = "eyJ2Ijo3LCJuIjoiYWJjIn0.signature"
+    text = base64.b32encode(hashlib.sha256(b"ballot-receipt\0" + token.encode()).digest()[:15]).decode()
+    assert sealing.receipt_for(token) == "-".join(text[i:i + 4] for i in range(0, 24, 4))
+    assert sealing.receipt_for("ünïcode-token") == sealing.receipt_for("ünïcode-token")
+
+
+def test_the_receipt_depends_on_the_token_alone_not_on_the_seal(keys):
+    # Sealed twice, the same ballot has two ciphertexts and one receipt: nothing
+    # of the ciphertext is in the receipt, so the record needs no sealed form.
+    public, private = keys
+    token = ballot_token()
+    receipts = {sealing.receipt_for(sealing.unseal(sealing.seal({"answers": {"q1": a}, "token": token},
+                                                                public, VOTE_ID), private, VOTE_ID)["token"])
+                for a in ("yes", "no")}
+    assert receipts == {sealing.receipt_for(token)}
+
+
+def test_the_receipt_changes_when_the_token_changes():
+    token = ballot_token()
+    receipt = sealing.receipt_for(token)
+    assert sealing.receipt_for(token[:-1] + ("A" if token[-1] != "A" else "B")) != receipt
+    assert sealing.receipt_for(token + " ") != receipt
+    assert sealing.receipt_for(ballot_token()) != receipt
+    # Distinct for many tokens (120 bits): a receipt names one ballot.
+    assert len({sealing.receipt_for(ballot_token()) for _ in range(2000)}) == 2000
 
 
 # --- Signing the published record --------------------------------------------------
 
-RECORD = {"format": "ballot-record/1", "result": {"participants": 9, "questions": [{"share": "2/3"}]}}
+RECORD = {"format": "ballot-record/2", "result": {"participants": 9, "questions": [{"share": "2/3"}]}}
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +246,7 @@ def test_a_signed_record_verifies(signing_key):
 
 def test_one_changed_byte_of_the_record_fails_verification(signing_key):
     signature = sealing.sign(RECORD, signing_key)
-    altered = {"format": "ballot-record/1", "result": {"participants": 9, "questions": [{"share": "2/4"}]}}
+    altered = {"format": "ballot-record/2", "result": {"participants": 9, "questions": [{"share": "2/4"}]}}
     assert sealing.canonical_json(altered) != sealing.canonical_json(RECORD)
     assert len(sealing.canonical_json(altered)) == len(sealing.canonical_json(RECORD))
     assert not sealing.verify_signature(altered, signature, sealing.public_key_pem(signing_key))
