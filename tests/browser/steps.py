@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -127,15 +128,19 @@ class Console:
     """The election administrator in the web console, in a browser of their own.
 
     Mail leaves through the outbox worker, here `ballot mail send` from the command line.
+    ``look``, if given, is shown each page on the way that the steps do not stay on
+    (by name: "sign-in", "code", "roster preview", "vote form, fellow", "draft vote",
+    "closed vote"), for checks of what the pages look like.
     """
 
     PASSWORD = "correct horse battery staple"
 
-    def __init__(self, site, page: Page, tmp_path: Path):
+    def __init__(self, site, page: Page, tmp_path: Path, look: Callable[[str], object] | None = None):
         self.site = site
         self.page = page
         self.cli = Administrator(site, tmp_path)
         self.tmp_path = tmp_path
+        self.look = look or (lambda name: None)
 
     def sign_in(self, email: str = "admin@example.org") -> None:
         """An account made by `ballot admin create`, then the password and the authenticator's code."""
@@ -145,9 +150,12 @@ class Console:
         secret = base64.b32decode(account["totp_secret"])
         page = self.page
         page.goto(self.site.url + "/admin/")
+        self.look("sign-in")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(self.PASSWORD)
         page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+        self.look("code")
         page.get_by_label("Code from your authenticator app").fill(credentials.totp_code(secret, time.time()))
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
@@ -163,6 +171,7 @@ class Console:
         page.get_by_role("button", name="Check the file").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Check before importing")
         expect(page.get_by_role("main")).to_contain_text("4 members")
+        self.look("roster preview")
         page.get_by_role("button", name="Import this file").click()
         expect(page.get_by_text("Imported 4 members: 4 added")).to_be_visible()
         page.get_by_role("button", name="Send the opt-in messages").click()
@@ -178,6 +187,7 @@ class Console:
         page = self.page
         page.goto(f"{self.site.url}/admin/periods/{YEAR}")
         page.get_by_role("link", name="Fellow nominations").click()
+        self.look("vote form, fellow")
         page.get_by_label("Title").fill(f"Fellows {YEAR}, first batch")
         page.get_by_label("Description (optional)").fill("The Board nominates these people for Fellowship.")
         closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
@@ -185,6 +195,7 @@ class Console:
         page.get_by_label(re.compile("^Nominees")).fill("\n".join(NOMINEES))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("main")).to_contain_text("2 voting rights")
+        self.look("draft vote")
         page.get_by_role("button", name="Open the vote now").click()
         expect(page.get_by_text("The vote is open: 2 ballot links are queued.")).to_be_visible()
         self.cli.send_mail()
@@ -195,5 +206,6 @@ class Console:
         page = self.page
         page.get_by_role("button", name="Close and count now").click()
         expect(page.get_by_text("The vote is closed and counted.")).to_be_visible()
+        self.look("closed vote")
         page.get_by_role("button", name="Publish the result").click()
         expect(page.get_by_text("The result and the signed record are published.")).to_be_visible()
