@@ -45,6 +45,8 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
         record, signature, signer = document["record"], document["signature"], document["signer"]
     except (KeyError, TypeError):
         return ["not a signed ballot record (record, signature and signer expected)"]
+    if not (isinstance(record, dict) and isinstance(signature, str) and isinstance(signer, str)):
+        return ["not a signed ballot record (record, signature and signer expected)"]
     if record.get("format") != FORMAT:
         return [f"unknown record format {record.get('format')!r}"]
     if trusted_signer_pem and trusted_signer_pem.strip() != signer.strip():
@@ -53,7 +55,8 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
         problems.append("the signature does not match the record: it was altered")
     receipts = set()
     for ballot in record["ballots"]:
-        if sealing.receipt_for(ballot["token"]) != ballot["receipt"]:
+        token = ballot["token"]
+        if not isinstance(token, str) or sealing.receipt_for(token) != ballot["receipt"]:
             problems.append(f"ballot {ballot['receipt']}: the receipt does not match its token")
         if ballot["receipt"] in receipts:
             problems.append(f"ballot {ballot['receipt']}: listed twice")
