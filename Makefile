@@ -50,9 +50,10 @@ $(AXE):
 	  echo "The accessibility checks need axe-core from npm: install Node.js and npm, or they are skipped."; \
 	fi
 
-# The README's pictures of the voters' pages, phone and desktop, into docs/screenshots/.
+# The README's pictures of the voters' pages and the console, phone and desktop, into docs/screenshots/.
 screenshots: $(BIN)/ballot browser
 	BALLOT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_voter_pages.py -k accessible
+	BALLOT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_console_pages.py
 
 bench: $(BIN)/ballot
 	$(BIN)/python bench/run.py
