@@ -9,6 +9,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -259,7 +260,7 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     _require(locked, OPEN, "closed")
     vote.status, vote.closed_at = CLOSED, now
     db.session.flush()
-    private_key = sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key)
+    private_key = X25519PrivateKey.from_private_bytes(sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key))
     ballots = []
     for (ciphertext,) in db.session.execute(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)):
         opened = sealing.unseal(ciphertext, private_key, vote.id)
