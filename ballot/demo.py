@@ -79,7 +79,7 @@ def load_demo() -> list[str]:
     enrolled = {r.right_id for r in eligibility.enrolled(period)}
     for right in rights:
         if right.id not in enrolled:
-            token = links(OPT_IN, {"r": right.id}, eligibility.opt_in_expiry(period))
+            token = links(OPT_IN, {"r": right.id}, eligibility.opt_in_expiry(period.year))
             lines.append(f"  opt-in of {right.member.display_name} ({right.label}): "
                          f"{outbox.external_url('eligibility.opt_in', token=token)}")
     return lines

@@ -15,6 +15,11 @@ INDIVIDUAL = "individual"
 DELEGATE = "delegate"
 
 
+def capacity_label(capacity: str, sponsor: str) -> str:
+    """How a right votes, in the words mails and pages use."""
+    return f"as delegate of {sponsor}" if capacity == DELEGATE else "as an individual member"
+
+
 class EligibilityPeriod(db.Model):
     """A year of voting: its roster, its rights, and the policy it runs under."""
 
@@ -46,9 +51,7 @@ class VotingRight(db.Model):
 
     @property
     def label(self) -> str:
-        if self.capacity == DELEGATE:
-            return f"as delegate of {self.sponsor}"
-        return "as an individual member"
+        return capacity_label(self.capacity, self.sponsor)
 
 
 class Enrollment(db.Model):

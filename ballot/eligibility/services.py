@@ -73,9 +73,9 @@ def right_qualifies(right: VotingRight, policy: Policy, on: dt.date) -> bool:
 
 # Opt-in -------------------------------------------------------------------
 
-def opt_in_expiry(period: EligibilityPeriod) -> dt.datetime:
-    """Opt-in links last until the end of the period's year."""
-    return dt.datetime(period.year + 1, 1, 1, tzinfo=dt.UTC)
+def opt_in_expiry(year: int) -> dt.datetime:
+    """Opt-in and standing links last until the end of the period's year."""
+    return dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
 
 
 def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.datetime | None = None) -> int:
@@ -127,7 +127,7 @@ def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetim
         "opt_in", right.member.email,
         f"Do you want to vote in the PSF in {period.year}?",
         {"name": right.member.display_name, "year": period.year, "capacity": right.label,
-         "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period))},
+         "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period.year))},
         now=now,
     )
     right.opt_in_sent_at = now
@@ -272,7 +272,7 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
                 {"name": right.member.display_name, "year": period.year, "capacity": right.label,
                  "missed": counts[right.id], "limit": policy.missed_votes,
                  "standing": outbox.signed_link("eligibility.standing", STANDING, {"r": right.id},
-                                                opt_in_expiry(period))},
+                                                opt_in_expiry(period.year))},
                 now=closed_at,
             )
             forfeited.append(right.id)
@@ -294,9 +294,9 @@ def _missed_counts(policy: Policy, right_ids: Select, closed_at: dt.datetime) ->
     return dict(db.session.execute(query).all())
 
 
-def standing_link(right: VotingRight) -> str:
-    period = db.session.get(EligibilityPeriod, right.period_id)
-    token = outbox.link_token(STANDING, {"r": right.id}, opt_in_expiry(period))
+def standing_link(right_id: int, year: int) -> str:
+    """The link to a right's own standing page; it lasts as long as the period's year."""
+    token = outbox.link_token(STANDING, {"r": right_id}, opt_in_expiry(year))
     return outbox.external_url("eligibility.standing", token=token)
 
 

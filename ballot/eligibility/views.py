@@ -16,9 +16,10 @@ def opt_in(token: str):
     right = services.right_from_token(OPT_IN, token)
     if request.method == "POST":
         newly = services.confirm_opt_in(right)
+        standing = services.standing(right)
         return render_template(
             "eligibility/enrolled.html", right=right, newly=newly,
-            standing=services.standing(right), standing_link=services.standing_link(right),
+            standing=standing, standing_link=services.standing_link(right.id, standing.year),
         )
     return render_template("eligibility/opt_in.html", right=right, standing=services.standing(right))
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
 from ballot.eligibility import services as eligibility
-from ballot.eligibility.models import EligibilityPeriod, VotingRight
+from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.counting.ballots import RankedBallot
 from ballot.counting.blt import format_blt
 from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
@@ -129,7 +129,7 @@ def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subj
         rows.append(outbox.outbox_row(
             "ballot_link", email, subject or f"Your ballot: {vote.title}",
             {"name": " ".join(p for p in (given, family) if p) or email, "title": vote.title,
-             "capacity": f"as delegate of {sponsor}" if capacity == "delegate" else "as an individual member",
+             "capacity": capacity_label(capacity, sponsor),
              "closes": closes, "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote.id, "r": right_id},
                                       vote.closes_at, vote_id=vote.id)},
             now,
@@ -176,6 +176,8 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
 class BallotAccess:
     vote: Vote
     right_id: int
+    capacity: str  # how the right votes, in words ("as an individual member")
+    period_year: int
     already_voted: bool
 
 
@@ -186,10 +188,23 @@ def access_from_link(vote_id: int, token: str, now: dt.datetime | None = None) -
         raise TokenInvalid("This link is for a different vote. Use the link from the email about this vote.")
     vote = get_vote(vote_id)
     right_id = data.get("r")
-    if not isinstance(right_id, int) or db.session.get(ElectorateEntry, (vote.id, right_id)) is None:
+    # One query for the electorate entry, the right's capacity and whether it has voted:
+    # the ballot page is the busiest page there is.
+    found = None
+    if isinstance(right_id, int) and -(2**31) <= right_id < 2**31:
+        found = db.session.execute(
+            select(VotingRight.capacity, VotingRight.sponsor, EligibilityPeriod.year, ParticipationRecord.voted_on)
+            .select_from(ElectorateEntry)
+            .join(VotingRight, VotingRight.id == ElectorateEntry.right_id)
+            .join(EligibilityPeriod, EligibilityPeriod.id == VotingRight.period_id)
+            .outerjoin(ParticipationRecord, (ParticipationRecord.vote_id == ElectorateEntry.vote_id)
+                       & (ParticipationRecord.right_id == ElectorateEntry.right_id))
+            .where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id == right_id)
+        ).first()
+    if found is None:
         raise TokenInvalid("This link does not belong to anyone in this vote's electorate.")
-    voted = db.session.get(ParticipationRecord, (vote.id, right_id)) is not None
-    return BallotAccess(vote, right_id, voted)
+    capacity, sponsor, year, voted_on = found
+    return BallotAccess(vote, right_id, capacity_label(capacity, sponsor), year, voted_on is not None)
 
 
 def check_open(vote: Vote, now: dt.datetime | None = None) -> None:

@@ -5,9 +5,8 @@ import hashlib
 from flask import Blueprint, Response, current_app, json, render_template, request
 
 from ballot.eligibility.services import standing_link
-from ballot.eligibility.models import VotingRight
 from ballot.errors import BallotError, Conflict, InvalidInput
-from ballot.extensions import db, limiter
+from ballot.extensions import limiter
 from ballot.votes import rules as vote_rules
 from ballot.votes import services
 from ballot.votes.models import PUBLISHED
@@ -51,9 +50,8 @@ def link_again():
 def ballot(vote_id: int, token: str):
     access = services.access_from_link(vote_id, token)
     vote = access.vote
-    right = db.session.get(VotingRight, access.right_id)
-    page = {"vote": vote, "right": right, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
-            "standing_link": standing_link(right)}
+    page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
+            "standing_link": standing_link(access.right_id, access.period_year)}
     if access.already_voted:
         if request.method == "POST":
             raise Conflict("A ballot has already been cast with this link. Each voting right casts one ballot.")
