@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, select
 
+from ballot.bulk import insert_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
     EligibilityPeriod,
@@ -252,7 +253,7 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
     """
     if not missed_right_ids:
         return []
-    db.session.execute(insert(MissedVote), [{"right_id": r, "vote_id": vote_id} for r in missed_right_ids])
+    insert_rows(MissedVote.__table__, [{"right_id": r, "vote_id": vote_id} for r in missed_right_ids])
     db.session.flush()
     policy = policy_of(period)
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would

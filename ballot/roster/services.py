@@ -11,8 +11,9 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, select, update
 
+from ballot.bulk import insert_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import Enrollment, EligibilityPeriod, VotingRight
 from ballot.errors import InvalidInput
@@ -122,7 +123,7 @@ def import_roster(
     if new_rows:
         # Core inserts, here and for the rights: the ORM's bulk path costs about as
         # much again in per-row bookkeeping, seconds for a roster of 100,000.
-        db.session.execute(insert(Member.__table__), new_rows)
+        insert_rows(Member.__table__, new_rows)
     updates = [
         {"id": stored.id, **{name: row[name] for name in ("email", "given_name", "family_name", "details")},
          "removed_at": None}
@@ -179,7 +180,7 @@ def _derive_rights(
         if member.vote_affirmed_on and member.vote_affirmed_on.year >= period.year:
             affirmed_members.add(member_id)
     if new_rights:
-        db.session.execute(insert(VotingRight.__table__), new_rights)
+        insert_rows(VotingRight.__table__, new_rights)
     enrolled = 0
     if affirmed_members and period.enrolment_closed_at is None:
         already = set(
@@ -196,7 +197,7 @@ def _derive_rights(
             if member_id in affirmed_members and right_id not in already
         ]
         if to_enrol:
-            db.session.execute(insert(Enrollment), to_enrol)
+            insert_rows(Enrollment.__table__, to_enrol)
         enrolled = len(to_enrol)
     return len(new_rights), enrolled
 

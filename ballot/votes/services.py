@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
+from ballot.bulk import insert_rows
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.counting.ballots import RankedBallot
@@ -106,7 +107,7 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
         raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
     vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
     vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(right_ids)
-    db.session.execute(insert(ElectorateEntry), [{"vote_id": vote.id, "right_id": r} for r in right_ids])
+    insert_rows(ElectorateEntry.__table__, [{"vote_id": vote.id, "right_id": r} for r in right_ids])
     _queue_ballot_links(vote, right_ids, now)
     db.session.commit()
     log.info("vote %s opened with %s rights", vote.id, len(right_ids))
@@ -135,7 +136,7 @@ def _queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subj
             now,
         ))
     if rows:
-        db.session.execute(insert(OutboxMessage), rows)
+        insert_rows(OutboxMessage.__table__, rows)
 
 
 def send_links_again(address: str, now: dt.datetime | None = None) -> int:
