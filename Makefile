@@ -57,6 +57,7 @@ screenshots: $(BIN)/ballot browser
 
 bench: $(BIN)/ballot
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/counting.py
 
 check: $(BIN)/ballot $(DEV_CONFIG)
 	$(BIN)/ballot db upgrade && $(BIN)/ballot db check
