@@ -193,6 +193,7 @@ vote = click.Group("vote", help="Create, open, close, cancel and publish votes."
 def vote_summary(v) -> dict:
     return {
         "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "closes_at": v.closes_at.isoformat(),
+        "opens_at": v.opens_at.isoformat() if v.opens_at else None,
         "electorate": v.electorate_size, "questions": v.questions, "rules": v.rules,
         "cancel_reason": v.cancel_reason,
     }
@@ -254,6 +255,24 @@ def vote_open(vote_id, as_json):
     audit(cli_actor(), "vote.open", _subject(v))
     size = votes.open_vote(v)
     output(as_json, {"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
+
+
+@vote.command("schedule")
+@click.argument("vote_id", type=int)
+@click.option("--opens-at", help="When the worker opens the draft (ISO date and time with zone).")
+@click.option("--clear", is_flag=True, help="Drop the scheduled opening.")
+@json_option
+@handles_errors
+def vote_schedule(vote_id, opens_at, clear, as_json):
+    """Have `ballot worker` open a draft vote at a given time."""
+    if bool(opens_at) == clear:
+        raise InvalidInput("give either --opens-at WHEN or --clear")
+    v = votes.get_vote(vote_id)
+    when = None if clear else parse_when(opens_at)
+    audit(cli_actor(), "vote.schedule-opening", _subject(v), opens_at=when.isoformat() if when else None)
+    votes.schedule_opening(v, when)
+    output(as_json, {"id": vote_id, "opens_at": when.isoformat() if when else None},
+           f"Vote {vote_id} opens at {when:%Y-%m-%d %H:%M} UTC." if when else f"Vote {vote_id} has no scheduled opening.")
 
 
 @vote.command("close")
@@ -412,14 +431,17 @@ def mail_status(as_json):
 @click.option("--interval", type=float, default=10.0, help="Seconds between rounds.")
 @handles_errors
 def worker(once, interval):
-    """Close votes whose time has come, queue scheduled reminders, send the outbox, in a loop."""
+    """Open and close votes whose time has come, queue scheduled reminders, send the outbox, in a loop."""
     while True:
+        opened, refused = votes.open_due()
+        for vote_id, why in refused.items():
+            click.echo(f"vote {vote_id} could not open at its scheduled time: {why}", err=True)
         closed = votes.close_due()
         reminded = votes.send_due_reminders()
         purge_expired_uploads()
         counts = outbox.send_due()
-        if closed or reminded or any(counts.values()):
-            click.echo(f"closed votes {closed}; reminders queued {reminded}; mail {counts}")
+        if opened or closed or reminded or any(counts.values()):
+            click.echo(f"opened votes {opened}; closed votes {closed}; reminders queued {reminded}; mail {counts}")
         if once:
             return
         time.sleep(interval)

@@ -112,6 +112,12 @@ class WhenForm(FlaskForm):
     closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
 
 
+class OpeningForm(FlaskForm):
+    """When the worker opens a draft."""
+
+    opens_at = DateTimeLocalField("Opens at", validators=[InputRequired()], description=WHEN_HELP)
+
+
 class ReminderForm(FlaskForm):
     scheduled_at = DateTimeLocalField("Send at", validators=[InputRequired()], description=WHEN_HELP)
 

@@ -32,6 +32,7 @@ from ballot.admin.forms import (
     CancelForm,
     CodeForm,
     LoginForm,
+    OpeningForm,
     OpenPeriodForm,
     OptInForm,
     ReminderForm,
@@ -386,6 +387,7 @@ def vote(vote_id: int):
     }
     if v.status == DRAFT:
         page["schedule_form"] = WhenForm(closes_at=v.closes_at.replace(tzinfo=None))
+        page["opening_form"] = OpeningForm(opens_at=v.opens_at.replace(tzinfo=None) if v.opens_at else None)
         page["reminder_form"] = ReminderForm()
     if v.status == OPEN:
         by_day = votes.turnout_by_day(v)
@@ -416,6 +418,24 @@ def schedule_vote(vote_id: int):
     closes_at = utc(form.closes_at.data)
     return act("vote.schedule", _subject(v), lambda: votes.schedule_close(v, closes_at), back=back,
                done=f"The vote will close at {closes_at:%Y-%m-%d %H:%M} UTC.", closes_at=closes_at.isoformat())
+
+
+@bp.route("/votes/<int:vote_id>/schedule-opening", methods=["POST"])
+@login_required
+def schedule_opening(vote_id: int):
+    v = votes.get_vote(vote_id)
+    back = url_for("admin.vote", vote_id=vote_id)
+    if request.form.get("clear"):
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        return act("vote.schedule-opening", _subject(v), lambda: votes.schedule_opening(v, None), back=back,
+                   done="The vote has no scheduled opening.", opens_at=None)
+    form = OpeningForm()
+    if not form.validate_on_submit():
+        return _form_problem(form, back)
+    opens_at = utc(form.opens_at.data)
+    return act("vote.schedule-opening", _subject(v), lambda: votes.schedule_opening(v, opens_at), back=back,
+               done=f"The vote will open at {opens_at:%Y-%m-%d %H:%M} UTC.", opens_at=opens_at.isoformat())
 
 
 @bp.route("/votes/<int:vote_id>/open", methods=["POST"])

@@ -38,6 +38,7 @@ class Vote(db.Model):
     # Electorate, method, threshold, quorum, denominator: see votes.rules.VoteRules.
     rules: Mapped[dict] = mapped_column(JSON)
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # a scheduled opening, for the worker
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

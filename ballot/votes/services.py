@@ -20,7 +20,7 @@ from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.counting.ballots import RankedBallot
 from ballot.counting.blt import format_blt
-from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
+from ballot.errors import BallotError, Conflict, InvalidInput, NotFound, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import OutboxMessage
@@ -382,6 +382,46 @@ def schedule_close(vote: Vote, closes_at: dt.datetime, now: dt.datetime | None =
         raise InvalidInput("the closing time must be in the future")
     vote.closes_at = closes_at
     db.session.commit()
+
+
+def schedule_opening(vote: Vote, opens_at: dt.datetime | None, now: dt.datetime | None = None) -> None:
+    """Have the worker open a draft at ``opens_at`` (None: no scheduled opening)."""
+    now = now or utcnow()
+    _require(vote, DRAFT, "scheduled to open")
+    if opens_at is not None:
+        if opens_at.tzinfo is None:
+            raise InvalidInput("the opening time needs a time zone")
+        if opens_at <= now:
+            raise InvalidInput("the opening time must be in the future; to open now, open the vote")
+        if opens_at >= vote.closes_at:
+            raise InvalidInput("the vote would open after its closing time; set a later closing time first")
+    vote.opens_at = opens_at
+    db.session.commit()
+
+
+def open_due(now: dt.datetime | None = None) -> tuple[list[int], dict[int, str]]:
+    """Open every draft whose scheduled time has come (the worker calls this).
+
+    Returns the ids opened and, for drafts that could not open (nobody in the
+    electorate, say), why; those keep their draft status and lose the schedule,
+    so the worker does not try again every round.
+    """
+    now = now or utcnow()
+    opened, refused = [], {}
+    due = db.session.scalars(select(Vote.id).where(Vote.status == DRAFT, Vote.opens_at <= now)).all()
+    for vote_id in due:
+        vote = get_vote(vote_id)
+        try:
+            open_vote(vote, now)
+            opened.append(vote_id)
+        except BallotError as exc:
+            db.session.rollback()
+            vote = get_vote(vote_id)
+            vote.opens_at = None
+            db.session.commit()
+            refused[vote_id] = str(exc)
+            log.warning("vote %s could not open at its scheduled time: %s", vote_id, exc)
+    return opened, refused
 
 
 def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None = None) -> int:

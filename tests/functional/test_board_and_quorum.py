@@ -133,3 +133,37 @@ def test_schema_matches_the_models(database_app):
     # Outside the per-test transaction: `db check` opens its own connection.
     result = database_app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_worker_opens_a_vote_at_its_scheduled_time(app, runner, client, inbox, tmp_path):
+    setup_year(runner, tmp_path, 2)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Later",
+               "--question", "Adopt?", "--closes-at", closes_at(3600))
+    refused = runner.invoke(args=["vote", "schedule", str(vote["id"]), "--opens-at", closes_at(7200)])
+    assert refused.exit_code == 1 and "after its closing time" in refused.output
+    assert run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", closes_at(2))["opens_at"]
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    assert run(runner, "vote", "show", str(vote["id"]))["status"] == "draft"
+    time.sleep(2.2)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and f"opened votes [{vote['id']}]" in result.output
+    assert run(runner, "vote", "show", str(vote["id"]))["status"] == "open"
+    assert len(links(runner, inbox, vote["id"])) == 2  # the ballot links went out when it opened
+
+
+def test_a_scheduled_opening_that_cannot_happen_is_dropped_not_retried(app, runner, tmp_path):
+    setup_year(runner, tmp_path, 1)
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "fellow", "--title", "Nobody",
+               "--question", "Nominee", "--closes-at", closes_at(3600))
+    from ballot.eligibility.models import Enrollment
+    from ballot.extensions import db
+    from ballot.votes import services as votes
+
+    db.session.execute(db.delete(Enrollment))  # an electorate of nobody
+    db.session.commit()
+    votes.schedule_opening(votes.get_vote(vote["id"]), dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    opened, refused = votes.open_due(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
+    assert opened == [] and "nobody is in this vote's electorate" in refused[vote["id"]]
+    shown = run(runner, "vote", "show", str(vote["id"]))
+    assert shown["status"] == "draft"
+    assert votes.open_due(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)) == ([], {})

@@ -283,3 +283,17 @@ def test_results_chart_and_the_last_board_elections_participation(year, console,
         ("Cy Tester", "cy@example.org", "individual"), ("Dan Tester", "dan@example.org", "individual")]
     assert console.get(f"/admin/votes/{still_open}/participation.csv").status_code == 409
     assert console.get(f"/admin/votes/{earlier}/participation.csv").status_code == 200
+
+
+def test_scheduling_a_drafts_opening(year, console, runner):
+    vote_id = vote_id_of(create(console, "charter", questions="Q?"))
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": when(8)}))
+    assert "after its closing time" in page.text
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": when(2)}))
+    assert "The vote will open at" in page.text and "It is scheduled to open at" in page.text
+    opens_at = run(runner, "vote", "show", str(vote_id))
+    assert opens_at["status"] == "draft"
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule-opening", {"clear": "1"}))
+    assert "The vote has no scheduled opening." in page.text and "It is scheduled to open at" not in page.text
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "vote.schedule-opening")).all()
+    assert len(actions) == 2  # the refused one left no audit event
