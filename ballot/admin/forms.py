@@ -161,7 +161,8 @@ class VoteForm(FlaskForm):
         }
 
     def options(self) -> dict:
-        raise NotImplementedError
+        """The arguments particular to the kind of vote; each kind's form adds its own."""
+        return {}
 
 
 class BoardVoteForm(VoteForm):
