@@ -21,7 +21,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ballot.extensions import db, limiter
-from tests.conftest import make_app, postgres_database
+from tests.conftest import drop_postgres_database, make_app, postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BALLOT_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -108,11 +108,13 @@ def site(backend, smtp_server, tmp_path):
     controller, _ = smtp_server
     kind, _ = backend
     if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    else:
-        url = postgres_database(f"ballot_browser_{os.getpid()}")
-    with served(url, controller.port) as site:
+        with served(f"sqlite:///{tmp_path / 'served.sqlite3'}", controller.port) as site:
+            yield site
+        return
+    name = f"ballot_browser_{os.getpid()}"
+    with served(postgres_database(name), controller.port) as site:
         yield site
+    drop_postgres_database(name)
 
 
 @pytest.fixture
