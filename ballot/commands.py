@@ -421,9 +421,15 @@ def mail_send(as_json):
 @json_option
 @handles_errors
 def mail_status(as_json):
-    """Count outbox messages by status."""
+    """Count outbox messages by status, and name any a worker left half-sent."""
     counts = outbox.outbox_counts()
-    output(as_json, counts, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "The outbox is empty.")
+    stuck = outbox.stuck()
+    text = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "The outbox is empty."
+    if stuck:
+        # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
+        text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
+    output(as_json, counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
 
 
 @click.command("worker")

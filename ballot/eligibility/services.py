@@ -45,13 +45,6 @@ def get_period(year: int) -> EligibilityPeriod:
     return period
 
 
-def current_period() -> EligibilityPeriod:
-    period = db.session.scalar(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc()).limit(1))
-    if period is None:
-        raise NotFound("no eligibility period is open yet")
-    return period
-
-
 def policy_of(period: EligibilityPeriod) -> Policy:
     return Policy.from_dict(period.policy)
 

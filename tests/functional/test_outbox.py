@@ -133,6 +133,11 @@ def test_a_message_being_sent_is_not_picked_up_again(opt_ins, app, runner, inbox
     # An operator can find it; it is never retried by itself.
     assert [m.id for m in outbox.stuck(now=utcnow() + dt.timedelta(minutes=11))] == [claimed.id]
     assert outbox.stuck(now=utcnow()) == []
+    assert "stuck" not in run(runner, "mail", "status")
+    claimed.next_attempt_at = utcnow() - dt.timedelta(minutes=11)
+    db.session.commit()
+    assert run(runner, "mail", "status")["stuck"] == [claimed.id]
+    assert "never finished" in runner.invoke(args=["mail", "status"]).output
 
 
 # --- Failures: retries with backoff, then failed ---------------------------------
