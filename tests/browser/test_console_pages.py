@@ -16,9 +16,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import PHONE
 from tests.browser.steps import CANDIDATES, NOMINEES, YEAR, Console, cast, link_in_mail, opt_in
-from tests.browser.test_voter_pages import NARROWEST, SCREENSHOTS, Audit
+from tests.browser.test_voter_pages import SCREENSHOTS, Audit
 
 pytestmark = pytest.mark.browser
 
@@ -35,23 +35,9 @@ SHOWN = {
 class ConsoleAudit(Audit):
     """The voter pages' checks (the same axe-core run), with the console's screenshots."""
 
-    def check(self, name: str) -> None:
-        self.page.wait_for_load_state()
-        self.seen.append(name)
-        found = []
-        for label, size in (("narrowest phone", NARROWEST), ("phone", PHONE), ("desktop", DESKTOP)):
-            self.page.set_viewport_size(size)
-            scroll = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-            if scroll[0] > scroll[1]:
-                found.append(f"{label}: scrolls sideways ({scroll[0]}px of content in {scroll[1]}px)")
-            if size is NARROWEST:
-                continue  # WCAG's reflow width: only the sideways scrolling is checked there
-            found += [f"{label}: {v}" for v in self.axe()]
-            if self.screenshots and name in SHOWN:
-                self.screenshot(*SHOWN[name], label)
-        self.page.set_viewport_size(PHONE)
-        if found:
-            self.problems[name] = found
+    def shoot(self, name: str, label: str) -> None:
+        if name in SHOWN:
+            self.screenshot(*SHOWN[name], label)
 
     def screenshot(self, slug: str, section: str | None, label: str) -> None:
         size = self.page.viewport_size

@@ -47,13 +47,18 @@ class Audit:
             if size is NARROWEST:
                 continue  # WCAG's reflow width: only the sideways scrolling is checked there
             found += [f"{label}: {v}" for v in self.axe()]
-            if self.screenshots and name in SHOWN:
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                slug = name.replace(", ", "-")
-                self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
+            if self.screenshots:
+                self.shoot(name, label)
         self.page.set_viewport_size(PHONE)
         if found:
             self.problems[name] = found
+
+    def shoot(self, name: str, label: str) -> None:
+        """The README's picture of this page at this width, if it shows one."""
+        if name in SHOWN:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            slug = name.replace(", ", "-")
+            self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
 
     def axe(self) -> list[str]:
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):

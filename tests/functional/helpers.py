@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+from urllib.parse import urlencode
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
@@ -42,3 +44,32 @@ def receipt_of(response) -> str:
     match = RECEIPT.search(response.text)
     assert match, response.text
     return match.group(1)
+
+
+class HttpBrowser:
+    """One browser over real HTTP to 127.0.0.1: its own cookies (session, CSRF), Host: vote.test."""
+
+    def __init__(self, port: int, timeout: float = 15):
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Host": "vote.test", "Connection": "close"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode()
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value
+            return response.status, text
+        finally:
+            conn.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import http.client
 import json
 import os
 import re
@@ -28,7 +27,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -43,6 +42,7 @@ from ballot.roster import services as roster
 from ballot.timestamps import utcnow
 from ballot.votes import services as votes
 from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
+from tests.functional.helpers import HttpBrowser
 
 WORKERS = 3
 THREADS = 4
@@ -127,32 +127,11 @@ def _wait_until_serving(process: subprocess.Popen, log_path) -> int:
     pytest.fail(f"gunicorn did not serve within {START_TIMEOUT} s:\n{log_path.read_text()}")
 
 
-class Browser:
-    """One voter's browser: its own cookies (session, CSRF), Host: vote.test."""
+class Browser(HttpBrowser):
+    """One voter's browser over real HTTP."""
 
     def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        headers = {"Host": "vote.test", "Connection": "close"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode()
-            for cookie in response.headers.get_all("Set-Cookie") or []:
-                name, _, value = cookie.split(";", 1)[0].partition("=")
-                self.cookies[name.strip()] = value
-            return response.status, text
-        finally:
-            conn.close()
+        super().__init__(port, timeout=REQUEST_TIMEOUT)
 
     def open_ballot(self, path: str) -> str:
         """GET the ballot page; returns its CSRF token."""

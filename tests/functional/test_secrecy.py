@@ -35,14 +35,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import http.client
 import itertools
 import json
 import logging
 import random
 import re
 import threading
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import inspect
@@ -60,6 +59,7 @@ from ballot.timestamps import utcnow
 from ballot.votes import record as vote_record
 from ballot.votes import services as votes
 from ballot.votes.rules import YES_NO
+from tests.functional.helpers import HttpBrowser
 
 VOTERS = 8
 QUESTIONS = ["Adopt the code of conduct", "Move the conference", "Raise the dues"]
@@ -151,32 +151,8 @@ def live_server(committed_app, adversary_logs):
         thread.join(timeout=5)
 
 
-class Browser:
-    """One voter's browser: keeps its cookies, sends Host: vote.test."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        headers = {"Host": "vote.test", "Connection": "close"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode()
-            for cookie in response.headers.get_all("Set-Cookie") or []:
-                name, _, value = cookie.split(";", 1)[0].partition("=")
-                self.cookies[name.strip()] = value
-            return response.status, text
-        finally:
-            conn.close()
+class Browser(HttpBrowser):
+    """One voter's browser, which casts and checks receipts."""
 
     def cast(self, link: str, answers: dict[str, str]) -> str:
         """Open the ballot, review it, cast it; returns the receipt shown."""

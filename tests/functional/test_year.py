@@ -22,7 +22,7 @@ def roster_csv() -> str:
         # Supporting and Fellow: one individual right; also a Sponsor Delegate: a second right.
         f'ada,Ada,"Lovelace, Countess",ada@example.org,supporting:{THIS_YEAR};fellow:2015-05-01:;sponsor:{THIS_YEAR},,ACME Corp',
         f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
-        f"margaret,Margaret,Hamilton,margaret@example.org,managing:2020-02-01:,Infrastructure,",
+        "margaret,Margaret,Hamilton,margaret@example.org,managing:2020-02-01:,Infrastructure,",
         "basic,Basic,Member,basic@example.org,basic::,,",
         f"lapsed,Lapsed,Supporter,lapsed@example.org,supporting:{YEAR - 2}-01-01:{YEAR - 1}-01-01,,",
     ]
