@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, Integer, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
@@ -174,12 +175,51 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
 
 
 @dataclass(frozen=True)
+class BallotPaper:
+    """What a voter's pages show of a vote, and what casting needs of it.
+
+    Read with the voter's access in one query (the ballot page is the busiest
+    page there is), not as a Vote: the pages never change a vote.
+    """
+
+    id: int
+    kind: str
+    title: str
+    description: str
+    status: str
+    closes_at: dt.datetime
+    cancel_reason: str | None
+    questions: list
+    rules: dict
+    public_key: bytes | None
+    electorate_size: int
+
+
+@dataclass(frozen=True)
 class BallotAccess:
-    vote: Vote
+    vote: BallotPaper
     right_id: int
     capacity: str  # how the right votes, in words ("as an individual member")
     period_year: int
     already_voted: bool
+
+
+# Core statements over the tables, built once: the ballot page and the cast are the busiest requests.
+_vote, _entry, _right, _period, _participation = (
+    model.__table__ for model in (Vote, ElectorateEntry, VotingRight, EligibilityPeriod, ParticipationRecord)
+)
+# The vote, the electorate entry, the right's capacity and period, and whether it has voted.
+_ACCESS = (
+    select(*(_vote.c[field.name] for field in dataclasses.fields(BallotPaper)),
+           _right.c.capacity, _right.c.sponsor, _period.c.year, _participation.c.voted_on)
+    .select_from(_vote)
+    .join(_entry, _entry.c.vote_id == _vote.c.id)
+    .join(_right, _right.c.id == _entry.c.right_id)
+    .join(_period, _period.c.id == _right.c.period_id)
+    .outerjoin(_participation, (_participation.c.vote_id == _entry.c.vote_id)
+               & (_participation.c.right_id == _entry.c.right_id))
+    .where(_vote.c.id == bindparam("vote_id"), _entry.c.right_id == bindparam("right_id"))
+)
 
 
 def access_from_link(vote_id: int, token: str, now: dt.datetime | None = None) -> BallotAccess:
@@ -187,25 +227,15 @@ def access_from_link(vote_id: int, token: str, now: dt.datetime | None = None) -
     data = outbox.read_link_token(BALLOT_LINK, token, now)
     if data.get("v") != vote_id:
         raise TokenInvalid("This link is for a different vote. Use the link from the email about this vote.")
-    vote = get_vote(vote_id)
     right_id = data.get("r")
-    # One query for the electorate entry, the right's capacity and whether it has voted:
-    # the ballot page is the busiest page there is.
     found = None
-    if isinstance(right_id, int) and -(2**31) <= right_id < 2**31:
-        found = db.session.execute(
-            select(VotingRight.capacity, VotingRight.sponsor, EligibilityPeriod.year, ParticipationRecord.voted_on)
-            .select_from(ElectorateEntry)
-            .join(VotingRight, VotingRight.id == ElectorateEntry.right_id)
-            .join(EligibilityPeriod, EligibilityPeriod.id == VotingRight.period_id)
-            .outerjoin(ParticipationRecord, (ParticipationRecord.vote_id == ElectorateEntry.vote_id)
-                       & (ParticipationRecord.right_id == ElectorateEntry.right_id))
-            .where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id == right_id)
-        ).first()
+    # Ids are 32-bit in the database; a token signed by us always holds one, but say so to the database too.
+    if isinstance(right_id, int) and 0 < right_id < 2**31 and 0 < vote_id < 2**31:
+        found = db.session.execute(_ACCESS, {"vote_id": vote_id, "right_id": right_id}).first()
     if found is None:
         raise TokenInvalid("This link does not belong to anyone in this vote's electorate.")
-    capacity, sponsor, year, voted_on = found
-    return BallotAccess(vote, right_id, capacity_label(capacity, sponsor), year, voted_on is not None)
+    *paper, capacity, sponsor, year, voted_on = found
+    return BallotAccess(BallotPaper(*paper), right_id, capacity_label(capacity, sponsor), year, voted_on is not None)
 
 
 def check_open(vote: Vote, now: dt.datetime | None = None) -> None:
@@ -224,15 +254,26 @@ def check_ballot(vote: Vote, form: dict) -> dict:
     return answers
 
 
+# The participation record is written only while the vote is open, and the vote's row is
+# share-locked by the same statement: a close (which locks it for update) waits for the cast
+# to commit, or the cast sees the vote closed. SQLite has no row locks; its writers take
+# turns (BEGIN IMMEDIATE), which gives the same order.
+_RECORD_PARTICIPATION = insert(_participation).from_select(
+    ["vote_id", "right_id", "voted_on"],
+    select(_vote.c.id, bindparam("right_id", type_=Integer), bindparam("voted_on", type_=Date))
+    .where(_vote.c.id == bindparam("vote_id"), _vote.c.status == OPEN, _vote.c.closes_at > bindparam("now"))
+    .with_for_update(read=True),
+).returning(_participation.c.right_id)  # (psycopg reports no row count for INSERT ... SELECT)
+_SEAL_BALLOT = insert(SealedBallot.__table__)
+
+
 def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) -> str:
     """Record one ballot for one right; returns the voter's receipt.
 
     The participation record (who, which day) and the sealed ballot (answers
     and an anonymous signed token, under a random id) are written in one
     transaction. The participation record's primary key makes a second ballot
-    for the same right fail, however many processes try at once. The vote row
-    is read after the writes, under a share lock, so a close cannot slip
-    between the check and the commit.
+    for the same right fail, however many processes try at once.
     """
     now = now or utcnow()
     vote = access.vote
@@ -241,20 +282,14 @@ def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) ->
     ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": vote.id, "n": nonce})
     ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, vote.public_key, vote.id,
                               sealing.padded_size(vote.questions))
-    receipt = sealing.receipt_for(ballot_token)
-    vote_id = vote.id
     try:
-        db.session.execute(
-            insert(ParticipationRecord).values(vote_id=vote_id, right_id=access.right_id, voted_on=now.date())
-        )
-        db.session.execute(
-            insert(SealedBallot).values(id=os.urandom(16).hex(), vote_id=vote_id, ciphertext=ciphertext)
-        )
-        status, closes_at = db.session.execute(
-            select(Vote.status, Vote.closes_at).where(Vote.id == vote_id).with_for_update(read=True)
-        ).one()
-        if status != OPEN or now >= closes_at:
+        recorded = db.session.execute(
+            _RECORD_PARTICIPATION,
+            {"vote_id": vote.id, "right_id": access.right_id, "voted_on": now.date(), "now": now},
+        ).first()
+        if recorded is None:
             raise Conflict("This vote closed before your ballot could be recorded; it was not counted.")
+        db.session.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": vote.id, "ciphertext": ciphertext})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -262,7 +297,7 @@ def cast(access: BallotAccess, answers: dict, now: dt.datetime | None = None) ->
     except Conflict:
         db.session.rollback()
         raise
-    return receipt
+    return sealing.receipt_for(ballot_token)
 
 
 def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:

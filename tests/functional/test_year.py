@@ -215,3 +215,28 @@ def test_cancelled_vote_counts_for_nobody(year, runner, client, inbox):
     assert failed.exit_code == 1 and "cancelled" in failed.output
     enrolled = run(runner, "period", "enrolled", str(YEAR))
     assert not any(r["forfeited"] for r in enrolled)
+
+
+def test_a_close_between_reading_the_ballot_and_casting_it_refuses_the_ballot(year, runner, inbox, app):
+    """The cast's own write checks that the vote is still open, whatever the page read a moment before."""
+    from sqlalchemy import func, select
+
+    from ballot.errors import Conflict
+    from ballot.extensions import db
+    from ballot.votes import services as votes
+    from ballot.votes.models import ParticipationRecord, SealedBallot
+
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "sponsor-admission",
+               "--title", "Admit a sponsor", "--closes-at", closes_at(), "--question", "Admit ACME?")
+    run(runner, "vote", "open", str(vote["id"]))
+    send_mail(runner)
+    token = path_of(ballot_link(inbox, "brian@example.org", vote["id"])).rsplit("/", 1)[1]
+    with app.test_request_context():
+        access = votes.access_from_link(vote["id"], token)
+        assert access.vote.status == "open" and not access.already_voted
+        votes.close_vote(votes.get_vote(vote["id"]))
+        with pytest.raises(Conflict, match="closed before your ballot could be recorded"):
+            votes.cast(access, {"q1": "yes"})
+        written = [db.session.scalar(select(func.count()).select_from(model).where(model.vote_id == vote["id"]))
+                   for model in (ParticipationRecord, SealedBallot)]
+        assert written == [0, 0]
