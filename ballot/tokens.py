@@ -7,6 +7,7 @@ itsdangerous errors become the domain's :class:`TokenInvalid` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -55,4 +56,10 @@ class TokenService:
 def token_service(app_config, kind: str) -> TokenService:
     """The service for ``kind``, keyed by that kind's own configured secret."""
     secret_name = "BALLOT_TOKEN_SECRET" if kind == BALLOT_TOKEN else "BALLOT_LINK_SECRET"
-    return TokenService(app_config[secret_name], kind)
+    return _token_service(app_config[secret_name], kind)
+
+
+@functools.lru_cache(maxsize=16)
+def _token_service(secret: str, kind: str) -> TokenService:
+    # Made once per secret and kind: every ballot page checks one token and signs another.
+    return TokenService(secret, kind)

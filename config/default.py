@@ -24,7 +24,9 @@ BALLOT_MAIL_MAX_ATTEMPTS = 5
 # Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
-BALLOT_CAST_RATE_LIMIT = "30 per minute"
+# Ballot and opt-in pages have no limit per client address: their links are
+# signed capabilities that act once, and many members may vote from one address
+# (an office, a conference network). See docs/DOMAIN.md, "Rate limits".
 # "Send me my links again": per client address, and per email address asked for.
 BALLOT_LINK_AGAIN_RATE_LIMIT = "20 per hour"
 BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT = "3 per hour"

@@ -128,7 +128,6 @@ def make_app(database_url: str, smtp_port: int, **overrides):
         "MAIL_PORT": smtp_port,
         "BALLOT_MAIL_TRANSPORT": "smtp",
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail suppresses under TESTING; we want the real path
-        "BALLOT_CAST_RATE_LIMIT": "10000 per minute",
         "BALLOT_POLICY": "seed",
         **TEST_SECRETS,
         **overrides,

@@ -1,16 +1,14 @@
 """Voters' pages for the eligibility period: opt in, and see one's own standing."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from ballot.eligibility import services
-from ballot.extensions import limiter
 from ballot.tokens import OPT_IN, STANDING
 
 bp = Blueprint("eligibility", __name__)
 
 
 @bp.route("/opt-in/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["BALLOT_CAST_RATE_LIMIT"], methods=["POST"])
 def opt_in(token: str):
     # GET only shows the question: mail scanners follow links, and must not enrol anybody.
     right = services.right_from_token(OPT_IN, token)

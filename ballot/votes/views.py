@@ -46,7 +46,6 @@ def link_again():
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["BALLOT_CAST_RATE_LIMIT"], methods=["POST"])
 def ballot(vote_id: int, token: str):
     access = services.access_from_link(vote_id, token)
     vote = access.vote
