@@ -46,29 +46,35 @@ def link_again():
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])
+@limiter.exempt  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 def ballot(vote_id: int, token: str):
+    form = {key: request.form.getlist(key) for key in request.form}
+    step = request.form.get("step")
+    if request.method == "POST" and step == "cast":
+        try:
+            cast = services.cast_ballot(vote_id, token, form)
+        except InvalidInput:
+            pass  # the ballot page below names the problems
+        else:
+            return render_template("votes/receipt.html", receipt=cast.receipt,
+                                   standing_link=standing_link(cast.right_id, cast.period_year))
     access = services.access_from_link(vote_id, token)
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
             "standing_link": standing_link(access.right_id, access.period_year)}
     if access.already_voted:
         if request.method == "POST":
-            raise Conflict("A ballot has already been cast with this link. Each voting right casts one ballot.")
+            raise Conflict(services.ALREADY_CAST)
         return render_template("votes/already_voted.html", **page)
     services.check_open(vote)
     if request.method == "GET":
         return render_template("votes/ballot.html", form={}, problems=[], **page)
-    form = {key: request.form.getlist(key) for key in request.form}
-    step = request.form.get("step")
     if step == "edit":
         return render_template("votes/ballot.html", form=form, problems=[], **page)
     try:
         answers = services.check_ballot(vote, form)
     except BallotError as exc:
         return render_template("votes/ballot.html", form=form, problems=[str(exc)], **page), 400
-    if step == "cast":
-        receipt = services.cast(access, answers)
-        return render_template("votes/receipt.html", receipt=receipt, answers=answers, **page)
     return render_template("votes/review.html", form=form, answers=answers, **page)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -217,26 +218,56 @@ def test_cancelled_vote_counts_for_nobody(year, runner, client, inbox):
     assert not any(r["forfeited"] for r in enrolled)
 
 
-def test_a_close_between_reading_the_ballot_and_casting_it_refuses_the_ballot(year, runner, inbox, app):
-    """The cast's own write checks that the vote is still open, whatever the page read a moment before."""
-    from sqlalchemy import func, select
-
-    from ballot.errors import Conflict
-    from ballot.extensions import db
-    from ballot.votes import services as votes
-    from ballot.votes.models import ParticipationRecord, SealedBallot
-
+def _open_sponsor_vote(runner, inbox) -> tuple[int, str]:
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "sponsor-admission",
                "--title", "Admit a sponsor", "--closes-at", closes_at(), "--question", "Admit ACME?")
     run(runner, "vote", "open", str(vote["id"]))
     send_mail(runner)
-    token = path_of(ballot_link(inbox, "brian@example.org", vote["id"])).rsplit("/", 1)[1]
-    with app.test_request_context():
-        access = votes.access_from_link(vote["id"], token)
-        assert access.vote.status == "open" and not access.already_voted
-        votes.close_vote(votes.get_vote(vote["id"]))
-        with pytest.raises(Conflict, match="closed before your ballot could be recorded"):
-            votes.cast(access, {"q1": "yes"})
-        written = [db.session.scalar(select(func.count()).select_from(model).where(model.vote_id == vote["id"]))
-                   for model in (ParticipationRecord, SealedBallot)]
-        assert written == [0, 0]
+    return vote["id"], path_of(ballot_link(inbox, "brian@example.org", vote["id"]))
+
+
+def _written(vote_id: int) -> list[int]:
+    from sqlalchemy import func, select
+
+    from ballot.extensions import db
+    from ballot.votes.models import ParticipationRecord, SealedBallot
+
+    return [db.session.scalar(select(func.count()).select_from(model).where(model.vote_id == vote_id))
+            for model in (ParticipationRecord, SealedBallot)]
+
+
+def test_a_close_between_opening_the_ballot_and_casting_it_refuses_the_ballot(year, runner, client, inbox):
+    """The statement that records a cast checks that the vote is still open, whatever the page knew."""
+    vote_id, path = _open_sponsor_vote(runner, inbox)
+    page = client.get(path)
+    assert page.status_code == 200
+    run(runner, "vote", "close", str(vote_id))
+    response = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q1": "yes"})
+    assert response.status_code == 409 and "closed" in response.text
+    assert _written(vote_id) == [0, 0]
+
+
+def test_a_ballot_is_sealed_with_the_key_the_vote_has_now(year, runner, client, inbox, app):
+    """An app process keeps each open vote's questions and key once read; if the database then holds
+    another key for that vote (restored from a backup, say), the cast notices and seals with the new one."""
+    from ballot import sealing
+    from ballot.extensions import db
+    from ballot.votes import services as votes
+
+    vote_id, path = _open_sponsor_vote(runner, inbox)
+    page = client.get(path)  # this process now keeps the vote's ballot box
+    vote = votes.get_vote(vote_id)
+    vote.public_key, vote.wrapped_key = sealing.new_vote_keys(sealing_key(app), vote_id)
+    db.session.commit()
+    response = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q1": "no"})
+    assert response.status_code == 200
+    closed = run(runner, "vote", "close", str(vote_id))  # opens every sealed ballot with the vote's key
+    assert closed["ballots"] == 1 and closed["result"]["questions"][0]["counts"]["no"] == 1
+    record = json.loads(votes.get_vote(vote_id).record)
+    assert [b["receipt"] for b in record["ballots"]] == [receipt_of(response)]
+
+
+def sealing_key(app) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"])
