@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ballot.errors import BallotError, PolicyInvalid
-from ballot.extensions import csrf, db, limiter, mail, migrate
+from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = ("SECRET_KEY", "BALLOT_LINK_SECRET", "BALLOT_TOKEN_SECRET", "BALLOT_SEALING_KEY", "BALLOT_SIGNING_KEY")
@@ -45,6 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
 
     db.init_app(app)
+    with app.app_context():
+        serialise_sqlite_transactions(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)

@@ -1,7 +1,5 @@
 """Flask extensions, created once here and bound to the app in ``create_app``."""
 
-import sqlite3
-
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -33,20 +31,26 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
-@event.listens_for(Engine, "connect")
+def serialise_sqlite_transactions(engine: Engine) -> None:
+    """SQLite, the embedded default: let SQLAlchemy, not the driver, start
+    transactions, and take the write lock when a transaction begins
+    (BEGIN IMMEDIATE). SQLite then serialises transactions instead of
+    failing a write whose snapshot went stale, and a check made early in a
+    transaction still holds when it commits.
+
+    The hooks go on the SQLite engine only: a connection with event hooks
+    pays for dispatching every statement's events, and PostgreSQL needs none.
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
 def _sqlite_connect(dbapi_connection, connection_record):
-    # SQLite, the embedded default: let SQLAlchemy, not the driver, start
-    # transactions, and take the write lock when a transaction begins
-    # (BEGIN IMMEDIATE). SQLite then serialises transactions instead of
-    # failing a write whose snapshot went stale, and a check made early in a
-    # transaction still holds when it commits.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    dbapi_connection.execute("PRAGMA busy_timeout = 30000")
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

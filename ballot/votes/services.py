@@ -245,7 +245,7 @@ ALREADY_CAST = "A ballot has already been cast with this link. Each voting right
 
 
 def _access(vote_id: int, right_id: int) -> BallotAccess:
-    found = db.session.execute(_ACCESS, {"vote_id": vote_id, "right_id": right_id}).first()
+    found = db.session.connection().execute(_ACCESS, {"vote_id": vote_id, "right_id": right_id}).first()
     if found is None:
         raise TokenInvalid(NOT_IN_ELECTORATE)
     *paper, capacity, sponsor, year, voted_on = found
@@ -359,15 +359,17 @@ def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime
     ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": box.vote_id, "n": nonce})
     ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, box.public_key, box.vote_id,
                               sealing.padded_size(box.questions))
+    # Core statements on the session's connection (in its transaction): the ORM has nothing to add here.
+    connection = db.session.connection()
     try:
-        recorded = db.session.execute(_RECORD_PARTICIPATION, {
+        recorded = connection.execute(_RECORD_PARTICIPATION, {
             "vote_id": box.vote_id, "right_id": right_id, "voted_on": now.date(), "now": now,
             "public_key": box.public_key,
         }).first()
         if recorded is None:
             db.session.rollback()
             return None
-        db.session.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext})
+        connection.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
