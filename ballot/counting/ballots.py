@@ -125,36 +125,49 @@ def _prepare(
         for ranking, weight in zip(rankings, weights):
             tally[ranking] = tally.get(ranking, 0) + weight
 
-    # Distinct tiers are fewer still (mostly one name each): resolve each once, to
-    # None when every name in it has withdrawn.
-    resolved: dict[frozenset[str], Any] = {}
-    for tier in {tier for ranking in tally for tier in ranking}:
-        unknown = sorted(name for name in tier if name not in index)
-        if unknown:
-            raise _refusal(rankings, tier, f"unknown candidate {unknown[0]!r}")
-        standing = tuple(sorted(index[name] for name in tier if index[name] not in gone))
-        if strict and len(standing) > 1:
-            raise _refusal(
-                rankings, tier,
-                f"equal rankings ({'='.join(sorted(tier))}) cannot be counted by a transfer method",
-            )
-        resolved[tier] = (standing[0] if strict else standing) if standing else None
+    # Distinct tiers are fewer still (mostly one name each): each is checked and
+    # resolved the first time a ranking holds it, to None when every name in it
+    # has withdrawn.
+    class Resolved(dict):
+        def __missing__(self, tier: frozenset[str]) -> Any:
+            unknown = sorted(name for name in tier if name not in index)
+            if unknown:
+                raise _refusal(rankings, tier, f"unknown candidate {unknown[0]!r}")
+            standing = tuple(sorted(index[name] for name in tier if index[name] not in gone))
+            if strict and len(standing) > 1:
+                raise _refusal(
+                    rankings, tier,
+                    f"equal rankings ({'='.join(sorted(tier))}) cannot be counted by a transfer method",
+                )
+            self[tier] = resolved = (standing[0] if strict else standing) if standing else None
+            return resolved
 
+    resolved = Resolved()
     resolve = resolved.__getitem__
-    merged: dict[tuple[Any, ...], int] = {}
-    total = empty = 0
-    for ranking, weight in tally.items():
-        if len(frozenset().union(*ranking)) != sum(map(len, ranking)):
-            twice = next(name for name, n in Counter(n for t in ranking for n in t).items() if n > 1)
-            raise ValueError(f"ballot {rankings.index(ranking) + 1}: candidate {twice!r} ranked twice")
-        key = tuple(map(resolve, ranking))
-        if gone:
-            key = tuple(p for p in key if p is not None)
-        if not key:
-            empty += weight
-            continue
-        merged[key] = merged.get(key, 0) + weight
-        total += weight
+    if not gone:
+        # Distinct rankings resolve to distinct keys: nothing to merge.
+        merged = {tuple(map(resolve, ranking)): weight for ranking, weight in tally.items()}
+        empty = merged.pop((), 0)
+    else:
+        merged, empty = {}, 0
+        for ranking, weight in tally.items():
+            key = tuple(p for p in map(resolve, ranking) if p is not None)
+            if key:
+                merged[key] = merged.get(key, 0) + weight
+            else:
+                empty += weight
+    total = sum(merged.values())
+
+    # A name ranked twice: with one name to a tier (as nearly always), two equal tiers.
+    if all(len(tier) == 1 for tier in resolved):
+        twice = [ranking for ranking in tally if len(set(ranking)) != len(ranking)]
+    else:
+        twice = [ranking for ranking in tally if len(frozenset().union(*ranking)) != sum(map(len, ranking))]
+    if twice:
+        ranking = min(twice, key=rankings.index)
+        name = next(name for name, n in Counter(n for t in ranking for n in t).items() if n > 1)
+        raise ValueError(f"ballot {rankings.index(ranking) + 1}: candidate {name!r} ranked twice")
+
     return CountableBallots(candidates=names, rankings=tuple(merged.items()), total=total, empty=empty)
 
 
