@@ -19,8 +19,9 @@ import click
 from flask import Flask, current_app
 
 from ballot.admin.services import audit, cli_actor, purge_expired_uploads
-from ballot.eligibility import services as eligibility
+from ballot.audit import vote_subject
 from ballot.counting.methods import METHODS
+from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -252,7 +253,7 @@ def _pairs(values, convert) -> dict:
 def vote_open(vote_id, as_json):
     """Open a vote: freeze its electorate and queue the ballot links."""
     v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.open", _subject(v))
+    audit(cli_actor(), "vote.open", vote_subject(v))
     size = votes.open_vote(v)
     output(as_json, {"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
 
@@ -269,7 +270,7 @@ def vote_schedule(vote_id, opens_at, clear, as_json):
         raise InvalidInput("give either --opens-at WHEN or --clear")
     v = votes.get_vote(vote_id)
     when = None if clear else parse_when(opens_at)
-    audit(cli_actor(), "vote.schedule-opening", _subject(v), opens_at=when.isoformat() if when else None)
+    audit(cli_actor(), "vote.schedule-opening", vote_subject(v), opens_at=when.isoformat() if when else None)
     votes.schedule_opening(v, when)
     output(as_json, {"id": vote_id, "opens_at": when.isoformat() if when else None},
            f"Vote {vote_id} opens at {when:%Y-%m-%d %H:%M} UTC." if when else f"Vote {vote_id} has no scheduled opening.")
@@ -282,7 +283,7 @@ def vote_schedule(vote_id, opens_at, clear, as_json):
 def vote_close(vote_id, as_json):
     """Close a vote now, count it and record missed votes."""
     v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.close", _subject(v))
+    audit(cli_actor(), "vote.close", vote_subject(v))
     summary = votes.close_vote(v)
     output(as_json, summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
            f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
@@ -296,7 +297,7 @@ def vote_close(vote_id, as_json):
 def vote_cancel(vote_id, reason, as_json):
     """Cancel a draft or open vote; it counts for nobody."""
     v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.cancel", _subject(v), reason=reason)
+    audit(cli_actor(), "vote.cancel", vote_subject(v), reason=reason)
     votes.cancel_vote(v, reason)
     output(as_json, {"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
 
@@ -308,7 +309,7 @@ def vote_cancel(vote_id, reason, as_json):
 def vote_publish(vote_id, as_json):
     """Publish a closed vote's result and signed record."""
     v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.publish", _subject(v))
+    audit(cli_actor(), "vote.publish", vote_subject(v))
     votes.publish(v)
     url = outbox.external_url("votes.results", vote_id=vote_id)
     output(as_json, {"id": vote_id, "status": v.status, "results": url}, f"Vote {vote_id} published: {url}")
@@ -323,7 +324,7 @@ def vote_extend(vote_id, closes_at, as_json):
     """Close an open vote later; those who have not voted get a fresh link."""
     v = votes.get_vote(vote_id)
     when = parse_when(closes_at)
-    audit(cli_actor(), "vote.extend", _subject(v), closes_at=when.isoformat(), was=v.closes_at.isoformat())
+    audit(cli_actor(), "vote.extend", vote_subject(v), closes_at=when.isoformat(), was=v.closes_at.isoformat())
     count = votes.extend_vote(v, when)
     output(as_json, {"id": vote_id, "closes_at": when.isoformat(), "links_queued": count},
            f"Vote {vote_id} now closes {when:%Y-%m-%d %H:%M} UTC; {count} fresh links queued.")
@@ -339,18 +340,14 @@ def vote_remind(vote_id, at, as_json):
     v = votes.get_vote(vote_id)
     if at:
         when = parse_when(at)
-        audit(cli_actor(), "vote.schedule-reminder", _subject(v), at=when.isoformat())
+        audit(cli_actor(), "vote.schedule-reminder", vote_subject(v), at=when.isoformat())
         votes.schedule_reminder(v, when)
         output(as_json, {"id": vote_id, "scheduled_at": when.isoformat()},
                f"A reminder for vote {vote_id} will go at {when:%Y-%m-%d %H:%M} UTC.")
         return
-    audit(cli_actor(), "vote.remind", _subject(v))
+    audit(cli_actor(), "vote.remind", vote_subject(v))
     count = votes.send_reminder(v)
     output(as_json, {"id": vote_id, "reminded": count}, f"Reminders queued to {count} voting rights that have not voted.")
-
-
-def _subject(v) -> str:
-    return f"vote {v.id}: {v.title}"
 
 
 @vote.command("show")

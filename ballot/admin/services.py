@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 
 from ballot.admin import credentials
 from ballot.admin.models import Administrator, AuditEvent, RosterUpload
+from ballot.audit import audit  # noqa: F401 - the console's and the commands' entry point
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod
 from ballot.errors import Conflict, InvalidInput, NotFound
@@ -34,17 +35,6 @@ ROSTER_UPLOAD_LIFETIME = dt.timedelta(days=1)
 
 
 # The audit log ----------------------------------------------------------------------
-
-def audit(actor: str, action: str, subject: str = "", *, now: dt.datetime | None = None, **detail) -> AuditEvent:
-    """Add an audit event to the current transaction (whoever commits next writes it).
-
-    ``detail`` must never hold a ballot token, receipt, link or anything that
-    ties a ballot to a voter; nor a password or second-factor code.
-    """
-    event = AuditEvent(at=now or utcnow(), actor=actor, action=action, subject=subject[:255], detail=detail)
-    db.session.add(event)
-    return event
-
 
 def cli_actor() -> str:
     """Who runs a command: the operating-system user."""

@@ -42,6 +42,7 @@ from ballot.admin.forms import (
     WhenForm,
     utc,
 )
+from ballot.audit import vote_subject
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.extensions import db, limiter
@@ -416,7 +417,7 @@ def schedule_vote(vote_id: int):
     if not form.validate_on_submit():
         return _form_problem(form, back)
     closes_at = utc(form.closes_at.data)
-    return act("vote.schedule", _subject(v), lambda: votes.schedule_close(v, closes_at), back=back,
+    return act("vote.schedule", vote_subject(v), lambda: votes.schedule_close(v, closes_at), back=back,
                done=f"The vote will close at {closes_at:%Y-%m-%d %H:%M} UTC.", closes_at=closes_at.isoformat())
 
 
@@ -428,13 +429,13 @@ def schedule_opening(vote_id: int):
     if request.form.get("clear"):
         if not ActionForm().validate_on_submit():
             abort(400)
-        return act("vote.schedule-opening", _subject(v), lambda: votes.schedule_opening(v, None), back=back,
+        return act("vote.schedule-opening", vote_subject(v), lambda: votes.schedule_opening(v, None), back=back,
                    done="The vote has no scheduled opening.", opens_at=None)
     form = OpeningForm()
     if not form.validate_on_submit():
         return _form_problem(form, back)
     opens_at = utc(form.opens_at.data)
-    return act("vote.schedule-opening", _subject(v), lambda: votes.schedule_opening(v, opens_at), back=back,
+    return act("vote.schedule-opening", vote_subject(v), lambda: votes.schedule_opening(v, opens_at), back=back,
                done=f"The vote will open at {opens_at:%Y-%m-%d %H:%M} UTC.", opens_at=opens_at.isoformat())
 
 
@@ -444,7 +445,7 @@ def open_vote(vote_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.open", _subject(v), lambda: votes.open_vote(v), back=url_for("admin.vote", vote_id=vote_id),
+    return act("vote.open", vote_subject(v), lambda: votes.open_vote(v), back=url_for("admin.vote", vote_id=vote_id),
                done="The vote is open: {outcome} ballot links are queued.")
 
 
@@ -457,7 +458,7 @@ def extend_vote(vote_id: int):
     if not form.validate_on_submit():
         return _form_problem(form, back)
     closes_at = utc(form.closes_at.data)
-    return act("vote.extend", _subject(v), lambda: votes.extend_vote(v, closes_at), back=back,
+    return act("vote.extend", vote_subject(v), lambda: votes.extend_vote(v, closes_at), back=back,
                done=f"The vote now closes at {closes_at:%Y-%m-%d %H:%M} UTC; "
                     "fresh links are queued to the {outcome} who have not voted.",
                closes_at=closes_at.isoformat(), was=v.closes_at.isoformat())
@@ -469,7 +470,7 @@ def close_vote(vote_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.close", _subject(v), lambda: votes.close_vote(v), back=url_for("admin.vote", vote_id=vote_id),
+    return act("vote.close", vote_subject(v), lambda: votes.close_vote(v), back=url_for("admin.vote", vote_id=vote_id),
                done="The vote is closed and counted. Check the result, then publish it.")
 
 
@@ -482,7 +483,7 @@ def cancel_vote(vote_id: int):
     if not form.validate_on_submit():
         flash("Say why the vote is cancelled: voters will see the reason.", "problem")
         return redirect(back, 303)
-    return act("vote.cancel", _subject(v), lambda: votes.cancel_vote(v, form.reason.data), back=back,
+    return act("vote.cancel", vote_subject(v), lambda: votes.cancel_vote(v, form.reason.data), back=back,
                done="The vote is cancelled: it counts for nobody.", reason=form.reason.data)
 
 
@@ -492,7 +493,7 @@ def publish_vote(vote_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.publish", _subject(v), lambda: votes.publish(v), back=url_for("admin.vote", vote_id=vote_id),
+    return act("vote.publish", vote_subject(v), lambda: votes.publish(v), back=url_for("admin.vote", vote_id=vote_id),
                done="The result and the signed record are published.")
 
 
@@ -502,7 +503,7 @@ def remind(vote_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.remind", _subject(v), lambda: votes.send_reminder(v), back=url_for("admin.vote", vote_id=vote_id),
+    return act("vote.remind", vote_subject(v), lambda: votes.send_reminder(v), back=url_for("admin.vote", vote_id=vote_id),
                done="Reminders are queued to the {outcome} voting rights that have not voted.")
 
 
@@ -515,7 +516,7 @@ def schedule_reminder(vote_id: int):
     if not form.validate_on_submit():
         return _form_problem(form, back)
     at = utc(form.scheduled_at.data)
-    return act("vote.schedule-reminder", _subject(v), lambda: votes.schedule_reminder(v, at), back=back,
+    return act("vote.schedule-reminder", vote_subject(v), lambda: votes.schedule_reminder(v, at), back=back,
                done=f"A reminder will go at {at:%Y-%m-%d %H:%M} UTC to those who have not voted by then.",
                at=at.isoformat())
 
@@ -526,7 +527,7 @@ def cancel_reminder(vote_id: int, reminder_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.cancel-reminder", _subject(v), lambda: votes.cancel_reminder(v, reminder_id),
+    return act("vote.cancel-reminder", vote_subject(v), lambda: votes.cancel_reminder(v, reminder_id),
                back=url_for("admin.vote", vote_id=vote_id), done="The reminder will not be sent.", reminder=reminder_id)
 
 
@@ -538,7 +539,7 @@ def resend(vote_id: int):
     if not form.validate_on_submit() or not form.right_id.data.isdigit():
         abort(400)
     right_id = int(form.right_id.data)
-    return act("vote.resend-link", _subject(v), lambda: votes.resend_link(v, right_id),
+    return act("vote.resend-link", vote_subject(v), lambda: votes.resend_link(v, right_id),
                back=url_for("admin.vote", vote_id=vote_id), done="The ballot link is queued again to {outcome}.",
                right=right_id)
 
@@ -560,17 +561,13 @@ def last_board_participation():
 
 def _participation(v):
     rows = votes.participants(v)
-    services.audit(g.admin.email, "vote.export-participation", _subject(v), voters=len(rows))
+    services.audit(g.admin.email, "vote.export-participation", vote_subject(v), voters=len(rows))
     db.session.commit()
     text = services.csv_text(
         ["name", "email", "capacity", "sponsor", "voted_on"],
         ([p.name, p.email, p.capacity, p.sponsor, p.voted_on.isoformat()] for p in rows),
     )
     return _csv(text, f"vote-{v.id}-participation.csv")
-
-
-def _subject(v) -> str:
-    return f"vote {v.id}: {v.title}"
 
 
 def _form_problem(form, back: str):

@@ -15,7 +15,7 @@ from sqlalchemy import Row, select, update
 
 from ballot.bulk import insert_rows
 from ballot.eligibility import rules
-from ballot.eligibility.models import Enrollment, EligibilityPeriod, VotingRight
+from ballot.eligibility.models import EligibilityPeriod, Enrollment, VotingRight
 from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.policy import Policy

@@ -16,11 +16,12 @@ from sqlalchemy import Date, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
+from ballot.audit import WORKER, audit, vote_subject
 from ballot.bulk import insert_rows
-from ballot.eligibility import services as eligibility
-from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.counting.ballots import RankedBallot
 from ballot.counting.blt import format_blt
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.errors import BallotError, Conflict, InvalidInput, NotFound, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -472,7 +473,9 @@ def close_due(now: dt.datetime | None = None) -> list[int]:
     now = now or utcnow()
     due = db.session.scalars(select(Vote.id).where(Vote.status == OPEN, Vote.closes_at <= now)).all()
     for vote_id in due:
-        close_vote(get_vote(vote_id), now)
+        vote = get_vote(vote_id)
+        audit(WORKER, "vote.close", vote_subject(vote), now=now, scheduled=vote.closes_at.isoformat())
+        close_vote(vote, now)
     return list(due)
 
 
@@ -523,12 +526,15 @@ def open_due(now: dt.datetime | None = None) -> tuple[list[int], dict[int, str]]
     due = db.session.scalars(select(Vote.id).where(Vote.status == DRAFT, Vote.opens_at <= now)).all()
     for vote_id in due:
         vote = get_vote(vote_id)
+        audit(WORKER, "vote.open", vote_subject(vote), now=now, scheduled=vote.opens_at.isoformat())
         try:
             open_vote(vote, now)
             opened.append(vote_id)
         except BallotError as exc:
             db.session.rollback()
             vote = get_vote(vote_id)
+            audit(WORKER, "vote.open.refused", vote_subject(vote), now=now,
+                  scheduled=vote.opens_at.isoformat(), reason=str(exc))
             vote.opens_at = None
             db.session.commit()
             refused[vote_id] = str(exc)
@@ -639,6 +645,8 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
             total += _remind(vote, reminder, now_)
         else:
             reminder.sent_at, reminder.recipients = now_, 0
+        audit(WORKER, "vote.remind", vote_subject(vote), now=now_, scheduled=reminder.scheduled_at.isoformat(),
+              recipients=reminder.recipients)
         db.session.commit()
 
 

@@ -108,6 +108,18 @@ def test_the_worker_closes_a_vote_at_its_time(app, runner, client, inbox, tmp_pa
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     shown = run(runner, "vote", "show", str(vote["id"]))
     assert shown["status"] == "closed" and shown["result"]["questions"][0]["counts"]["no"] == 1
+    assert worker_audit() == [("vote.close", f"vote {vote['id']}: Short", {"scheduled": shown["closes_at"]})]
+
+
+def worker_audit() -> list[tuple[str, str, dict]]:
+    """What the audit log says the worker did on its own."""
+    from sqlalchemy import select
+
+    from ballot.admin.models import AuditEvent
+    from ballot.extensions import db
+
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor == "worker").order_by(AuditEvent.id))
+    return [(e.action, e.subject, e.detail) for e in events]
 
 
 def test_votes_refuse_bad_definitions(app, runner, tmp_path):
@@ -147,23 +159,34 @@ def test_the_worker_opens_a_vote_at_its_scheduled_time(app, runner, client, inbo
     time.sleep(2.2)
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0 and f"opened votes [{vote['id']}]" in result.output
-    assert run(runner, "vote", "show", str(vote["id"]))["status"] == "open"
+    shown = run(runner, "vote", "show", str(vote["id"]))
+    assert shown["status"] == "open"
+    [(action, subject, detail)] = worker_audit()
+    assert (action, subject, set(detail)) == ("vote.open", f"vote {vote['id']}: Later", {"scheduled"})
     assert len(links(runner, inbox, vote["id"])) == 2  # the ballot links went out when it opened
 
 
-def test_a_scheduled_opening_that_cannot_happen_is_dropped_not_retried(app, runner, tmp_path):
-    setup_year(runner, tmp_path, 1)
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "fellow", "--title", "Nobody",
-               "--question", "Nominee", "--closes-at", closes_at(3600))
-    from ballot.eligibility.models import Enrollment
-    from ballot.extensions import db
-    from ballot.votes import services as votes
+def test_a_scheduled_opening_that_cannot_happen_is_dropped_and_audited_with_the_reason(app, runner):
+    from sqlalchemy import update
 
-    db.session.execute(db.delete(Enrollment))  # an electorate of nobody
+    from ballot.extensions import db
+    from ballot.votes.models import Vote
+
+    run(runner, "period", "open", str(YEAR))  # nobody enrolled: the electorate would be empty
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Nobody",
+               "--question", "Adopt?", "--closes-at", closes_at(3600))
+    run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", closes_at(60))
+    db.session.execute(update(Vote).where(Vote.id == vote["id"])
+                       .values(opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     db.session.commit()
-    votes.schedule_opening(votes.get_vote(vote["id"]), dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
-    opened, refused = votes.open_due(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
-    assert opened == [] and "nobody is in this vote's electorate" in refused[vote["id"]]
-    shown = run(runner, "vote", "show", str(vote["id"]))
-    assert shown["status"] == "draft"
-    assert votes.open_due(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)) == ([], {})
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "could not open at its scheduled time" in result.output
+    assert run(runner, "vote", "show", str(vote["id"]))["status"] == "draft"
+    [(action, subject, detail)] = worker_audit()
+    assert (action, subject) == ("vote.open.refused", f"vote {vote['id']}: Nobody")
+    assert "nobody is in this vote's electorate" in detail["reason"]
+    # The schedule is dropped, so the worker does not try again every round.
+    again = runner.invoke(args=["worker", "--once"])
+    assert again.exit_code == 0 and "could not open" not in again.output
+    assert run(runner, "vote", "show", str(vote["id"]))["opens_at"] is None
+    assert len(worker_audit()) == 1

@@ -156,6 +156,8 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
     db.session.commit()
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     assert [(m["To"], m["Subject"]) for m in inbox.messages] == [("dan@example.org", "Reminder: your ballot: A charter vote")]
+    worker = db.session.scalars(select(AuditEvent).where(AuditEvent.actor == "worker")).all()
+    assert [(e.action, e.detail["recipients"]) for e in worker] == [("vote.remind", 1)]
     inbox.clear()
     assert "1 voting rights" in console.get(f"/admin/votes/{vote_id}").text
 
@@ -189,6 +191,7 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[actions.index("vote.create"):] == [
         "vote.create", "vote.open", "vote.extend", "vote.remind", "vote.schedule-reminder",
+        "vote.remind",  # by the worker, at the scheduled time
         "vote.resend-link", "vote.close", "vote.publish", "vote.export-participation"]
 
 
