@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
@@ -39,6 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
     # Flask's defaults hold TRUSTED_HOSTS = None, so setdefault would never apply.
     if not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [host]
+    proxies = app.config["BALLOT_TRUSTED_PROXIES"]
+    if type(proxies) is not int or proxies < 0:
+        raise PolicyInvalid(f"BALLOT_TRUSTED_PROXIES must be a whole number of proxies, 0 or more (not {proxies!r})")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.

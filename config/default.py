@@ -21,6 +21,12 @@ MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@127.0.0.1")
 BALLOT_MAIL_TRANSPORT = "smtp"
 BALLOT_MAIL_MAX_ATTEMPTS = 5
 
+# How many reverse proxies (nginx, a load balancer) stand in front of the app
+# processes. 0: a client's address is the connection's. 1 or more: it is read
+# from X-Forwarded-For, trusting that many hops and no more, so that rate
+# limits count each client rather than the proxy (werkzeug's ProxyFix).
+BALLOT_TRUSTED_PROXIES = 0
+
 # Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True

@@ -21,6 +21,8 @@ MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@python.org")
 BALLOT_MAIL_TRANSPORT = "smtp"
 
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# gunicorn behind one reverse proxy (nginx) that sets X-Forwarded-For.
+BALLOT_TRUSTED_PROXIES = 1
 
 # Generate each with `ballot secrets` and keep them in a secret store.
 SECRET_KEY = "..."

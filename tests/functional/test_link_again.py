@@ -138,3 +138,17 @@ def test_linked_from_the_home_page_and_from_a_bad_link(client):
     assert 'href="/link-again"' in client.get("/").text
     response = client.get("/votes/1/ballot/not-a-token")
     assert response.status_code == 400 and 'href="/link-again"' in response.text
+
+
+def ask_from(client, address: str, email: str) -> int:
+    """Ask through a proxy that says the request came from ``address``."""
+    forwarded = {"X-Forwarded-For": address}
+    page = client.get("/link-again", headers=forwarded)
+    return client.post("/link-again", headers=forwarded,
+                       data={"csrf_token": csrf_token(page.text), "email": email}).status_code
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_changes_nothing(client, app):
+    limit = int(app.config["BALLOT_LINK_AGAIN_RATE_LIMIT"].split()[0])
+    statuses = [ask_from(client, f"203.0.113.{n}", f"someone{n}@example.org") for n in range(limit + 1)]
+    assert statuses == [200] * limit + [429], "a client cannot pose as many by forging the header"
