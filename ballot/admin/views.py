@@ -503,7 +503,8 @@ def remind(vote_id: int):
     v = votes.get_vote(vote_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act("vote.remind", vote_subject(v), lambda: votes.send_reminder(v), back=url_for("admin.vote", vote_id=vote_id),
+    return act("vote.remind", vote_subject(v), lambda: votes.send_reminder(v),
+               back=url_for("admin.vote", vote_id=vote_id),
                done="Reminders are queued to the {outcome} voting rights that have not voted.")
 
 

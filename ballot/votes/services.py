@@ -177,10 +177,10 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class BallotPaper:
-    """What a voter's pages show of a vote, and what casting needs of it.
+    """What a voter's pages show of a vote, read with the voter's access in one query.
 
-    Read with the voter's access in one query (the ballot page is the busiest
-    page there is), not as a Vote: the pages never change a vote.
+    Not a Vote: the ballot page is the busiest page there is, and it never
+    changes a vote.
     """
 
     id: int
@@ -298,6 +298,7 @@ def _keep_box(access: BallotAccess) -> BallotBox | None:
     box = BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year)
     _ballot_boxes[vote.id] = box
     return box
+
 
 # The participation record is written only while the vote is open, for a right in its electorate,
 # with the key the ballot was sealed with; the same statement share-locks the vote's row, so a close
