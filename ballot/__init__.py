@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
     app.config.from_pyfile(str(ROOT / "config" / "default.py"))
     app.config.from_envvar("BALLOT_CONFIG", silent=True)
-    app.config.from_prefixed_env("BALLOT")
+    _settings_from_environment(app)
     app.config.update(config or {})
     missing = [name for name in REQUIRED_SECRETS if not app.config.get(name)]
     if missing:
@@ -74,6 +76,27 @@ def create_app(config: dict | None = None) -> Flask:
     _error_pages(app)
     _redact_tokens_in_logs()
     return app
+
+
+def _settings_from_environment(app: Flask) -> None:
+    """BALLOT_* environment variables, values parsed as JSON where they parse (else strings).
+
+    The service's own settings keep their name (``BALLOT_LINK_SECRET``); any
+    other takes the name after the prefix (``BALLOT_SECRET_KEY`` sets
+    ``SECRET_KEY``, ``BALLOT_SQLALCHEMY_DATABASE_URI`` the database).
+    """
+    own = {name for name in app.config if name.startswith("BALLOT_")} | set(REQUIRED_SECRETS)
+    for variable in sorted(os.environ):
+        if not variable.startswith("BALLOT_") or variable == "BALLOT_CONFIG":
+            continue
+        name = variable if variable in own else variable.removeprefix("BALLOT_")
+        value = os.environ[variable]
+        if name not in REQUIRED_SECRETS:  # a secret is text, even one that reads as a number
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        app.config[name] = value
 
 
 def _register_models() -> None:

@@ -1,6 +1,8 @@
 # Defaults for every installation. Override them in a file named by the
 # BALLOT_CONFIG environment variable (see production.example.py) or with
-# BALLOT_* environment variables (BALLOT_SECRET_KEY=..., values parsed as JSON).
+# BALLOT_* environment variables, values parsed as JSON: these settings by their
+# own name (BALLOT_LINK_SECRET=...), Flask's and the extensions' after the
+# prefix (BALLOT_SECRET_KEY=... sets SECRET_KEY).
 
 # The embedded default database: a SQLite file in the instance folder.
 SQLALCHEMY_DATABASE_URI = "sqlite:///ballot.sqlite3"

@@ -1,0 +1,30 @@
+"""Configuration from BALLOT_* environment variables, as a container deployment sets it."""
+
+from __future__ import annotations
+
+import os
+
+from ballot import create_app
+from ballot.cli import new_secrets
+from ballot.extensions import db
+
+
+def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
+    for name in [name for name in os.environ if name.startswith("BALLOT_")]:
+        monkeypatch.delenv(name)
+    secrets = new_secrets()
+    secrets["BALLOT_TOKEN_SECRET"] = "12345678901234567890123"  # reads as a number, is a secret
+    for name, value in secrets.items():
+        monkeypatch.setenv(name if name.startswith("BALLOT_") else f"BALLOT_{name}", value)
+    monkeypatch.setenv("BALLOT_TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("BALLOT_MAIL_PORT", "2525")
+    monkeypatch.setenv("BALLOT_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    app = create_app()
+    try:
+        assert {name: app.config[name] for name in secrets} == secrets, "each secret under its own name, as text"
+        assert app.config["BALLOT_TRUSTED_PROXIES"] == 1 and app.config["MAIL_PORT"] == 2525
+        assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite3")
+        assert not {"LINK_SECRET", "TRUSTED_PROXIES", "TOKEN_SECRET"} & set(app.config)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
