@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 
 from ballot.bulk import insert_rows
 from ballot.eligibility import rules
@@ -19,6 +19,7 @@ from ballot.eligibility.models import (
 from ballot.errors import Conflict, NotFound, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
+from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
 from ballot.roster.models import Member
 from ballot.roster.records import MemberClass
@@ -60,9 +61,13 @@ def rights_of(period: EligibilityPeriod) -> list[VotingRight]:
 def right_qualifies(right: VotingRight, policy: Policy, on: dt.date) -> bool:
     """The right's holder is on the roster and still holds it on ``on``."""
     member = right.member
-    return member.removed_at is None and rules.holds_right(
-        right.capacity, right.sponsor, member.classes, member.details["delegate_for"], policy, on
-    )
+    return _qualifies(right.capacity, right.sponsor, member.details, member.removed_at, policy, on)
+
+
+def _qualifies(capacity: str, sponsor: str, details: dict, removed_at: dt.datetime | None,
+               policy: Policy, on: dt.date) -> bool:
+    classes = (MemberClass.from_dict(c) for c in details["classes"])
+    return removed_at is None and rules.holds_right(capacity, sponsor, classes, details["delegate_for"], policy, on)
 
 
 # Opt-in -------------------------------------------------------------------
@@ -79,16 +84,21 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
         raise Conflict(f"enrolment for {period.year} is closed")
     policy = policy_of(period)
     enrolled = _enrolled_ids(period)
-    count = 0
-    for right in rights_of(period):
-        if right.id in enrolled or (right.opt_in_sent_at and not resend):
-            continue
-        if not right_qualifies(right, policy, now.date()):
-            continue
-        _queue_opt_in(right, period, now)
-        count += 1
+    asked = [
+        right for right in rights_of(period)
+        if right.id not in enrolled and (resend or not right.opt_in_sent_at)
+        and right_qualifies(right, policy, now.date())
+    ]
+    # In bulk: a campaign asks every member at once.
+    insert_rows(OutboxMessage.__table__, [outbox.outbox_row(*_opt_in_message(right, period), now) for right in asked])
+    ids = [right.id for right in asked]
+    for start in range(0, len(ids), 10_000):
+        db.session.execute(
+            update(VotingRight).where(VotingRight.id.in_(ids[start:start + 10_000])).values(opt_in_sent_at=now),
+            execution_options={"synchronize_session": False},
+        )
     db.session.commit()
-    return count
+    return len(asked)
 
 
 def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
@@ -117,14 +127,17 @@ def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
 
 
 def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
-    outbox.queue(
-        "opt_in", right.member.email,
-        f"Do you want to vote in the PSF in {period.year}?",
+    outbox.queue(*_opt_in_message(right, period), now=now)
+    right.opt_in_sent_at = now
+
+
+def _opt_in_message(right: VotingRight, period: EligibilityPeriod) -> tuple[str, str, str, dict]:
+    """The opt-in message to a right: template, address, subject, context."""
+    return (
+        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}?",
         {"name": right.member.display_name, "year": period.year, "capacity": right.label,
          "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period.year))},
-        now=now,
     )
-    right.opt_in_sent_at = now
 
 
 def right_from_token(kind: str, token: str) -> VotingRight:
@@ -347,7 +360,11 @@ class EnrolmentCounts:
 def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) -> EnrolmentCounts:
     now = now or utcnow()
     policy = policy_of(period)
-    rights = rights_of(period)
+    # Plain rows, not objects: a period may hold a hundred thousand rights.
+    rights = db.session.execute(
+        select(VotingRight.capacity, VotingRight.sponsor, VotingRight.opt_in_sent_at, Member.details, Member.removed_at)
+        .join(Member, Member.id == VotingRight.member_id).where(VotingRight.period_id == period.id)
+    ).all()
     confirmations = db.session.execute(
         select(Enrollment.confirmed_at, Enrollment.source).join(VotingRight, VotingRight.id == Enrollment.right_id)
         .where(VotingRight.period_id == period.id)
@@ -362,7 +379,9 @@ def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) 
     )
     return EnrolmentCounts(
         rights=len(rights),
-        qualifying=sum(1 for r in rights if right_qualifies(r, policy, now.date())),
+        qualifying=sum(
+            _qualifies(r.capacity, r.sponsor, r.details, r.removed_at, policy, now.date()) for r in rights
+        ),
         asked=sum(1 for r in rights if r.opt_in_sent_at is not None),
         enrolled=len(confirmations),
         enrolled_by_link=sum(1 for _, source in confirmations if source == "link"),

@@ -101,6 +101,9 @@ def test_each_message_is_sent_once(opt_ins, runner, inbox):
     assert run(runner, "mail", "status") == {"sent": 3}
     # Asking again for opt-ins already sent queues nothing new.
     assert run(runner, "period", "send-opt-in", "2026")["queued"] == 0
+    # Unless asked to send them again.
+    assert run(runner, "period", "send-opt-in", "2026", "--resend")["queued"] == 3
+    assert run(runner, "mail", "send")["sent"] == 3
 
 
 def test_after_sending_the_links_are_no_longer_stored(opt_ins, runner, inbox):
