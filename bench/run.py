@@ -128,6 +128,19 @@ def seconds_figure(key: str, label: str, limit: float | None, wall: float, cpu: 
                   None if limit is None else wall < limit)
 
 
+def measure(results: Results, key: str, label: str, limit: float | None, fn, note):
+    """Time ``fn`` as figure ``key``, noting ``note(its value)``; None (and the failure as the figure) if it raised."""
+    log(f"[{results.backend}] {label}")
+    try:
+        value, wall, cpu = timed(fn)
+    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
+        db.session.rollback()
+        results.failed(key, label, f"< {limit:g} s" if limit else "", exc)
+        return None
+    results.add(seconds_figure(key, label, limit, wall, cpu)).note = note(value)
+    return value
+
+
 def timed(fn):
     """Run ``fn``; return its result, the wall-clock seconds and this process's CPU seconds."""
     gc.collect()
@@ -330,36 +343,18 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     n = args.members
     period = eligibility.open_period(today.year, load_policy("seed"))
 
-    # 1. Roster import, then the same file again.
-    label = f"roster import, {n:,} members (new)"
-    log(f"[{results.backend}] {label}")
-    try:
-        report, wall, cpu = timed(lambda: roster.import_roster(period, roster_file, "roster.csv"))
-        figure = results.add(seconds_figure("import", label, 10, wall, cpu))
-        figure.note = f"{len(report.added):,} added, {report.rights_added:,} rights"
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        db.session.rollback()
-        results.failed("import", label, "< 10 s", exc)
-        return
-    label = "roster re-import, same file (no change)"
-    log(f"[{results.backend}] {label}")
-    try:
-        report, wall, cpu = timed(lambda: roster.import_roster(period, roster_file, "roster.csv"))
-        figure = results.add(seconds_figure("reimport", label, 10, wall, cpu))
-        figure.note = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        db.session.rollback()
-        results.failed("reimport", label, "< 10 s", exc)
+    # 1. Roster import, then the same file again; the year's opt-in campaign (measured, no target).
+    def import_roster():
+        return roster.import_roster(period, roster_file, "roster.csv")
 
-    # The year's opt-in campaign: a message queued to every qualifying right (measured, no target).
-    label = f"send opt-in, {n:,} rights"
-    log(f"[{results.backend}] {label}")
-    try:
-        queued, wall, cpu = timed(lambda: eligibility.send_opt_in(period))
-        results.add(seconds_figure("opt_in", label, None, wall, cpu)).note = f"{queued:,} messages queued"
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        db.session.rollback()
-        results.failed("opt_in", label, "", exc)
+    report = measure(results, "import", f"roster import, {n:,} members (new)", 10, import_roster,
+                     lambda r: f"{len(r.added):,} added, {r.rights_added:,} rights")
+    if report is None:
+        return
+    measure(results, "reimport", "roster re-import, same file (no change)", 10, import_roster,
+            lambda r: f"{len(r.added)} added, {len(r.changed)} changed, {len(r.removed)} removed")
+    measure(results, "opt_in", f"send opt-in, {n:,} rights", None, lambda: eligibility.send_opt_in(period),
+            lambda queued: f"{queued:,} messages queued")
 
     # 2. Everyone enrolled (not timed), then the vote opened.
     now = utcnow()
@@ -373,15 +368,8 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     enrolled = db.session.scalar(select(func.count()).select_from(Enrollment))
     vote = votes.create_vote(period, "charter", "Charter of the Benchmark Working Group", now + dt.timedelta(days=14),
                              questions=["Do you approve the charter of the Benchmark Working Group?"])
-    label = f"open vote, {enrolled:,} rights, links queued"
-    log(f"[{results.backend}] {label}")
-    try:
-        opened, wall, cpu = timed(lambda: votes.open_vote(vote))
-        figure = results.add(seconds_figure("open", label, 30, wall, cpu))
-        figure.note = f"{opened:,} in the electorate and the outbox"
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        db.session.rollback()
-        results.failed("open", label, "< 30 s", exc)
+    if measure(results, "open", f"open vote, {enrolled:,} rights, links queued", 30, lambda: votes.open_vote(vote),
+               lambda opened: f"{opened:,} in the electorate and the outbox") is None:
         return
 
     # 3. Casting through gunicorn beside the bare endpoint.
