@@ -6,7 +6,7 @@ import os
 
 from ballot import create_app
 from ballot.cli import new_secrets
-from ballot.extensions import db
+from ballot.extensions import db, limiter
 
 
 def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
@@ -28,3 +28,28 @@ def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_production_example_serves_with_secrets_from_the_environment(monkeypatch, database_app):
+    """config/production.example.py as documented: secrets and database from the environment, the
+    limiter's counters in Redis, one proxy in front, HTTPS. (Limits across processes: test_rate_limits.)"""
+    from ballot import ROOT
+
+    for name in [name for name in os.environ if name.startswith("BALLOT_")]:
+        monkeypatch.delenv(name)
+    for name, value in new_secrets().items():
+        monkeypatch.setenv(name if name.startswith("BALLOT_") else f"BALLOT_{name}", value)
+    monkeypatch.setenv("BALLOT_CONFIG", str(ROOT / "config" / "production.example.py"))
+    monkeypatch.setenv("BALLOT_SQLALCHEMY_DATABASE_URI", database_app.config["SQLALCHEMY_DATABASE_URI"])
+    app = create_app()
+    try:
+        assert type(limiter.storage).__name__ == "RedisStorage" and limiter.storage.check(), "Redis answers"
+        page = app.test_client().get("/link-again", base_url="https://vote.python.org",
+                                     headers={"X-Forwarded-For": "203.0.113.7"})
+        assert page.status_code == 200 and 'name="csrf_token"' in page.text
+        assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "Secure" in page.headers["Set-Cookie"]
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        limiter.init_app(database_app)  # the extension is shared: give the test app its own store back
