@@ -294,11 +294,6 @@ def load_measured(job: dict, server: Server, database: Database) -> dict:
     return outcome
 
 
-def cpu_per_request(outcome: dict, kind: str) -> float:
-    """Milliseconds of CPU (workers and database) per successful request of ``kind``."""
-    return 1000 * (outcome["cpu_app"] + outcome["cpu_db"]) / max(outcome["ok"].get(kind, 0), 1)
-
-
 def cpu_split(outcomes: list[dict], kind: str) -> str:
     """Milliseconds of CPU per successful request of ``kind``, in the workers and in the database."""
     ok = max(sum(o["ok"].get(kind, 0) for o in outcomes), 1)
@@ -432,7 +427,7 @@ def _bench_http(app, results: Results, args, vote: Vote, electorate: list[int], 
 
     bare_ok, bare_rate, bare_cpu = rate_and_cpu(bare_runs, "insert")
     post_ok, post_rate, post_cpu = rate_and_cpu(post_runs, "post")
-    get_cpu = cpu_per_request(got, "get")
+    get_cpu = rate_and_cpu([got], "get")[2]
     get_rate = got["ok"].get("get", 0) / got["elapsed"]
     pair_rate = paired["ok"].get("post", 0) / paired["elapsed"]
     ratios = " ".join(f"{rate_and_cpu([p], 'post')[1] / rate_and_cpu([b], 'insert')[1]:.2f}"

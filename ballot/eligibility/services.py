@@ -21,7 +21,7 @@ from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
-from ballot.roster.models import Member
+from ballot.roster.models import Member, classes_of
 from ballot.roster.records import MemberClass
 from ballot.timestamps import utcnow
 from ballot.tokens import OPT_IN, STANDING
@@ -66,8 +66,9 @@ def right_qualifies(right: VotingRight, policy: Policy, on: dt.date) -> bool:
 
 def _qualifies(capacity: str, sponsor: str, details: dict, removed_at: dt.datetime | None,
                policy: Policy, on: dt.date) -> bool:
-    classes = (MemberClass.from_dict(c) for c in details["classes"])
-    return removed_at is None and rules.holds_right(capacity, sponsor, classes, details["delegate_for"], policy, on)
+    return removed_at is None and rules.holds_right(
+        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on
+    )
 
 
 # Opt-in -------------------------------------------------------------------

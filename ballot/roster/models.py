@@ -31,6 +31,11 @@ class RosterImport(db.Model):
     changes: Mapped[list] = mapped_column(JSON)
 
 
+def classes_of(details: dict) -> tuple[MemberClass, ...]:
+    """A member's classes, from the stored details (also for rows read without the model)."""
+    return tuple(MemberClass.from_dict(c) for c in details["classes"])
+
+
 class Member(db.Model):
     """A person on a period's roster; ``removed_at`` is set when a later import drops them."""
 
@@ -49,7 +54,7 @@ class Member(db.Model):
 
     @property
     def classes(self) -> tuple[MemberClass, ...]:
-        return tuple(MemberClass.from_dict(c) for c in self.details["classes"])
+        return classes_of(self.details)
 
     @property
     def display_name(self) -> str:
