@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ballot import unit_of_work
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 
@@ -73,7 +74,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     commands.register(app)
     _security_headers(app)
+    # After the headers hook, so that it runs first: a failed commit's error page gets the headers too.
+    unit_of_work.init_app(app)
     _error_pages(app)
+    _template_filters(app)
     _redact_tokens_in_logs()
     return app
 
@@ -102,10 +106,12 @@ def _settings_from_environment(app: Flask) -> None:
 def _register_models() -> None:
     # Importing the models registers their tables with the metadata.
     import ballot.admin.models  # noqa: F401
+    import ballot.audit.models  # noqa: F401
     import ballot.eligibility.models  # noqa: F401
     import ballot.outbox.models  # noqa: F401
     import ballot.roster.models  # noqa: F401
     import ballot.votes.models  # noqa: F401
+    import ballot.worker.models  # noqa: F401
 
 
 def _security_headers(app: Flask) -> None:
@@ -129,30 +135,43 @@ def _security_headers(app: Flask) -> None:
 
 
 def _error_pages(app: Flask) -> None:
+    """Every error answers with a page, and abandons the request's unit of work: nothing is kept."""
+
     @app.errorhandler(BallotError)
     def ballot_error(exc: BallotError):
+        unit_of_work.abandon()
         status = exc.status if 400 <= exc.status < 500 else 400
         return render_template("error.html", message=str(exc), status=status), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        unit_of_work.abandon()
         message = "This form has expired or was not sent from this site. Go back, reload the page and try again."
         return render_template("error.html", message=message, status=400), 400
 
     @app.errorhandler(SecurityError)
     def untrusted_host(exc: SecurityError):
+        unit_of_work.abandon()
         # A Host header other than SERVER_NAME: no URL can be built for it, so no page either.
         return "Bad request: this address is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        unit_of_work.abandon()
         return render_template("error.html", message=exc.description, status=exc.code), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        unit_of_work.abandon()
         app.logger.exception("unexpected error")
         message = "Something went wrong on our side. Nothing was recorded; please try again later."
         return render_template("error.html", message=message, status=500), 500
+
+
+def _template_filters(app: Flask) -> None:
+    from ballot.votes.rules import kind_label
+
+    app.add_template_filter(kind_label)
 
 
 class RedactTokens(logging.Filter):

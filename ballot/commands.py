@@ -1,56 +1,98 @@
 """The administrators' command line: thin shells over the services.
 
-Every command takes ``--json`` for scripting. A failure the user can act on
-prints ``error: ...`` (or ``{"error": ...}``) and exits with status 1; nothing
-is half-written, because each service commits only when it has succeeded.
+Each command is one unit of work (``ballot.unit_of_work``), run on behalf of
+``cli:<user>``: it commits when the command has succeeded and only then
+prints what it did. Every command takes ``--json`` for scripting. A failure
+the user can act on prints ``error: ...`` (or ``{"error": ...}``) and exits
+with status 1, and nothing is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
+import getpass
 import json
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from ballot.admin.services import audit, cli_actor, purge_expired_uploads
-from ballot.audit import vote_subject
+from ballot import worker as worker_runner
+from ballot.admin.uploads import purge_expired_uploads
 from ballot.counting.methods import METHODS
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
-from ballot.extensions import db
 from ballot.outbox import services as outbox
+from ballot.outbox import tasks as mail_tasks
 from ballot.policy import load_policy
 from ballot.roster import services as roster
+from ballot.unit_of_work import unit_of_work
+from ballot.votes import lifecycle, links, queries
 from ballot.votes import rules as vote_rules
-from ballot.votes import services as votes
+from ballot.votes import tasks as vote_tasks
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-def output(as_json: bool, data, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
-def handles_errors(func):
-    """Turn the domain's errors into a clear message and exit status 1."""
+@dataclass(frozen=True)
+class Output:
+    """What a command did: JSON data for --json, and the same in words."""
+
+    data: object
+    text: str
+
+
+def _fail(exc: BallotError, as_json: bool):
+    if as_json:
+        click.echo(json.dumps({"error": str(exc)}))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _print(output: Output | None, as_json: bool) -> None:
+    if output is not None:
+        click.echo(json.dumps(output.data, indent=2, default=str) if as_json else output.text)
+
+
+def in_unit_of_work(func):
+    """Run a command as one unit of work; print what it returns once committed, or the error."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        as_json = kwargs.get("as_json", False)
         try:
-            return func(*args, **kwargs)
+            with unit_of_work(cli_actor()):
+                output = func(*args, **kwargs)
         except BallotError as exc:
-            db.session.rollback()
-            if kwargs.get("as_json"):
-                click.echo(json.dumps({"error": str(exc)}))
-            else:
-                click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            _fail(exc, as_json)
+        _print(output, as_json)
+
+    return wrapper
+
+
+def handles_errors(func):
+    """For commands that open their own units of work (the worker, sending mail): errors as above."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        as_json = kwargs.get("as_json", False)
+        try:
+            output = func(*args, **kwargs)
+        except BallotError as exc:
+            _fail(exc, as_json)
+        _print(output, as_json)
 
     return wrapper
 
@@ -74,67 +116,60 @@ period = click.Group("period", help="Eligibility periods: open, opt-in, enrolmen
 @click.argument("year", type=int)
 @click.option("--policy", "policy_name", default=None, help="Policy preset or TOML file (default: BALLOT_POLICY).")
 @json_option
-@handles_errors
+@in_unit_of_work
 def period_open(year, policy_name, as_json):
     """Open the eligibility period for YEAR."""
     policy = load_policy(policy_name or current_app.config["BALLOT_POLICY"])
-    audit(cli_actor(), "period.open", str(year), policy=policy.name)
     p = eligibility.open_period(year, policy)
-    output(as_json, {"year": p.year, "policy": p.policy}, f"Opened the {year} period under {policy.title}.")
+    return Output({"year": p.year, "policy": p.policy}, f"Opened the {year} period under {policy.title}.")
 
 
 @period.command("send-opt-in")
 @click.argument("year", type=int)
 @click.option("--resend", is_flag=True, help="Also send again to those already asked.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def period_send_opt_in(year, resend, as_json):
     """Queue the opt-in message to every voting-eligible right not yet enrolled."""
-    p = eligibility.get_period(year)
-    audit(cli_actor(), "period.send-opt-in", str(year), resend=resend)
-    count = eligibility.send_opt_in(p, resend=resend)
-    output(as_json, {"queued": count}, f"Queued {count} opt-in messages; `ballot mail send` sends them.")
+    count = eligibility.send_opt_in(eligibility.get_period(year), resend=resend)
+    return Output({"queued": count}, f"Queued {count} opt-in messages; `ballot mail send` sends them.")
 
 
 @period.command("close-enrolment")
 @click.argument("year", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def period_close_enrolment(year, as_json):
     """Close the enrolment window: later opt-ins are refused."""
-    p = eligibility.get_period(year)
-    audit(cli_actor(), "period.close-enrolment", str(year))
-    eligibility.close_enrolment(p)
-    output(as_json, {"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
+    eligibility.close_enrolment(eligibility.get_period(year))
+    return Output({"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
 
 
 @period.command("enrolled")
 @click.argument("year", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def period_enrolled(year, as_json):
     """List the enrolled voting rights."""
-    rows = eligibility.enrolled(eligibility.get_period(year))
-    audit(cli_actor(), "period.export-enrolled", str(year), rights=len(rows))
-    db.session.commit()
+    rows = eligibility.export_enrolled(eligibility.get_period(year))
     lines = [f"{len(rows)} enrolled voting rights in {year}:"] + [
         f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}"
         f"{' (forfeited)' if r.forfeited else ''}"
         for r in rows
     ]
-    output(as_json, [r.as_dict() for r in rows], "\n".join(lines))
+    return Output([r.as_dict() for r in rows], "\n".join(lines))
 
 
 @period.command("show")
 @click.argument("year", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def period_show(year, as_json):
     """Summarise a period: rights, enrolment, imports."""
     p = eligibility.get_period(year)
     rights = eligibility.rights_of(p)
     enrolled = eligibility.enrolled(p)
-    history = roster.import_history(p)
+    history = roster.import_history(p.id)
     data = {
         "year": p.year, "policy": p.policy["name"], "opened_at": p.opened_at.isoformat(),
         "enrolment_closed_at": p.enrolment_closed_at.isoformat() if p.enrolment_closed_at else None,
@@ -152,7 +187,7 @@ def period_show(year, as_json):
         + "\n".join(f"  import {i['at']} {i['file']} ({i['format']}): {i['members']} members, +{i['added']} "
                     f"~{i['changed']} -{i['removed']}" for i in data["imports"])
     )
-    output(as_json, data, text)
+    return Output(data, text)
 
 
 # Roster ------------------------------------------------------------------------
@@ -165,25 +200,23 @@ roster_group = click.Group("roster", help="Import the membership roster.")
 @click.option("--period", "year", type=int, required=True, help="The eligibility period's year.")
 @click.option("--dry-run", is_flag=True, help="Check the file and show the changes; write nothing.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def roster_import(path, year, dry_run, as_json):
     """Import a roster file (CSV or JSON; own, python.org or CiviCRM format, detected)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    p = eligibility.get_period(year)
-    if not dry_run:
-        audit(cli_actor(), "roster.import", str(year), filename=path.name, sha256=hashlib.sha256(data).hexdigest())
-    report = roster.import_roster(p, data, path.name, dry_run=dry_run)
+    report = eligibility.import_roster(eligibility.get_period(year), data, path.name, dry_run=dry_run)
     verb = "Would import" if dry_run else "Imported"
     text = (
         f"{verb} {report.members} members ({report.format}): {len(report.added)} added, "
         f"{len(report.changed)} changed, {len(report.removed)} removed"
-        + ("" if dry_run else f"; {report.rights_added} new voting rights, {report.enrolled_from_roster} enrolled from the export's opt-ins")
+        + ("" if dry_run else f"; {report.rights_added} new voting rights, "
+                              f"{report.enrolled_from_roster} enrolled from the export's opt-ins")
         + "."
     )
-    output(as_json, report.as_dict(), text)
+    return Output(report.as_dict(), text)
 
 
 # Votes -------------------------------------------------------------------------
@@ -218,44 +251,28 @@ def vote_summary(v) -> dict:
 @click.option("--quorum", help="Share of the electorate that must vote, e.g. 1/3.")
 @click.option("--managing-years", type=int, help="Fellow votes: include Managing Members of this many years.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, max_approvals,
                 affiliations, sitting, threshold, denominator, quorum, managing_years, as_json):
     """Create a draft vote."""
-    p = eligibility.get_period(year)
-    audit(cli_actor(), "vote.create", title, period=year, kind=kind)
-    v = votes.create_vote(
-        p, kind, title, parse_when(closes_at), description=description,
+    v = lifecycle.create_vote(
+        eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
         questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
         denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
-        affiliations=_pairs(affiliations, str), sitting=_pairs(sitting, int), method=method,
+        affiliations=vote_rules.parse_assignments(affiliations, "--affiliation"),
+        sitting=vote_rules.parse_assignments(sitting, "--sitting", int), method=method,
     )
-    output(as_json, vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
-
-
-def _pairs(values, convert) -> dict:
-    pairs = {}
-    for value in values:
-        name, sep, other = value.partition("=")
-        if not sep or not name.strip() or not other.strip():
-            raise InvalidInput(f"{value!r} should be NAME=VALUE")
-        try:
-            pairs[name.strip()] = convert(other.strip())
-        except ValueError:
-            raise InvalidInput(f"{value!r}: {other!r} is not a number") from None
-    return pairs
+    return Output(vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
 
 
 @vote.command("open")
 @click.argument("vote_id", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_open(vote_id, as_json):
     """Open a vote: freeze its electorate and queue the ballot links."""
-    v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.open", vote_subject(v))
-    size = votes.open_vote(v)
-    output(as_json, {"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
+    size = lifecycle.open_vote(queries.get_vote(vote_id))
+    return Output({"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
 
 
 @vote.command("schedule")
@@ -263,129 +280,118 @@ def vote_open(vote_id, as_json):
 @click.option("--opens-at", help="When the worker opens the draft (ISO date and time with zone).")
 @click.option("--clear", is_flag=True, help="Drop the scheduled opening.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_schedule(vote_id, opens_at, clear, as_json):
     """Have `ballot worker` open a draft vote at a given time."""
     if bool(opens_at) == clear:
         raise InvalidInput("give either --opens-at WHEN or --clear")
-    v = votes.get_vote(vote_id)
     when = None if clear else parse_when(opens_at)
-    audit(cli_actor(), "vote.schedule-opening", vote_subject(v), opens_at=when.isoformat() if when else None)
-    votes.schedule_opening(v, when)
-    output(as_json, {"id": vote_id, "opens_at": when.isoformat() if when else None},
-           f"Vote {vote_id} opens at {when:%Y-%m-%d %H:%M} UTC." if when else f"Vote {vote_id} has no scheduled opening.")
+    lifecycle.schedule_opening(queries.get_vote(vote_id), when)
+    return Output({"id": vote_id, "opens_at": when.isoformat() if when else None},
+                  f"Vote {vote_id} opens at {when:%Y-%m-%d %H:%M} UTC." if when
+                  else f"Vote {vote_id} has no scheduled opening.")
 
 
 @vote.command("close")
 @click.argument("vote_id", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_close(vote_id, as_json):
     """Close a vote now, count it and record missed votes."""
-    v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.close", vote_subject(v))
-    summary = votes.close_vote(v)
-    output(as_json, summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
-           f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
+    summary = lifecycle.close_vote(queries.get_vote(vote_id))
+    return Output(summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
+                           f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
 
 
 @vote.command("cancel")
 @click.argument("vote_id", type=int)
 @click.option("--reason", required=True)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_cancel(vote_id, reason, as_json):
     """Cancel a draft or open vote; it counts for nobody."""
-    v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.cancel", vote_subject(v), reason=reason)
-    votes.cancel_vote(v, reason)
-    output(as_json, {"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
+    lifecycle.cancel_vote(queries.get_vote(vote_id), reason)
+    return Output({"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
 
 
 @vote.command("publish")
 @click.argument("vote_id", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_publish(vote_id, as_json):
     """Publish a closed vote's result and signed record."""
-    v = votes.get_vote(vote_id)
-    audit(cli_actor(), "vote.publish", vote_subject(v))
-    votes.publish(v)
+    v = queries.get_vote(vote_id)
+    lifecycle.publish(v)
     url = outbox.external_url("votes.results", vote_id=vote_id)
-    output(as_json, {"id": vote_id, "status": v.status, "results": url}, f"Vote {vote_id} published: {url}")
+    return Output({"id": vote_id, "status": v.status, "results": url}, f"Vote {vote_id} published: {url}")
 
 
 @vote.command("extend")
 @click.argument("vote_id", type=int)
 @click.option("--closes-at", required=True, help="The new, later closing time, e.g. 2026-12-08T18:00Z.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_extend(vote_id, closes_at, as_json):
     """Close an open vote later; those who have not voted get a fresh link."""
-    v = votes.get_vote(vote_id)
     when = parse_when(closes_at)
-    audit(cli_actor(), "vote.extend", vote_subject(v), closes_at=when.isoformat(), was=v.closes_at.isoformat())
-    count = votes.extend_vote(v, when)
-    output(as_json, {"id": vote_id, "closes_at": when.isoformat(), "links_queued": count},
-           f"Vote {vote_id} now closes {when:%Y-%m-%d %H:%M} UTC; {count} fresh links queued.")
+    count = lifecycle.extend_vote(queries.get_vote(vote_id), when)
+    return Output({"id": vote_id, "closes_at": when.isoformat(), "links_queued": count},
+                  f"Vote {vote_id} now closes {when:%Y-%m-%d %H:%M} UTC; {count} fresh links queued.")
 
 
 @vote.command("remind")
 @click.argument("vote_id", type=int)
 @click.option("--at", "at", help="Schedule it (ISO date and time with zone) instead of sending now.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_remind(vote_id, at, as_json):
     """Send the ballot link again to those who have not voted, now or at a set time (`ballot worker`)."""
-    v = votes.get_vote(vote_id)
+    v = queries.get_vote(vote_id)
     if at:
         when = parse_when(at)
-        audit(cli_actor(), "vote.schedule-reminder", vote_subject(v), at=when.isoformat())
-        votes.schedule_reminder(v, when)
-        output(as_json, {"id": vote_id, "scheduled_at": when.isoformat()},
-               f"A reminder for vote {vote_id} will go at {when:%Y-%m-%d %H:%M} UTC.")
-        return
-    audit(cli_actor(), "vote.remind", vote_subject(v))
-    count = votes.send_reminder(v)
-    output(as_json, {"id": vote_id, "reminded": count}, f"Reminders queued to {count} voting rights that have not voted.")
+        links.schedule_reminder(v, when)
+        return Output({"id": vote_id, "scheduled_at": when.isoformat()},
+                      f"A reminder for vote {vote_id} will go at {when:%Y-%m-%d %H:%M} UTC.")
+    count = links.send_reminder(v)
+    return Output({"id": vote_id, "reminded": count}, f"Reminders queued to {count} voting rights that have not voted.")
 
 
 @vote.command("show")
 @click.argument("vote_id", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_show(vote_id, as_json):
     """Show a vote, its rules, turnout so far and (once closed) its result."""
-    v = votes.get_vote(vote_id)
-    data = vote_summary(v) | {"participants": votes.participation_count(v), "result": v.result}
+    v = queries.get_vote(vote_id)
+    data = vote_summary(v) | {"participants": queries.participation_count(v), "result": v.result}
     text = (
         f"Vote {v.id} ({v.kind}, {v.status}): {v.title}\ncloses {v.closes_at:%Y-%m-%d %H:%M} UTC; "
         f"{data['participants']} of {v.electorate_size} have voted.\n" + "\n".join(vote_rules.describe(v.rules))
         + ("\n" + _result_text(v.result) if v.result else "")
     )
-    output(as_json, data, text)
+    return Output(data, text)
 
 
 @vote.command("list")
 @click.option("--period", "year", type=int)
 @json_option
-@handles_errors
+@in_unit_of_work
 def vote_list(year, as_json):
     """List votes."""
-    rows = votes.list_votes(eligibility.get_period(year) if year else None)
-    output(as_json, [vote_summary(v) for v in rows],
-           "\n".join(f"{v.id:>4}  {v.status:<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
+    rows = queries.list_votes(eligibility.get_period(year) if year else None)
+    return Output([vote_summary(v) for v in rows],
+                  "\n".join(f"{v.id:>4}  {v.status:<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
 
 
 @vote.command("export")
 @click.argument("vote_id", type=int)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@handles_errors
+@in_unit_of_work
 def vote_export(vote_id, out):
     """Write a published vote's signed record (for `ballot verify`)."""
-    document = votes.published_record(votes.get_vote(vote_id))
+    document = queries.published_record(queries.get_vote(vote_id))
     out.write_text(json.dumps(document, indent=1, sort_keys=True))
-    click.echo(f"Wrote the signed record of vote {vote_id} to {out}.")
+    return Output(None, f"Wrote the signed record of vote {vote_id} to {out}.")
 
 
 def _result_text(result: dict) -> str:
@@ -410,13 +416,13 @@ mail_group = click.Group("mail", help="The outbox.")
 @handles_errors
 def mail_send(as_json):
     """Send every message that is due, once."""
-    counts = outbox.send_due()
-    output(as_json, counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
+    counts = mail_tasks.send_due()
+    return Output(counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
 
 
 @mail_group.command("status")
 @json_option
-@handles_errors
+@in_unit_of_work
 def mail_status(as_json):
     """Count outbox messages by status, and name any a worker left half-sent."""
     counts = outbox.outbox_counts()
@@ -426,28 +432,60 @@ def mail_status(as_json):
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
                  f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
-    output(as_json, counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
+    return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
 
 
-@click.command("worker")
+def worker_tasks() -> list:
+    """Everything `ballot worker` does, in the order of a round."""
+    return [
+        *vote_tasks.TASKS,
+        worker_runner.RoundTask("uploads.purge", lambda stopping: _purged(purge_expired_uploads())),
+        worker_runner.RoundTask("mail", lambda stopping: _sent(mail_tasks.send_due(stopping=stopping))),
+    ]
+
+
+def _purged(count: int) -> str | None:
+    return f"{count} roster uploads older than a day deleted" if count else None
+
+
+def _sent(counts: dict) -> str | None:
+    return ", ".join(f"{name} {count}" for name, count in counts.items() if count) or None
+
+
+@click.group("worker", invoke_without_command=True)
 @click.option("--once", is_flag=True, help="Run one round and stop.")
 @click.option("--interval", type=float, default=10.0, help="Seconds between rounds.")
-@handles_errors
-def worker(once, interval):
-    """Open and close votes whose time has come, queue scheduled reminders, send the outbox, in a loop."""
-    while True:
-        opened, refused = votes.open_due()
-        for vote_id, why in refused.items():
-            click.echo(f"vote {vote_id} could not open at its scheduled time: {why}", err=True)
-        closed = votes.close_due()
-        reminded = votes.send_due_reminders()
-        purge_expired_uploads()
-        counts = outbox.send_due()
-        if opened or closed or reminded or any(counts.values()):
-            click.echo(f"opened votes {opened}; closed votes {closed}; reminders queued {reminded}; mail {counts}")
-        if once:
-            return
-        time.sleep(interval)
+@click.pass_context
+def worker(context, once, interval):
+    """Open and close votes at their times, send scheduled reminders and the outbox, until stopped.
+
+    Each vote, reminder and message is handled on its own: one that fails is
+    logged, shown by `ballot worker status` and tried again later, and the
+    worker carries on. SIGTERM (or Ctrl-C) stops it after the item in hand.
+    """
+    if context.invoked_subcommand is not None:
+        return
+    worker_runner.Worker(worker_tasks()).run(interval, once=once, report=click.echo)
+
+
+@worker.command("status")
+@json_option
+@in_unit_of_work
+def worker_status(as_json):
+    """What the worker could not do, and when it tries again; messages left half-sent."""
+    failed = worker_runner.failures()
+    stuck = outbox.stuck()
+    data = {
+        "failures": [{"task": f.task, "item": f.item, "subject": f.subject, "attempts": f.attempts,
+                      "error": f.error, "first_failed_at": f.first_failed_at.isoformat(),
+                      "retry_at": f.retry_at.isoformat()} for f in failed],
+        "stuck_messages": [m.id for m in stuck],
+    }
+    lines = [f"{f.task} for {f.subject}: failed {f.attempts} time(s) since {f.first_failed_at:%Y-%m-%d %H:%M} UTC; "
+             f"next try {f.retry_at:%Y-%m-%d %H:%M} UTC.\n  {f.error}" for f in failed]
+    if stuck:
+        lines.append(f"{len(stuck)} message(s) were left half-sent by a worker that stopped: `ballot mail status`.")
+    return Output(data, "\n".join(lines) or "The worker has nothing it could not do.")
 
 
 @click.command("demo")

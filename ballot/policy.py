@@ -51,7 +51,7 @@ class Policy:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Policy":
+    def from_dict(cls, d: dict) -> Policy:
         return cls(
             name=d["name"],
             title=d["title"],

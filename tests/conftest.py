@@ -35,6 +35,9 @@ settings.load_profile("ballot")
 
 from ballot import create_app, sealing  # noqa: E402
 from ballot.extensions import db  # noqa: E402
+from ballot.unit_of_work import unit_of_work  # noqa: E402
+
+TEST_ACTOR = "test"
 
 POSTGRES_ADMIN = os.environ.get("BALLOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_SECRETS = {
@@ -159,14 +162,20 @@ def database_app(backend, smtp_server):
 
 @pytest.fixture
 def app(database_app):
-    """The app, inside one app context and one transaction that is rolled back after the test."""
+    """The app, inside one app context and one transaction that is rolled back after the test.
+
+    The test itself runs as a unit of work on behalf of "test", so that it can
+    call services directly; the units of work of commands, requests and the
+    worker commit savepoints inside the test's transaction.
+    """
     with database_app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
         db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         try:
-            yield database_app
+            with unit_of_work(TEST_ACTOR):
+                yield database_app
         finally:
             db.session.remove()
             db.session = original

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ballot.admin import services
-from ballot.commands import handles_errors, json_option, output
+from ballot.admin import accounts
+from ballot.commands import Output, in_unit_of_work, json_option
 from ballot.errors import InvalidInput
 
 admin_group = click.Group("admin", help="Administrators of the web console.")
@@ -18,7 +18,7 @@ admin_group = click.Group("admin", help="Administrators of the web console.")
 @click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read the password from this file (its first line) instead of asking for it.")
 @json_option
-@handles_errors
+@in_unit_of_work
 def admin_create(email, password_file, as_json):
     """Create an administrator; prints the second factor's secret to put in an authenticator app."""
     if password_file is not None:
@@ -29,24 +29,23 @@ def admin_create(email, password_file, as_json):
         password = first_lines[0] if first_lines else ""
     else:
         password = click.prompt("Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
-    services.audit(services.cli_actor(), "admin.create", services.normal_email(email))
-    admin, secret = services.create_administrator(email, password)
-    setup = services.totp_setup(admin.email, secret)
-    output(as_json, {"email": admin.email, "totp_secret": setup["secret"], "totp_uri": setup["uri"]},
-           f"Created administrator {admin.email}.\n"
-           "Add this second factor to an authenticator app now; it is not shown again.\n"
-           f"  secret: {setup['secret']}\n  URI:    {setup['uri']}")
+    admin, secret = accounts.create_administrator(email, password)
+    setup = accounts.totp_setup(admin.email, secret)
+    return Output({"email": admin.email, "totp_secret": setup["secret"], "totp_uri": setup["uri"]},
+                  f"Created administrator {admin.email}.\n"
+                  "Add this second factor to an authenticator app now; it is not shown again.\n"
+                  f"  secret: {setup['secret']}\n  URI:    {setup['uri']}")
 
 
 @admin_group.command("list")
 @json_option
-@handles_errors
+@in_unit_of_work
 def admin_list(as_json):
     """List administrators."""
-    rows = services.list_administrators()
+    rows = accounts.list_administrators()
     data = [{"email": a.email, "created_at": a.created_at.isoformat(),
              "disabled_at": a.disabled_at.isoformat() if a.disabled_at else None} for a in rows]
-    output(as_json, data, "\n".join(
+    return Output(data, "\n".join(
         f"{a.email:<40} created {a.created_at:%Y-%m-%d}{'  disabled ' + f'{a.disabled_at:%Y-%m-%d}' if a.disabled_at else ''}"
         for a in rows
     ) or "No administrators.")
@@ -55,10 +54,9 @@ def admin_list(as_json):
 @admin_group.command("disable")
 @click.argument("email")
 @json_option
-@handles_errors
+@in_unit_of_work
 def admin_disable(email, as_json):
     """Disable an administrator: no more sign-ins, and their sessions end."""
-    admin = services.get_administrator_by_email(email)
-    services.audit(services.cli_actor(), "admin.disable", admin.email)
-    services.disable_administrator(admin)
-    output(as_json, {"email": admin.email, "disabled": True}, f"{admin.email} is disabled.")
+    admin = accounts.get_administrator_by_email(email)
+    accounts.disable_administrator(admin)
+    return Output({"email": admin.email, "disabled": True}, f"{admin.email} is disabled.")

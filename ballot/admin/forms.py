@@ -28,7 +28,6 @@ from wtforms.validators import (
 )
 
 from ballot.counting.methods import METHODS
-from ballot.errors import InvalidInput
 from ballot.policy import POLICY_DIR, Policy
 from ballot.votes import rules as vote_rules
 
@@ -42,20 +41,6 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
 
 def lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def pairs(text: str | None, what: str, convert=str) -> dict:
-    """``NAME = VALUE`` lines as a dict; a bad line is the administrator's input error."""
-    found = {}
-    for line in lines(text):
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise InvalidInput(f"{what}: {line!r} should be NAME = VALUE")
-        try:
-            found[name.strip()] = convert(value.strip())
-        except ValueError:
-            raise InvalidInput(f"{what}: {value.strip()!r} is not a number") from None
-    return found
 
 
 class LoginForm(FlaskForm):
@@ -154,7 +139,7 @@ class VoteForm(FlaskForm):
         return [f for f in fields if f.name not in last] + [getattr(self, name) for name in last]
 
     def create_arguments(self) -> dict:
-        """The arguments of ``votes.services.create_vote`` besides the period."""
+        """The arguments of ``votes.lifecycle.create_vote`` besides the period."""
         return {
             "title": self.title.data, "closes_at": utc(self.closes_at.data), "description": self.description.data or "",
             "quorum": self.quorum.data or None, **self.options(),
@@ -167,7 +152,7 @@ class VoteForm(FlaskForm):
 
 class BoardVoteForm(VoteForm):
     kind_name = "board"
-    heading = "Board of Directors election"
+    heading = vote_rules.kind_label("board")
     candidates = TextAreaField("Candidates (one per line)", validators=[DataRequired()])
     seats = IntegerField("Seats to fill", validators=[InputRequired(), NumberRange(min=1)])
     method = SelectField("Election method")
@@ -187,8 +172,8 @@ class BoardVoteForm(VoteForm):
         return {
             "kind": "board", "candidates": lines(self.candidates.data), "seats": self.seats.data,
             "method": self.method.data, "max_approvals": self.max_approvals.data,
-            "affiliations": pairs(self.affiliations.data, "affiliations"),
-            "sitting": pairs(self.sitting.data, "directors staying on", int),
+            "affiliations": vote_rules.parse_assignments(lines(self.affiliations.data), "affiliations"),
+            "sitting": vote_rules.parse_assignments(lines(self.sitting.data), "directors staying on", int),
         }
 
 
@@ -199,7 +184,7 @@ class MatterVoteForm(VoteForm):
 
     def __init__(self, policy: Policy, kind_name: str, *args, **kwargs):
         self.kind_name = kind_name
-        self.heading = vote_rules.KINDS[kind_name].label
+        self.heading = vote_rules.kind_label(kind_name)
         super().__init__(policy, *args, **kwargs)
 
     def options(self) -> dict:
@@ -214,7 +199,7 @@ DENOMINATORS = [
 
 class FellowVoteForm(VoteForm):
     kind_name = "fellow"
-    heading = "Fellow nominations"
+    heading = vote_rules.kind_label("fellow")
     nominees = TextAreaField("Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()])
     threshold = SelectField("Passes with at least")
     denominator = SelectField("of", choices=DENOMINATORS)
@@ -240,7 +225,7 @@ class OtherVoteForm(VoteForm):
     """Policy ratification, governance, Sponsor benefits, recertification, any other matter."""
 
     kind_name = "other"
-    heading = "Another matter put to the members"
+    heading = "Another matter put to the members"  # one form for every kind whose threshold can be set
     kind = SelectField("Kind of matter")
     questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
     threshold = StringField("Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)])
@@ -257,10 +242,17 @@ class OtherVoteForm(VoteForm):
         }
 
 
+# The console's forms for new votes, by name, with the name of what each creates.
 VOTE_FORMS = {
     "board": lambda policy: BoardVoteForm(policy),
     "charter": lambda policy: MatterVoteForm(policy, "charter"),
     "sponsor-admission": lambda policy: MatterVoteForm(policy, "sponsor-admission"),
     "fellow": lambda policy: FellowVoteForm(policy),
     "other": lambda policy: OtherVoteForm(policy),
+}
+
+VOTE_FORM_LABELS = {
+    "board": vote_rules.kind_label("board"), "charter": vote_rules.kind_label("charter"),
+    "sponsor-admission": vote_rules.kind_label("sponsor-admission"), "fellow": vote_rules.kind_label("fellow"),
+    "other": OtherVoteForm.heading,
 }

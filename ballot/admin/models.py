@@ -1,10 +1,10 @@
-"""Administrators, their audit log, and roster files waiting for confirmation."""
+"""Administrators and roster files waiting for confirmation."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ballot.extensions import db
@@ -26,22 +26,6 @@ class Administrator(db.Model):
     totp_last_step: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-
-class AuditEvent(db.Model):
-    """One administrator action, sign-ins included. Append-only: the database refuses UPDATE and DELETE.
-
-    Never a ballot token, receipt, link, or anything else that ties a ballot to a voter.
-    """
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(320))  # an administrator's email, or cli:<user>
-    action: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str] = mapped_column(String(255), default="")
-    detail: Mapped[dict] = mapped_column(JSON)
 
 
 class RosterUpload(db.Model):

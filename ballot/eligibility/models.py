@@ -71,6 +71,8 @@ class MissedVote(db.Model):
 
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    # When the vote closed: a calendar-year window counts the missed votes of its year.
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Forfeiture(db.Model):

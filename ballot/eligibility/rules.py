@@ -44,11 +44,15 @@ def rights_held(
     return rights
 
 
-def holds_right(
+def qualifies(
     capacity: str, sponsor: str, classes: Iterable[MemberClass], delegate_for: Iterable[str],
-    policy: Policy, on: dt.date,
+    policy: Policy, on: dt.date, *, removed: bool = False,
 ) -> bool:
-    return (capacity, sponsor) in rights_held(classes, delegate_for, policy, on)
+    """A right qualifies on a day: its holder is on the roster (not ``removed``) and holds it then.
+
+    The one rule for it: opt-in, enrolment counts and electorates all ask this.
+    """
+    return not removed and (capacity, sponsor) in rights_held(classes, delegate_for, policy, on)
 
 
 def in_fellow_electorate(
@@ -73,11 +77,22 @@ def in_fellow_electorate(
     )
 
 
+def is_exempt(classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
+    """The holder has a class the policy exempts from forfeiture (psf-bylaws: Fellows)."""
+    return bool(active_classes(classes, on) & set(policy.exempt_classes))
+
+
 def forfeits(missed: int, classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
     """Use it or lose it: the configured number of missed votes ends the privilege."""
-    if active_classes(classes, on) & set(policy.exempt_classes):
-        return False
-    return missed >= policy.missed_votes
+    return not is_exempt(classes, policy, on) and missed >= policy.missed_votes
+
+
+def window_start(policy: Policy, at: dt.datetime) -> dt.datetime:
+    """From when missed votes count towards the limit at ``at``: the whole period, or the
+    calendar year of ``at`` (a vote missed in an earlier year no longer counts)."""
+    if policy.window == "calendar-year":
+        return dt.datetime(at.year, 1, 1, tzinfo=dt.UTC)
+    return dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

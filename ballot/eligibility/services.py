@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, update
 
+from ballot.audit import audit
 from ballot.bulk import insert_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
@@ -21,10 +23,14 @@ from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
+from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
-from ballot.roster.records import MemberClass
+from ballot.roster.records import RosterMember
 from ballot.timestamps import utcnow
 from ballot.tokens import OPT_IN, STANDING
+
+# The voter's standing page; it lists votes, so it is served with them (ballot.votes.views).
+STANDING_PAGE = "votes.standing"
 
 
 def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> EligibilityPeriod:
@@ -32,9 +38,10 @@ def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> El
         raise Conflict(f"{year} is not a plausible year")
     if db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)):
         raise Conflict(f"the {year} eligibility period is already open")
+    audit("period.open", str(year), policy=policy.name)
     period = EligibilityPeriod(year=year, opened_at=now or utcnow(), policy=policy.as_dict())
     db.session.add(period)
-    db.session.commit()
+    db.session.flush()
     return period
 
 
@@ -66,9 +73,84 @@ def right_qualifies(right: VotingRight, policy: Policy, on: dt.date) -> bool:
 
 def _qualifies(capacity: str, sponsor: str, details: dict, removed_at: dt.datetime | None,
                policy: Policy, on: dt.date) -> bool:
-    return removed_at is None and rules.holds_right(
-        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on
+    """``rules.qualifies`` over a member's stored row (plain values, for many rights at once)."""
+    return rules.qualifies(capacity, sponsor, classes_of(details), details["delegate_for"], policy, on,
+                           removed=removed_at is not None)
+
+
+# The roster --------------------------------------------------------------------
+
+def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_run: bool = False,
+                  now: dt.datetime | None = None) -> roster.ImportReport:
+    """Import a roster file into ``period``: its members, then the rights they hold (audited).
+
+    With ``dry_run``, only say what it would do.
+    """
+    now = now or utcnow()
+    policy = policy_of(period)
+    report = roster.import_members(period.id, policy, data, filename, dry_run=dry_run, now=now)
+    if not dry_run:
+        audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
+        report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now, report.present)
+    return report
+
+
+def _derive_rights(
+    period: EligibilityPeriod, policy: Policy, now: dt.datetime, present: list[RosterMember]
+) -> tuple[int, int]:
+    """Create the rights that present members now hold; enrol those whose export carries an opt-in.
+
+    ``present`` is the roster just imported, which is exactly the period's
+    members not removed: their classes come from it rather than from reading
+    every member's stored details back. Rights are never deleted: a right
+    whose holder no longer qualifies keeps its history and simply drops out
+    of later electorates.
+    """
+    today = now.date()
+    member_ids = dict(
+        db.session.execute(
+            select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
+        ).all()
     )
+    have = {
+        (r.member_id, r.capacity, r.sponsor): r.id
+        for r in db.session.execute(
+            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
+            .where(VotingRight.period_id == period.id)
+        )
+    }
+    new_rights, affirmed_members = [], set()
+    for member in present:
+        member_id = member_ids[member.key]
+        for capacity, sponsor in rules.rights_held(member.classes, member.delegate_for, policy, today):
+            if (member_id, capacity, sponsor) not in have:
+                new_rights.append(
+                    {"period_id": period.id, "member_id": member_id, "capacity": capacity, "sponsor": sponsor}
+                )
+        if member.vote_affirmed_on and member.vote_affirmed_on.year >= period.year:
+            affirmed_members.add(member_id)
+    if new_rights:
+        insert_rows(VotingRight.__table__, new_rights)
+    enrolled = 0
+    if affirmed_members and period.enrolment_closed_at is None:
+        already = set(
+            db.session.scalars(
+                select(Enrollment.right_id).join(VotingRight, VotingRight.id == Enrollment.right_id)
+                .where(VotingRight.period_id == period.id)
+            )
+        )
+        to_enrol = [
+            {"right_id": right_id, "confirmed_at": now, "source": "roster"}
+            for right_id, member_id in db.session.execute(
+                select(VotingRight.id, VotingRight.member_id).where(VotingRight.period_id == period.id)
+            )
+            if member_id in affirmed_members and right_id not in already
+        ]
+        if to_enrol:
+            insert_rows(Enrollment.__table__, to_enrol)
+        enrolled = len(to_enrol)
+    return len(new_rights), enrolled
+
 
 
 # Opt-in -------------------------------------------------------------------
@@ -83,6 +165,7 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
     now = now or utcnow()
     if period.enrolment_closed_at is not None:
         raise Conflict(f"enrolment for {period.year} is closed")
+    audit("period.send-opt-in", str(period.year), resend=resend)
     policy = policy_of(period)
     enrolled = _enrolled_ids(period)
     asked = [
@@ -98,7 +181,6 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
             update(VotingRight).where(VotingRight.id.in_(ids[start:start + 10_000])).values(opt_in_sent_at=now),
             execution_options={"synchronize_session": False},
         )
-    db.session.commit()
     return len(asked)
 
 
@@ -106,7 +188,7 @@ def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
     """Queue the opt-in message again to each right of ``address`` that may still enrol; returns how many.
 
     Only in the latest period, while its enrolment is open, and only rights that
-    qualify and are not enrolled. Part of the caller's transaction: the caller commits.
+    qualify and are not enrolled.
     """
     now = now or utcnow()
     period = db.session.scalar(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc()).limit(1))
@@ -160,15 +242,16 @@ def confirm_opt_in(right: VotingRight, now: dt.datetime | None = None) -> bool:
     if not right_qualifies(right, policy_of(period), now.date()):
         raise Conflict("The membership roster no longer gives you this voting right.")
     db.session.add(Enrollment(right_id=right.id, confirmed_at=now, source="link"))
-    db.session.commit()
+    db.session.flush()
     return True
 
 
 def close_enrolment(period: EligibilityPeriod, now: dt.datetime | None = None) -> None:
     if period.enrolment_closed_at is not None:
         raise Conflict(f"enrolment for {period.year} is already closed")
+    audit("period.close-enrolment", str(period.year))
     period.enrolment_closed_at = now or utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -212,6 +295,13 @@ def enrolled(period: EligibilityPeriod) -> list[EnrolledRight]:
     ]
 
 
+def export_enrolled(period: EligibilityPeriod) -> list[EnrolledRight]:
+    """The enrolled rights, for an administrator to take away: who took them is audited."""
+    rows = enrolled(period)
+    audit("period.export-enrolled", str(period.year), rights=len(rows))
+    return rows
+
+
 def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
     return set(
         db.session.scalars(
@@ -243,10 +333,9 @@ def electorate(
     ).all()
     chosen = []
     for right_id, capacity, sponsor, details in rows:
-        classes = [MemberClass.from_dict(c) for c in details["classes"]]
-        if not rules.holds_right(capacity, sponsor, classes, details["delegate_for"], policy, on):
+        if not _qualifies(capacity, sponsor, details, None, policy, on):
             continue
-        if fellows_only and not rules.in_fellow_electorate(capacity, classes, on, managing_years):
+        if fellows_only and not rules.in_fellow_electorate(capacity, classes_of(details), on, managing_years):
             continue
         chosen.append(right_id)
     return chosen
@@ -256,11 +345,11 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
     """Record who missed a vote and forfeit the rights that reached the limit.
 
     Returns the ids of the rights forfeited by this close; each is told by email.
-    Part of the vote's close transaction: the caller commits.
     """
     if not missed_right_ids:
         return []
-    insert_rows(MissedVote.__table__, [{"right_id": r, "vote_id": vote_id} for r in missed_right_ids])
+    insert_rows(MissedVote.__table__,
+                [{"right_id": r, "vote_id": vote_id, "closed_at": closed_at} for r in missed_right_ids])
     db.session.flush()
     policy = policy_of(period)
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
@@ -279,8 +368,7 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
                 f"Your PSF voting privileges ({right.label}) have lapsed until the next period",
                 {"name": right.member.display_name, "year": period.year, "capacity": right.label,
                  "missed": counts[right.id], "limit": policy.missed_votes,
-                 "standing": outbox.signed_link("eligibility.standing", STANDING, {"r": right.id},
-                                                opt_in_expiry(period.year))},
+                 "standing": standing_link_for_mail(right.id, period.year)},
                 now=closed_at,
             )
             forfeited.append(right.id)
@@ -288,59 +376,58 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
 
 
 def _missed_counts(policy: Policy, right_ids: Select, closed_at: dt.datetime) -> dict[int, int]:
-    from ballot.votes.models import Vote  # the vote model depends on eligibility, not the reverse
-
+    """Missed votes per right that count towards the limit at a close at ``closed_at``."""
     query = (
         select(MissedVote.right_id, func.count())
-        .join(Vote, Vote.id == MissedVote.vote_id)
-        .where(MissedVote.right_id.in_(right_ids))
+        .where(MissedVote.right_id.in_(right_ids), MissedVote.closed_at >= rules.window_start(policy, closed_at))
         .group_by(MissedVote.right_id)
     )
-    if policy.window == "calendar-year":
-        start = dt.datetime(closed_at.year, 1, 1, tzinfo=dt.UTC)
-        query = query.where(Vote.closed_at >= start)
     return dict(db.session.execute(query).all())
 
 
 def standing_link(right_id: int, year: int) -> str:
     """The link to a right's own standing page; it lasts as long as the period's year."""
     token = outbox.link_token(STANDING, {"r": right_id}, opt_in_expiry(year))
-    return outbox.external_url("eligibility.standing", token=token)
+    return outbox.external_url(STANDING_PAGE, token=token)
+
+
+def standing_link_for_mail(right_id: int, year: int) -> dict:
+    """The same link in a queued message: signed when the message is sent."""
+    return outbox.signed_link(STANDING_PAGE, STANDING, {"r": right_id}, opt_in_expiry(year))
 
 
 @dataclass(frozen=True)
 class Standing:
+    """Where a right stands in its period: the eligibility side (the votes side adds which votes)."""
+
     year: int
     capacity: str
     qualifies: bool
     enrolled: bool
     enrolment_open: bool
-    missed: list[str]
+    missed: int  # missed votes that count towards the limit now
     missed_limit: int
+    window: str  # "period" or "calendar-year": over what the missed votes are counted
     forfeited: bool
     exempt: bool
 
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
-    from ballot.votes.models import Vote
-
     now = now or utcnow()
     period = db.session.get(EligibilityPeriod, right.period_id)
     policy = policy_of(period)
-    missed = db.session.scalars(
-        select(Vote.title).join(MissedVote, MissedVote.vote_id == Vote.id)
-        .where(MissedVote.right_id == right.id).order_by(Vote.closed_at)
-    ).all()
+    missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.id == right.id), now)
     return Standing(
         year=period.year,
         capacity=right.label,
         qualifies=right_qualifies(right, policy, now.date()),
         enrolled=db.session.get(Enrollment, right.id) is not None,
         enrolment_open=period.enrolment_closed_at is None,
-        missed=list(missed),
+        missed=missed.get(right.id, 0),
         missed_limit=policy.missed_votes,
+        window=policy.window,
         forfeited=db.session.get(Forfeiture, right.id) is not None,
-        exempt=bool(rules.active_classes(right.member.classes, now.date()) & set(policy.exempt_classes)),
+        exempt=rules.is_exempt(right.member.classes, policy, now.date()),
     )
 
 

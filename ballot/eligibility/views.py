@@ -1,10 +1,10 @@
-"""Voters' pages for the eligibility period: opt in, and see one's own standing."""
+"""Voters' pages for the eligibility period: opt in (the standing page is with the votes)."""
 
 from flask import Blueprint, render_template, request
 
 from ballot.eligibility import services
 from ballot.extensions import limiter
-from ballot.tokens import OPT_IN, STANDING
+from ballot.tokens import OPT_IN
 
 bp = Blueprint("eligibility", __name__)
 
@@ -22,9 +22,3 @@ def opt_in(token: str):
             standing=standing, standing_link=services.standing_link(right.id, standing.year),
         )
     return render_template("eligibility/opt_in.html", right=right, standing=services.standing(right))
-
-
-@bp.route("/standing/<token>")
-def standing(token: str):
-    right = services.right_from_token(STANDING, token)
-    return render_template("eligibility/standing.html", right=right, standing=services.standing(right))

@@ -1,16 +1,13 @@
-"""The one mail path: queue into the outbox with what caused it, send from a worker.
+"""The one mail path: queue into the outbox with what caused it; ``tasks`` sends it.
 
-``queue`` adds a row to the caller's transaction, so a message exists exactly
-when the change that caused it was committed. ``send_due`` claims each message
-in a transaction of its own before handing it to SMTP: a worker that dies
-mid-send leaves the message marked "sending", and it is never sent twice.
+``queue`` adds a row to the caller's unit of work, so a message exists exactly
+when the change that caused it was committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
@@ -18,7 +15,7 @@ from flask_mail import Message
 from sqlalchemy import func, select
 
 from ballot.extensions import db, mail
-from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from ballot.outbox.models import PENDING, SENDING, OutboxMessage
 from ballot.timestamps import utcnow
 from ballot.tokens import token_service
 
@@ -90,67 +87,8 @@ def render(message: OutboxMessage) -> tuple[str, str]:
     )
 
 
-def send_due(now: dt.datetime | None = None, limit: int = 500) -> dict:
-    """Send what is due; returns counts. Safe to run from several workers at once."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    max_attempts = current_app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
-    for _ in range(limit):
-        now_ = now or utcnow()
-        message = _claim(now_)
-        if message is None:
-            break
-        try:
-            text, html = render(message)
-            _deliver(message, text, html)
-        except (smtplib.SMTPException, OSError) as exc:
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if message.attempts >= max_attempts:
-                message.status = FAILED
-                counts["failed"] += 1
-            else:
-                message.status = PENDING
-                message.next_attempt_at = now_ + dt.timedelta(minutes=2 ** message.attempts)
-                counts["retry"] += 1
-            log.warning("outbox message %s not sent (attempt %s): %s", message.id, message.attempts, message.last_error)
-        except Exception as exc:
-            # The message itself cannot be sent (a line break in a header, a broken
-            # template): retrying will not help, and it must not stay "sending"
-            # nor stop the worker from sending the others.
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            message.status = FAILED
-            counts["failed"] += 1
-            log.exception("outbox message %s cannot be sent", message.id)
-        else:
-            message.status = SENT
-            message.sent_at = now_
-            message.attempts += 1
-            message.context = None  # the links it carried are no longer kept
-            counts["sent"] += 1
-        db.session.commit()
-    return counts
-
-
-def _claim(now: dt.datetime) -> OutboxMessage | None:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    message = db.session.scalar(query)
-    if message is None:
-        db.session.rollback()
-        return None
-    message.status = SENDING
-    message.next_attempt_at = now  # when it was claimed, for `stuck`
-    db.session.commit()
-    return message
-
-
-def _deliver(message: OutboxMessage, text: str, html: str) -> None:
+def deliver(message: OutboxMessage, text: str, html: str) -> None:
+    """Hand one message to the mail server (or, in the demo, print it)."""
     if current_app.config["BALLOT_MAIL_TRANSPORT"] == "console":
         print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
         return

@@ -62,9 +62,9 @@ Formats
 
 Values
     Text is NFC-normalised and stripped; control characters are problems.
-    Emails are lower-cased and must have one ``@``, a local part and a dotted
-    domain, and no spaces, commas, brackets or quotes. Two keys with the same
-    email are a problem in every format.
+    Emails are checked and lower-cased by the service's one rule for an
+    address (``ballot.email_addresses``, the email-validator package). Two
+    keys with the same email are a problem in every format.
 
 Lines
     Problems name the physical line of the file, the header being line 1; a
@@ -90,6 +90,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
+from ballot.email_addresses import AddressInvalid, normal_address
 from ballot.errors import InvalidInput
 from ballot.roster.records import (
     BASIC,
@@ -190,8 +191,6 @@ def _bad_byte(body: bytes, error: UnicodeDecodeError, what: str) -> Problem:
 # --- Rows -----------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_FORBIDDEN_IN_EMAIL = r"\s@,;<>()\[\]\"\\"
-_EMAIL = re.compile(rf"[^{_FORBIDDEN_IN_EMAIL}]+@[^{_FORBIDDEN_IN_EMAIL}.]+(?:\.[^{_FORBIDDEN_IN_EMAIL}.]+)+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", ""})
@@ -237,13 +236,15 @@ class _Row:
         return ""
 
     def email(self, column: str) -> str:
-        address = self.text(column).lower()
+        address = self.text(column)
         if not address:
             self.problem(f"{column} is blank")
-        elif not _EMAIL.fullmatch(address):
-            self.problem(f"{column} {address!r} is not a valid email address")
             return ""
-        return address
+        try:
+            return normal_address(address)
+        except AddressInvalid as exc:
+            self.problem(f"{column} {address!r} is not a valid email address: {exc.reason}")
+            return ""
 
     def names(self, column: str) -> tuple[str, ...]:
         """A list of names: ``;``-separated text in CSV, a list of strings in JSON."""

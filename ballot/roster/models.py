@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ballot.extensions import db
-from ballot.roster.records import MemberClass
+from ballot.roster.records import MemberClass, display_name
 from ballot.timestamps import UTCDateTime
 
 
@@ -58,4 +58,4 @@ class Member(db.Model):
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.given_name, self.family_name) if p) or self.email
+        return display_name(self.given_name, self.family_name, self.email)

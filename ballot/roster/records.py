@@ -20,6 +20,11 @@ FELLOW = "fellow"
 CLASSES = (BASIC, SUPPORTING, SPONSOR, MANAGING, CONTRIBUTING, FELLOW)
 
 
+def display_name(given_name: str, family_name: str, email: str) -> str:
+    """How mails, pages and exports name a person: their names, else their address."""
+    return " ".join(part for part in (given_name, family_name) if part) or email
+
+
 @dataclass(frozen=True)
 class MemberClass:
     """One class a member holds, with the dates it runs (``end`` None: open-ended or lifetime)."""
@@ -36,7 +41,7 @@ class MemberClass:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "MemberClass":
+    def from_dict(cls, d: dict) -> MemberClass:
         return cls(
             d["name"],
             dt.date.fromisoformat(d["start"]) if d.get("start") else None,

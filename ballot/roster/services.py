@@ -1,8 +1,9 @@
-"""Importing a roster into a period: validate whole, diff, store, derive rights.
+"""Importing a roster's members into a period: validate whole, diff, store.
 
-An import is one transaction: a file with any problem writes nothing. The
-same file imported twice changes nothing the second time (it is still logged
-in the import history, with zero changes).
+An import is part of one unit of work: a file with any problem writes nothing.
+The same file imported twice changes nothing the second time (it is still
+logged in the import history, with zero changes). The rights that members
+hold are derived by eligibility (``ballot.eligibility.services.import_roster``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Row, select, update
 
 from ballot.bulk import insert_rows
-from ballot.eligibility import rules
-from ballot.eligibility.models import EligibilityPeriod, Enrollment, VotingRight
 from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.policy import Policy
@@ -46,6 +45,7 @@ class ImportReport:
     rights_added: int = 0
     enrolled_from_roster: int = 0
     dry_run: bool = False
+    present: list[RosterMember] = field(default_factory=list, repr=False)  # the members the file lists
 
     def as_dict(self) -> dict:
         return {
@@ -78,13 +78,16 @@ def read_roster(data: bytes, filename: str, policy: Policy) -> tuple[str, list[R
     return parsed.format, parsed.members
 
 
-def import_roster(
-    period: EligibilityPeriod, data: bytes, filename: str, *, dry_run: bool = False,
+def import_members(
+    period_id: int, policy: Policy, data: bytes, filename: str, *, dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> ImportReport:
-    """Import a roster file into ``period``, or with ``dry_run`` only say what it would do."""
+    """Import a roster file's members into a period, or with ``dry_run`` only say what it would do.
+
+    The rights the members hold are eligibility's to derive from ``report.present``
+    (``ballot.eligibility.services.import_roster`` does both).
+    """
     now = now or utcnow()
-    policy = Policy.from_dict(period.policy)
     fmt, incoming = read_roster(data, filename, policy)
     # Plain rows, not ORM objects: a roster of 100,000 would spend seconds on the identity map.
     existing = {
@@ -92,14 +95,14 @@ def import_roster(
         for m in db.session.execute(
             select(Member.id, Member.key, Member.email, Member.given_name, Member.family_name, Member.details,
                    Member.removed_at)
-            .where(Member.period_id == period.id)
+            .where(Member.period_id == period_id)
         )
     }
-    report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run)
+    report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run, present=incoming)
     new_rows, changed_rows = [], []
     for member in incoming:
         stored = existing.get(member.key)
-        row = _member_row(period.id, member)
+        row = _member_row(period_id, member)
         if stored is None or stored.removed_at is not None:
             report.added.append(member.key)
             if stored is None:
@@ -121,8 +124,8 @@ def import_roster(
         return report
 
     if new_rows:
-        # Core inserts, here and for the rights: the ORM's bulk path costs about as
-        # much again in per-row bookkeeping, seconds for a roster of 100,000.
+        # Core inserts: the ORM's bulk path costs about as much again in per-row
+        # bookkeeping, seconds for a roster of 100,000.
         insert_rows(Member.__table__, new_rows)
     updates = [
         {"id": stored.id, **{name: row[name] for name in ("email", "given_name", "family_name", "details")},
@@ -131,75 +134,16 @@ def import_roster(
     ] + [{"id": member.id, "removed_at": now} for member in gone]
     if updates:
         db.session.execute(update(Member), updates)  # the ORM's bulk UPDATE, by primary key
-    db.session.flush()
-    report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now, incoming)
     db.session.add(
         RosterImport(
-            period_id=period.id, imported_at=now, format=fmt, filename=filename[:255],
+            period_id=period_id, imported_at=now, format=fmt, filename=filename[:255],
             sha256=hashlib.sha256(data).hexdigest(), members=len(incoming),
             added=len(report.added), changed=len(report.changed), removed=len(report.removed),
             changes=changes,
         )
     )
-    db.session.commit()
+    db.session.flush()
     return report
-
-
-def _derive_rights(
-    period: EligibilityPeriod, policy: Policy, now: dt.datetime, present: list[RosterMember]
-) -> tuple[int, int]:
-    """Create the rights that present members now hold; enrol those whose export carries an opt-in.
-
-    ``present`` is the roster just imported, which is exactly the period's
-    members not removed: their classes come from it rather than from reading
-    every member's stored details back. Rights are never deleted: a right
-    whose holder no longer qualifies keeps its history and simply drops out
-    of later electorates.
-    """
-    today = now.date()
-    member_ids = dict(
-        db.session.execute(
-            select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
-        ).all()
-    )
-    have = {
-        (r.member_id, r.capacity, r.sponsor): r.id
-        for r in db.session.execute(
-            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
-            .where(VotingRight.period_id == period.id)
-        )
-    }
-    new_rights, affirmed_members = [], set()
-    for member in present:
-        member_id = member_ids[member.key]
-        for capacity, sponsor in rules.rights_held(member.classes, member.delegate_for, policy, today):
-            if (member_id, capacity, sponsor) not in have:
-                new_rights.append(
-                    {"period_id": period.id, "member_id": member_id, "capacity": capacity, "sponsor": sponsor}
-                )
-        if member.vote_affirmed_on and member.vote_affirmed_on.year >= period.year:
-            affirmed_members.add(member_id)
-    if new_rights:
-        insert_rows(VotingRight.__table__, new_rights)
-    enrolled = 0
-    if affirmed_members and period.enrolment_closed_at is None:
-        already = set(
-            db.session.scalars(
-                select(Enrollment.right_id).join(VotingRight, VotingRight.id == Enrollment.right_id)
-                .where(VotingRight.period_id == period.id)
-            )
-        )
-        to_enrol = [
-            {"right_id": right_id, "confirmed_at": now, "source": "roster"}
-            for right_id, member_id in db.session.execute(
-                select(VotingRight.id, VotingRight.member_id).where(VotingRight.period_id == period.id)
-            )
-            if member_id in affirmed_members and right_id not in already
-        ]
-        if to_enrol:
-            insert_rows(Enrollment.__table__, to_enrol)
-        enrolled = len(to_enrol)
-    return len(new_rights), enrolled
 
 
 def _member_row(period_id: int, member: RosterMember) -> dict:
@@ -222,9 +166,9 @@ def _stored_form_of(row: dict) -> tuple:
     return (row["email"], row["given_name"], row["family_name"], row["details"])
 
 
-def import_history(period: EligibilityPeriod) -> list[RosterImport]:
+def import_history(period_id: int) -> list[RosterImport]:
     return list(
         db.session.scalars(
-            select(RosterImport).where(RosterImport.period_id == period.id).order_by(RosterImport.id)
+            select(RosterImport).where(RosterImport.period_id == period_id).order_by(RosterImport.id)
         )
     )

@@ -8,6 +8,7 @@ policy; the rules are stored on the vote and frozen when it opens.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -45,6 +46,31 @@ KINDS = {
 }
 
 MAJORITY = Fraction(1, 2)  # "yes > no": more than half of yes and no
+
+
+def kind_label(name: str) -> str:
+    """A kind of vote in words, wherever it is shown (pages, console, mail)."""
+    kind = KINDS.get(name)
+    return kind.label if kind else name
+
+
+def parse_assignments(entries: Iterable[str], what: str, convert: Callable[[str], object] = str) -> dict:
+    """``NAME=VALUE`` entries (command options, or lines of a console field) as a dict.
+
+    A bad entry is the administrator's input error, named with ``what``.
+    """
+    found = {}
+    for entry in entries:
+        if not entry.strip():
+            continue
+        name, sep, value = entry.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidInput(f"{what}: {entry.strip()!r} should be NAME = VALUE")
+        try:
+            found[name.strip()] = convert(value.strip())
+        except ValueError:
+            raise InvalidInput(f"{what}: {value.strip()!r} is not a number") from None
+    return found
 
 
 def get_kind(name: str) -> Kind:

@@ -1,14 +1,17 @@
-"""Voters' pages for a vote: the ballot with its review step, the receipt, the results, and links sent again."""
+"""Voters' pages for votes: the ballot with its review step, the receipt, the results, their standing,
+and links sent again."""
 
 import hashlib
 
 from flask import Blueprint, Response, current_app, json, render_template, request
 
-from ballot.eligibility.services import standing_link
+from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import BallotError, Conflict, InvalidInput
 from ballot.extensions import limiter
+from ballot.tokens import STANDING
+from ballot.votes import casting, links, queries
 from ballot.votes import rules as vote_rules
-from ballot.votes import services
+from ballot.votes import standing as right_standing
 from ballot.votes.models import PUBLISHED
 
 bp = Blueprint("votes", __name__)
@@ -16,7 +19,7 @@ bp = Blueprint("votes", __name__)
 
 @bp.route("/")
 def index():
-    votes = [v for v in services.list_votes() if v.status == PUBLISHED]
+    votes = [v for v in queries.list_votes() if v.status == PUBLISHED]
     return render_template("votes/index.html", votes=votes)
 
 
@@ -39,7 +42,7 @@ def link_again():
     if request.method == "GET":
         return render_template("votes/link_again.html", address="", problem=None, sent=False)
     try:
-        services.send_links_again(address)
+        links.send_links_again(address)
     except InvalidInput as exc:
         return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
     return render_template("votes/link_again.html", address=address, problem=None, sent=True)
@@ -52,37 +55,44 @@ def ballot(vote_id: int, token: str):
     step = request.form.get("step")
     if request.method == "POST" and step == "cast":
         try:
-            cast = services.cast_ballot(vote_id, token, form)
+            cast = casting.cast_ballot(vote_id, token, form)
         except InvalidInput:
             pass  # the ballot page below names the problems
         else:
             return render_template("votes/receipt.html", receipt=cast.receipt,
                                    standing_link=standing_link(cast.right_id, cast.period_year))
-    access = services.access_from_link(vote_id, token)
+    access = casting.access_from_link(vote_id, token)
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
             "standing_link": standing_link(access.right_id, access.period_year)}
     if access.already_voted:
         if request.method == "POST":
-            raise Conflict(services.ALREADY_CAST)
+            raise Conflict(casting.ALREADY_CAST)
         return render_template("votes/already_voted.html", **page)
-    services.check_open(vote)
+    casting.check_open(vote)
     if request.method == "GET":
         return render_template("votes/ballot.html", form={}, problems=[], **page)
     if step == "edit":
         return render_template("votes/ballot.html", form=form, problems=[], **page)
     try:
-        answers = services.check_ballot(vote, form)
+        answers = casting.check_ballot(vote, form)
     except BallotError as exc:
         return render_template("votes/ballot.html", form=form, problems=[str(exc)], **page), 400
     return render_template("votes/review.html", form=form, answers=answers, **page)
 
 
+@bp.route("/standing/<token>")
+def standing(token: str):
+    """A voting right's own standing: enrolled, votes missed, privileges, and this period's votes."""
+    right = right_from_token(STANDING, token)
+    return render_template("votes/standing.html", right=right, standing=right_standing.standing(right))
+
+
 @bp.route("/votes/<int:vote_id>/results", methods=["GET", "POST"])
 def results(vote_id: int):
     # A receipt is looked up by POST: in a URL it would reach access logs and browser history.
-    vote = services.get_vote(vote_id)
-    document = services.published_record(vote)
+    vote = queries.get_vote(vote_id)
+    document = queries.published_record(vote)
     receipt = request.form.get("receipt", "").strip().upper() if request.method == "POST" else ""
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
     return render_template(
@@ -94,26 +104,26 @@ def results(vote_id: int):
 @bp.route("/signing-key.pem")
 def signing_key():
     """The installation's public key, to check published records against (`ballot verify --signer`)."""
-    return Response(services.signing_public_key(), mimetype="application/x-pem-file")
+    return Response(queries.signing_public_key(), mimetype="application/x-pem-file")
 
 
 @bp.route("/votes/<int:vote_id>/results.json")
 def results_json(vote_id: int):
-    vote = services.get_vote(vote_id)
-    services.published_record(vote)
+    vote = queries.get_vote(vote_id)
+    queries.published_record(vote)
     return {"vote": {"id": vote.id, "kind": vote.kind, "title": vote.title}, "rules": vote.rules, "result": vote.result}
 
 
 @bp.route("/votes/<int:vote_id>/ballots.blt")
 def ballots_blt(vote_id: int):
-    vote = services.get_vote(vote_id)
-    text = services.ballots_blt(vote)
+    vote = queries.get_vote(vote_id)
+    text = queries.ballots_blt(vote)
     return Response(text, mimetype="text/plain",
                     headers={"Content-Disposition": f"attachment; filename=vote-{vote_id}.blt"})
 
 
 @bp.route("/votes/<int:vote_id>/record.json")
 def record_json(vote_id: int):
-    document = services.published_record(services.get_vote(vote_id))
+    document = queries.published_record(queries.get_vote(vote_id))
     return Response(json.dumps(document, indent=1, sort_keys=True), mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=vote-{vote_id}-record.json"})

@@ -12,7 +12,6 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from ballot.admin import credentials
-
 from tests.functional.helpers import run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -186,7 +185,7 @@ class Console:
     def open_fellow_vote(self) -> int:
         page = self.page
         page.goto(f"{self.site.url}/admin/periods/{YEAR}")
-        page.get_by_role("link", name="Fellow nominations").click()
+        page.get_by_role("link", name="Fellow nomination").click()
         self.look("vote form, fellow")
         page.get_by_label("Title").fill(f"Fellows {YEAR}, first batch")
         page.get_by_label("Description (optional)").fill("The Board nominates these people for Fellowship.")

@@ -84,7 +84,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
             page.goto(f"{period_url}/votes/new/{form_name}")
             audit.check(f"vote form, {form_name}")
         page.goto(period_url)
-        page.get_by_role("link", name="Board election").click()
+        page.get_by_role("link", name="Board of Directors election").click()
         audit.check("vote form, board")
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")

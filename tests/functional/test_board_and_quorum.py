@@ -115,7 +115,7 @@ def worker_audit() -> list[tuple[str, str, dict]]:
     """What the audit log says the worker did on its own."""
     from sqlalchemy import select
 
-    from ballot.admin.models import AuditEvent
+    from ballot.audit.models import AuditEvent
     from ballot.extensions import db
 
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor == "worker").order_by(AuditEvent.id))
@@ -158,7 +158,7 @@ def test_the_worker_opens_a_vote_at_its_scheduled_time(app, runner, client, inbo
     assert run(runner, "vote", "show", str(vote["id"]))["status"] == "draft"
     time.sleep(2.2)
     result = runner.invoke(args=["worker", "--once"])
-    assert result.exit_code == 0 and f"opened votes [{vote['id']}]" in result.output
+    assert result.exit_code == 0 and f"opened vote {vote['id']}: Later" in result.output
     shown = run(runner, "vote", "show", str(vote["id"]))
     assert shown["status"] == "open"
     [(action, subject, detail)] = worker_audit()

@@ -30,11 +30,11 @@ from ballot import sealing
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, MissedVote
 from ballot.extensions import db
-from ballot.outbox import services as outbox
+from ballot.outbox.tasks import send_due
 from ballot.policy import load_policy
-from ballot.roster import services as roster
 from ballot.timestamps import utcnow
-from ballot.votes import services as votes
+from ballot.unit_of_work import unit_of_work
+from ballot.votes import lifecycle, queries
 from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
 from tests.functional.helpers import HttpBrowser
 
@@ -58,22 +58,21 @@ class Browser(HttpBrowser):
 
 def set_up(app, inbox, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
     """``voters`` enrolled Fellows, one open vote, its links mailed: its id, each voter's ballot path and right id."""
-    with app.app_context():
+    with app.app_context(), unit_of_work("test"):
         now = utcnow()
         period = eligibility.open_period(now.year, load_policy("seed"))
         lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
         lines += [f"race-{i},Racer,{i},racer{i}@example.org,fellow:2015-05-01:,," for i in range(voters)]
-        roster.import_roster(period, ("\n".join(lines) + "\n").encode(), "race.csv")
+        eligibility.import_roster(period, ("\n".join(lines) + "\n").encode(), "race.csv")
         rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
         for right_id in rights.values():
             db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
-        db.session.commit()
-        vote = votes.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
-        votes.open_vote(vote)
+        vote = lifecycle.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
+        lifecycle.open_vote(vote)
         vote_id = vote.id
+    with app.app_context():
         inbox.clear()
-        assert outbox.send_due()["sent"] == voters
-        db.session.rollback()  # SQLite: release the write lock the read took
+        assert send_due()["sent"] == voters
     paths = {}
     for email in rights:
         (link,) = inbox.links(email, rf"https://vote\.test/votes/{vote_id}/ballot/\S+")
@@ -157,9 +156,9 @@ def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committ
     assert counts(committed_app, vote_id) == (1, 1)
     assert len(gunicorn.cast_workers()) >= 2, "the casts raced in several processes"
     assert open_box(committed_app, vote_id) == [receipt], "the one sealed ballot is the acknowledged one"
-    with committed_app.app_context():
+    with committed_app.app_context(), unit_of_work("test"):
         assert db.session.scalars(select(ParticipationRecord.right_id)).all() == [rights["racer0@example.org"]]
-        summary = votes.close_vote(votes.get_vote(vote_id))
+        summary = lifecycle.close_vote(queries.get_vote(vote_id))
     assert summary["ballots"] == 1
     listed, voted, missed = after_close(committed_app, vote_id)
     assert (listed, voted, missed) == ([receipt], {rights["racer0@example.org"]}, set())
@@ -198,8 +197,8 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
             if not acknowledged.acquire(timeout=REQUEST_TIMEOUT):
                 break
             snapshots.append(counts(committed_app, vote_id))
-        with committed_app.app_context():
-            return votes.close_vote(votes.get_vote(vote_id))
+        with committed_app.app_context(), unit_of_work("test"):
+            return lifecycle.close_vote(queries.get_vote(vote_id))
 
     *answers, summary = simultaneously([lambda e=e: cast(e) for e in emails] + [close])
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from ballot.extensions import limiter
-
 from tests.functional.helpers import cast, csrf_token, path_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year

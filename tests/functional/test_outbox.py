@@ -16,6 +16,7 @@ from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from ballot.outbox.tasks import send_due
 from ballot.timestamps import utcnow
 
 HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
@@ -155,7 +156,7 @@ def retries_then_fails(app, count: int, error: str) -> None:
     max_attempts = app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
     assert max_attempts == 5
     start = utcnow()
-    assert outbox.send_due(now=start) == {"sent": 0, "retry": count, "failed": 0}
+    assert send_due(now=start) == {"sent": 0, "retry": count, "failed": 0}
     now = start
     for attempt in range(1, max_attempts):
         pending = messages(PENDING)
@@ -167,15 +168,15 @@ def retries_then_fails(app, count: int, error: str) -> None:
             assert message.next_attempt_at == now + delay
             assert message.context is not None  # kept for the next attempt
         # Not due yet: nothing is tried before the backoff has passed.
-        assert outbox.send_due(now=now + delay - dt.timedelta(seconds=1)) == {"sent": 0, "retry": 0, "failed": 0}
+        assert send_due(now=now + delay - dt.timedelta(seconds=1)) == {"sent": 0, "retry": 0, "failed": 0}
         now += delay
         expected = {"sent": 0, "retry": 0, "failed": count} if attempt + 1 == max_attempts else \
             {"sent": 0, "retry": count, "failed": 0}
-        assert outbox.send_due(now=now) == expected
+        assert send_due(now=now) == expected
     failed = messages(FAILED)
     assert len(failed) == count
     assert all(m.attempts == max_attempts and error in m.last_error for m in failed)
-    assert outbox.send_due(now=now + dt.timedelta(days=30)) == {"sent": 0, "retry": 0, "failed": 0}
+    assert send_due(now=now + dt.timedelta(days=30)) == {"sent": 0, "retry": 0, "failed": 0}
 
 
 def test_an_unreachable_smtp_server_is_retried_with_backoff_then_marked_failed(

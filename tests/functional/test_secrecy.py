@@ -52,12 +52,12 @@ from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, VotingRight
 from ballot.errors import InvalidInput
 from ballot.extensions import db
-from ballot.outbox import services as outbox
+from ballot.outbox.tasks import send_due
 from ballot.policy import load_policy
-from ballot.roster import services as roster
 from ballot.timestamps import utcnow
+from ballot.unit_of_work import unit_of_work
+from ballot.votes import lifecycle, queries
 from ballot.votes import record as vote_record
-from ballot.votes import services as votes
 from ballot.votes.rules import YES_NO
 from tests.functional.helpers import HttpBrowser
 
@@ -193,23 +193,23 @@ def set_up_votes(app, count: int) -> tuple[list[int], dict[str, int]]:
     """A period, everyone enrolled, ``count`` open votes, their links mailed."""
     with app.app_context():
         now = utcnow()
-        period = eligibility.open_period(now.year, load_policy("seed"))
-        roster.import_roster(period, roster_csv(), "secrecy.csv")
-        table = VotingRight.__table__
-        db.session.execute(table.update().values(id=table.c.id + RIGHT_ID_OFFSET))
-        db.session.commit()
-        rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
-        assert len(rights) == VOTERS + 1
-        for right_id in rights.values():
-            db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
-        db.session.commit()
-        vote_ids = []
-        for k in range(count):
-            vote = votes.create_vote(period, "policy", f"Motion {k + 1}", now + dt.timedelta(days=7),
-                                     questions=QUESTIONS)
-            votes.open_vote(vote)
-            vote_ids.append(vote.id)
-        assert outbox.send_due()["sent"] == count * (VOTERS + 1)
+        with unit_of_work("test"):
+            period = eligibility.open_period(now.year, load_policy("seed"))
+            eligibility.import_roster(period, roster_csv(), "secrecy.csv")
+            table = VotingRight.__table__
+            db.session.execute(table.update().values(id=table.c.id + RIGHT_ID_OFFSET))
+        with unit_of_work("test"):
+            rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
+            assert len(rights) == VOTERS + 1
+            for right_id in rights.values():
+                db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
+            vote_ids = []
+            for k in range(count):
+                vote = lifecycle.create_vote(period, "policy", f"Motion {k + 1}", now + dt.timedelta(days=7),
+                                             questions=QUESTIONS)
+                lifecycle.open_vote(vote)
+                vote_ids.append(vote.id)
+        assert send_due()["sent"] == count * (VOTERS + 1)
     return vote_ids, rights
 
 
@@ -405,10 +405,11 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
                 sealing.unwrap_vote_key(candidate, vote_id, wrapped)
 
     with app.app_context():
-        for vote_id in vote_ids:
-            votes.close_vote(votes.get_vote(vote_id))
-            votes.publish(votes.get_vote(vote_id))
-        outbox.send_due()  # the forfeiture notice of the voter who never votes
+        with unit_of_work("test"):
+            for vote_id in vote_ids:
+                lifecycle.close_vote(queries.get_vote(vote_id))
+                lifecycle.publish(queries.get_vote(vote_id))
+        send_due()  # the forfeiture notice of the voter who never votes
 
     # Each voter checks their receipt on the public results page.
     published = {}

@@ -9,7 +9,6 @@ import re
 import pytest
 
 from ballot.tokens import BALLOT_LINK, token_service
-
 from tests.functional.helpers import cast, csrf_token, path_of, receipt_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -252,7 +251,7 @@ def test_a_ballot_is_sealed_with_the_key_the_vote_has_now(year, runner, client, 
     another key for that vote (restored from a backup, say), the cast notices and seals with the new one."""
     from ballot import sealing
     from ballot.extensions import db
-    from ballot.votes import services as votes
+    from ballot.votes import queries as votes
 
     vote_id, path = _open_sponsor_vote(runner, inbox)
     page = client.get(path)  # this process now keeps the vote's ballot box

@@ -8,7 +8,8 @@ import json
 from sqlalchemy import select
 
 from ballot.admin import credentials
-from ballot.admin.models import Administrator, AuditEvent
+from ballot.admin.models import Administrator
+from ballot.audit.models import AuditEvent
 from ballot.extensions import db
 from tests.functional.admin.console import (
     PASSWORD,

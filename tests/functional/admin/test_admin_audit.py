@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from ballot.admin import services
-from ballot.admin.models import AuditEvent
+from ballot.audit import audit
+from ballot.audit.models import AuditEvent
+from ballot.commands import cli_actor
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from tests.functional.admin.console import YEAR, follow, member, post, roster, when
@@ -53,7 +54,7 @@ def test_command_line_actions_are_audited_and_refused_ones_are_not(app, runner, 
     run(runner, "period", "close-enrolment", str(YEAR))
 
     events = log()
-    assert {e.actor for e in events} == {services.cli_actor()}
+    assert {e.actor for e in events} == {cli_actor()}
     assert [e.action for e in events] == [
         "period.open", "roster.import", "period.send-opt-in", "period.export-enrolled", "vote.create", "vote.open",
         "vote.extend", "vote.remind", "vote.schedule-reminder", "vote.close", "vote.publish", "vote.create",
@@ -69,7 +70,7 @@ def test_command_line_actions_are_audited_and_refused_ones_are_not(app, runner, 
 def test_the_console_shows_the_log_newest_first_in_pages(console, runner):
     run(runner, "period", "open", str(YEAR))
     for n in range(120):
-        services.audit("someone@example.org", "test.action", f"item {n}")
+        audit("test.action", f"item {n}", actor="someone@example.org")
     db.session.commit()
     page = console.get("/admin/audit")
     assert page.status_code == 200 and "Page 1 of 3" in page.text
@@ -89,13 +90,13 @@ def test_the_console_audits_its_actions_as_the_signed_in_administrator(console, 
     follow(console, post(console, "/admin/logout"))
     events = log()
     assert [(e.actor, e.action, e.subject) for e in events] == [
-        (services.cli_actor(), "admin.create", account["email"]), (account["email"], "sign-in", ""), (account["email"], "period.open", str(YEAR)),
+        (cli_actor(), "admin.create", account["email"]), (account["email"], "sign-in", ""), (account["email"], "period.open", str(YEAR)),
         (account["email"], "sign-out", ""),
     ]
 
 
 def test_the_database_refuses_to_change_or_delete_audit_events(app):
-    services.audit("ada@example.org", "test.action", "something")
+    audit("test.action", "something", actor="ada@example.org")
     db.session.commit()
     attempts = [
         update(AuditEvent).values(actor="mallory@example.org"),
@@ -113,7 +114,7 @@ def test_the_database_refuses_to_change_or_delete_audit_events(app):
     db.session.rollback()
     assert [(e.actor, e.detail) for e in log()] == [("ada@example.org", {})]
     # Adding is all it allows.
-    services.audit("bea@example.org", "test.action")
+    audit("test.action", actor="bea@example.org")
     db.session.commit()
     assert len(log()) == 2
 

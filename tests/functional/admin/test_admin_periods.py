@@ -7,7 +7,8 @@ import io
 
 from sqlalchemy import func, select
 
-from ballot.admin.models import AuditEvent, RosterUpload
+from ballot.admin.models import RosterUpload
+from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.roster.models import Member, RosterImport
@@ -108,7 +109,7 @@ def test_a_bad_roster_is_refused_whole_and_not_kept(console):
 def test_uploads_older_than_a_day_are_gone(console, runner):
     import datetime as dt
 
-    from ballot.admin import services
+    from ballot.admin.uploads import purge_expired_uploads
 
     open_period(console)
     upload(console, YEAR, ROSTER)
@@ -116,7 +117,7 @@ def test_uploads_older_than_a_day_are_gone(console, runner):
     kept.uploaded_at -= dt.timedelta(days=1, minutes=1)
     db.session.commit()
     assert console.get(f"/admin/periods/{YEAR}/roster/{kept.id}").status_code == 404
-    assert services.purge_expired_uploads() == 1 and count(RosterUpload) == 0
+    assert purge_expired_uploads() == 1 and count(RosterUpload) == 0
 
 
 def test_opt_in_campaign_confirmations_enrolment_and_export(console, client, runner, inbox):

@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from ballot.admin.models import AuditEvent
+from ballot.audit.models import AuditEvent
 from ballot.extensions import db
 from tests.functional.admin.console import (
     PASSWORD,

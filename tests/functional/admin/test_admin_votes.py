@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from ballot.admin.models import AuditEvent
+from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.votes.models import VoteReminder
@@ -163,7 +163,7 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
 
     # Resend one voter's link: find them in the electorate by email.
     page = console.get(f"/admin/votes/{vote_id}?email=DAN@")
-    assert "Dan Tester &lt;dan@example.org&gt;, individual" in page.text and "ada@example.org" not in page.text
+    assert "Dan Tester &lt;dan@example.org&gt;, as an individual member" in page.text and "ada@example.org" not in page.text
     right_id = re.search(r'name="right_id" value="(\d+)"', page.text).group(1)
     page = follow(console, post(console, f"/admin/votes/{vote_id}/resend", {"right_id": right_id}))
     assert "The ballot link is queued again to dan@example.org." in page.text

@@ -11,8 +11,8 @@ from ballot.eligibility.rules import (
     INDIVIDUAL,
     active_classes,
     forfeits,
-    holds_right,
     in_fellow_electorate,
+    qualifies,
     rights_held,
 )
 from ballot.policy import load_policy
@@ -102,15 +102,15 @@ def test_delegates_hold_no_right_where_the_policy_gives_them_none():
 def test_a_delegate_of_a_sponsorship_that_ended_holds_no_delegate_right():
     ended = [c("sponsor", "2025-01-01", "2025-12-31")]
     assert rights_held(ended, ["Acme"], SEED, TODAY) == []
-    assert not holds_right(DELEGATE, "Acme", ended, ["Acme"], SEED, TODAY)
+    assert not qualifies(DELEGATE, "Acme", ended, ["Acme"], SEED, TODAY)
 
 
-def test_holds_right_names_the_capacity_and_sponsor():
+def test_qualifies_names_the_capacity_and_sponsor():
     classes = [c("fellow"), c("sponsor")]
-    assert holds_right(INDIVIDUAL, "", classes, ["Acme"], SEED, TODAY)
-    assert holds_right(DELEGATE, "Acme", classes, ["Acme"], SEED, TODAY)
-    assert not holds_right(DELEGATE, "Other Corp", classes, ["Acme"], SEED, TODAY)
-    assert not holds_right(INDIVIDUAL, "", [c("basic"), c("sponsor")], ["Acme"], SEED, TODAY)
+    assert qualifies(INDIVIDUAL, "", classes, ["Acme"], SEED, TODAY)
+    assert qualifies(DELEGATE, "Acme", classes, ["Acme"], SEED, TODAY)
+    assert not qualifies(DELEGATE, "Other Corp", classes, ["Acme"], SEED, TODAY)
+    assert not qualifies(INDIVIDUAL, "", [c("basic"), c("sponsor")], ["Acme"], SEED, TODAY)
 
 
 def test_active_classes_on_a_day():

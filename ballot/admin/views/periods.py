@@ -1,0 +1,149 @@
+"""Periods, the opt-in campaign, enrolment, and roster uploads (preview, then confirm)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+
+from ballot import unit_of_work
+from ballot.admin import uploads
+from ballot.admin.dashboard import csv_text
+from ballot.admin.forms import (
+    VOTE_FORM_LABELS,
+    ActionForm,
+    OpenPeriodForm,
+    OptInForm,
+    RosterConfirmForm,
+    RosterUploadForm,
+)
+from ballot.admin.views import act, bp, csv_response, login_required
+from ballot.eligibility import services as eligibility
+from ballot.errors import BallotError
+from ballot.policy import load_policy
+from ballot.roster import services as roster
+from ballot.roster.services import RosterRefused
+from ballot.votes import queries as votes
+
+
+@bp.route("/periods", methods=["POST"])
+@login_required
+def open_period():
+    form = OpenPeriodForm()
+    if not form.validate_on_submit():
+        flash("Give a year between 2000 and 2200 and choose the rules.", "problem")
+        return redirect(url_for("admin.dashboard"), 303)
+    year = form.year.data
+    try:
+        with unit_of_work.attempt():
+            eligibility.open_period(year, load_policy(form.policy.data))
+    except BallotError as exc:
+        flash(str(exc), "problem")
+        return redirect(url_for("admin.dashboard"), 303)
+    flash(f"The {year} period is open. Import its roster next.", "notice")
+    return redirect(url_for("admin.period", year=year), 303)
+
+
+@bp.route("/periods/<int:year>")
+@login_required
+def period(year: int):
+    p = eligibility.get_period(year)
+    return render_template(
+        "admin/period.html", period=p, policy=eligibility.policy_of(p), counts=eligibility.enrolment_counts(p),
+        history=roster.import_history(p.id), votes=votes.list_votes(p), upload_form=RosterUploadForm(),
+        opt_in_form=OptInForm(), action=ActionForm(), vote_kinds=VOTE_FORM_LABELS,
+    )
+
+
+@bp.route("/periods/<int:year>/opt-in", methods=["POST"])
+@login_required
+def send_opt_in(year: int):
+    p = eligibility.get_period(year)
+    form = OptInForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return act(lambda: eligibility.send_opt_in(p, resend=form.resend.data),
+               back=url_for("admin.period", year=year), done="Queued {outcome} opt-in messages.")
+
+
+@bp.route("/periods/<int:year>/close-enrolment", methods=["POST"])
+@login_required
+def close_enrolment(year: int):
+    p = eligibility.get_period(year)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: eligibility.close_enrolment(p), back=url_for("admin.period", year=year),
+               done="Enrolment is closed: later opt-ins are refused.")
+
+
+@bp.route("/periods/<int:year>/enrolled.csv")
+@login_required
+def enrolled_csv(year: int):
+    rows = eligibility.export_enrolled(eligibility.get_period(year))
+    text = csv_text(
+        ["member_key", "name", "email", "capacity", "sponsor", "confirmed_at", "source", "forfeited"],
+        ([r.member_key, r.name, r.email, r.capacity, r.sponsor, r.confirmed_at.isoformat(), r.source,
+          "yes" if r.forfeited else "no"] for r in rows),
+    )
+    return csv_response(text, f"enrolled-{year}.csv")
+
+
+@bp.route("/periods/<int:year>/roster", methods=["POST"])
+@login_required
+def upload_roster(year: int):
+    p = eligibility.get_period(year)
+    form = RosterUploadForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "problem")
+        return redirect(url_for("admin.period", year=year), 303)
+    data, filename = form.roster.data.read(), form.roster.data.filename or "roster"
+    try:
+        with unit_of_work.attempt():
+            upload, _ = uploads.stage_roster_upload(p, data, filename, g.admin.email)
+    except RosterRefused as exc:
+        return render_template("admin/roster_refused.html", period=p, filename=filename, problems=exc.problems), 400
+    except BallotError as exc:
+        flash(str(exc), "problem")
+        return redirect(url_for("admin.period", year=year), 303)
+    return redirect(url_for("admin.roster_preview", year=year, upload_id=upload.id), 303)
+
+
+@bp.route("/periods/<int:year>/roster/<int:upload_id>")
+@login_required
+def roster_preview(year: int, upload_id: int):
+    p = eligibility.get_period(year)
+    upload = uploads.roster_upload(p, upload_id)
+    report = uploads.preview_roster_upload(p, upload)
+    form = RosterConfirmForm(upload_id=upload.id, sha256=upload.sha256)
+    return render_template("admin/roster_preview.html", period=p, upload=upload, report=report, form=form,
+                           discard=ActionForm(), shown=100)
+
+
+@bp.route("/periods/<int:year>/roster/<int:upload_id>/confirm", methods=["POST"])
+@login_required
+def roster_confirm(year: int, upload_id: int):
+    p = eligibility.get_period(year)
+    form = RosterConfirmForm()
+    if not form.validate_on_submit() or form.upload_id.data != str(upload_id):
+        abort(400)
+    upload = uploads.roster_upload(p, upload_id)
+    try:
+        with unit_of_work.attempt():
+            report = uploads.confirm_roster_upload(p, upload, form.sha256.data)
+    except BallotError as exc:
+        flash(str(exc), "problem")
+        return redirect(url_for("admin.period", year=year), 303)
+    flash(f"Imported {report.members} members: {len(report.added)} added, {len(report.changed)} changed, "
+          f"{len(report.removed)} removed; {report.rights_added} new voting rights.", "notice")
+    return redirect(url_for("admin.period", year=year), 303)
+
+
+@bp.route("/periods/<int:year>/roster/<int:upload_id>/discard", methods=["POST"])
+@login_required
+def roster_discard(year: int, upload_id: int):
+    p = eligibility.get_period(year)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    upload = uploads.roster_upload(p, upload_id)
+    return act(lambda: uploads.discard_roster_upload(upload), back=url_for("admin.period", year=year),
+               done="The upload was discarded; nothing was imported.")

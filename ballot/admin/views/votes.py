@@ -1,0 +1,247 @@
+"""Votes in the console: create, schedule, open, extend, remind, resend, close, cancel, publish."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ballot import unit_of_work
+from ballot.admin import charts
+from ballot.admin.dashboard import csv_text
+from ballot.admin.forms import (
+    VOTE_FORM_LABELS,
+    VOTE_FORMS,
+    ActionForm,
+    CancelForm,
+    OpeningForm,
+    ReminderForm,
+    ResendForm,
+    WhenForm,
+    utc,
+)
+from ballot.admin.views import act, bp, csv_response, form_problem, login_required
+from ballot.eligibility import services as eligibility
+from ballot.errors import BallotError, InvalidInput
+from ballot.timestamps import utcnow
+from ballot.votes import exports, lifecycle, links, queries
+from ballot.votes import rules as vote_rules
+from ballot.votes.models import CLOSED, DRAFT, OPEN, PUBLISHED
+from ballot.votes.tasks import CLOSE_TASK, OPEN_TASK
+from ballot.worker import failure_of
+
+
+@bp.route("/votes")
+@login_required
+def vote_list():
+    return render_template("admin/votes.html", votes=queries.list_votes(), periods=eligibility.list_periods(),
+                           vote_kinds=VOTE_FORM_LABELS)
+
+
+@bp.route("/periods/<int:year>/votes/new/<form_name>", methods=["GET", "POST"])
+@login_required
+def new_vote(year: int, form_name: str):
+    p = eligibility.get_period(year)
+    if form_name not in VOTE_FORMS:
+        abort(404)
+    form = VOTE_FORMS[form_name](eligibility.policy_of(p))
+    problem = None
+    if form.validate_on_submit():
+        try:
+            with unit_of_work.attempt():
+                vote = lifecycle.create_vote(p, **form.create_arguments())
+        except BallotError as exc:
+            problem = str(exc)
+        else:
+            flash("The draft is saved. Check its electorate and rules, then open it.", "notice")
+            return redirect(url_for("admin.vote", vote_id=vote.id), 303)
+    status = 400 if form.is_submitted() else 200
+    electorate = len(eligibility.electorate(p, utcnow().date(), fellows_only=form_name == "fellow"))
+    return render_template("admin/vote_form.html", form=form, period=p, problem=problem, form_name=form_name,
+                           electorate=electorate), status
+
+
+@bp.route("/votes/<int:vote_id>")
+@login_required
+def vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    electorate = queries.electorate_preview(v)
+    page = {
+        "vote": v, "kind": vote_rules.KINDS[v.kind], "rules": vote_rules.describe(v.rules, electorate),
+        "electorate": electorate, "action": ActionForm(), "reminders": queries.reminders_of(v),
+        "worker_failure": failure_of(OPEN_TASK if v.status == DRAFT else CLOSE_TASK, v.id),
+    }
+    if v.status == DRAFT:
+        page["schedule_form"] = WhenForm(closes_at=v.closes_at.replace(tzinfo=None))
+        page["opening_form"] = OpeningForm(opens_at=v.opens_at.replace(tzinfo=None) if v.opens_at else None)
+        page["reminder_form"] = ReminderForm()
+    if v.status == OPEN:
+        by_day = queries.turnout_by_day(v)
+        participants = sum(count for _, count in by_day)
+        page.update(
+            by_day=by_day, participants=participants,
+            turnout_chart=charts.bar_chart("Ballots cast per day", [(f"{d:%d %b}", n) for d, n in by_day]),
+            extend_form=WhenForm(), reminder_form=ReminderForm(), cancel_form=CancelForm(),
+            query=request.args.get("email", ""), resend_form=ResendForm(),
+        )
+        if page["query"]:
+            page["found"] = queries.find_in_electorate(v, page["query"])
+    if v.status == DRAFT:
+        page["cancel_form"] = CancelForm()
+    if v.status in (CLOSED, PUBLISHED) and v.result:
+        page["charts"] = [charts.result_chart(q) for q in v.result["questions"]]
+    return render_template("admin/vote.html", **page)
+
+
+def _back(vote_id: int) -> str:
+    return url_for("admin.vote", vote_id=vote_id)
+
+
+@bp.route("/votes/<int:vote_id>/schedule", methods=["POST"])
+@login_required
+def schedule_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = WhenForm()
+    if not form.validate_on_submit():
+        return form_problem(form, _back(vote_id))
+    closes_at = utc(form.closes_at.data)
+    return act(lambda: lifecycle.schedule_close(v, closes_at), back=_back(vote_id),
+               done=f"The vote will close at {closes_at:%Y-%m-%d %H:%M} UTC.")
+
+
+@bp.route("/votes/<int:vote_id>/schedule-opening", methods=["POST"])
+@login_required
+def schedule_opening(vote_id: int):
+    v = queries.get_vote(vote_id)
+    if request.form.get("clear"):
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        return act(lambda: lifecycle.schedule_opening(v, None), back=_back(vote_id),
+                   done="The vote has no scheduled opening.")
+    form = OpeningForm()
+    if not form.validate_on_submit():
+        return form_problem(form, _back(vote_id))
+    opens_at = utc(form.opens_at.data)
+    return act(lambda: lifecycle.schedule_opening(v, opens_at), back=_back(vote_id),
+               done=f"The vote will open at {opens_at:%Y-%m-%d %H:%M} UTC.")
+
+
+@bp.route("/votes/<int:vote_id>/open", methods=["POST"])
+@login_required
+def open_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: lifecycle.open_vote(v), back=_back(vote_id),
+               done="The vote is open: {outcome} ballot links are queued.")
+
+
+@bp.route("/votes/<int:vote_id>/extend", methods=["POST"])
+@login_required
+def extend_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = WhenForm()
+    if not form.validate_on_submit():
+        return form_problem(form, _back(vote_id))
+    closes_at = utc(form.closes_at.data)
+    return act(lambda: lifecycle.extend_vote(v, closes_at), back=_back(vote_id),
+               done=f"The vote now closes at {closes_at:%Y-%m-%d %H:%M} UTC; "
+                    "fresh links are queued to the {outcome} who have not voted.")
+
+
+@bp.route("/votes/<int:vote_id>/close", methods=["POST"])
+@login_required
+def close_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: lifecycle.close_vote(v), back=_back(vote_id),
+               done="The vote is closed and counted. Check the result, then publish it.")
+
+
+@bp.route("/votes/<int:vote_id>/cancel", methods=["POST"])
+@login_required
+def cancel_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash("Say why the vote is cancelled: voters will see the reason.", "problem")
+        return redirect(_back(vote_id), 303)
+    return act(lambda: lifecycle.cancel_vote(v, form.reason.data), back=_back(vote_id),
+               done="The vote is cancelled: it counts for nobody.")
+
+
+@bp.route("/votes/<int:vote_id>/publish", methods=["POST"])
+@login_required
+def publish_vote(vote_id: int):
+    v = queries.get_vote(vote_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: lifecycle.publish(v), back=_back(vote_id),
+               done="The result and the signed record are published.")
+
+
+@bp.route("/votes/<int:vote_id>/remind", methods=["POST"])
+@login_required
+def remind(vote_id: int):
+    v = queries.get_vote(vote_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: links.send_reminder(v), back=_back(vote_id),
+               done="Reminders are queued to the {outcome} voting rights that have not voted.")
+
+
+@bp.route("/votes/<int:vote_id>/reminders", methods=["POST"])
+@login_required
+def schedule_reminder(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        return form_problem(form, _back(vote_id))
+    at = utc(form.scheduled_at.data)
+    return act(lambda: links.schedule_reminder(v, at), back=_back(vote_id),
+               done=f"A reminder will go at {at:%Y-%m-%d %H:%M} UTC to those who have not voted by then.")
+
+
+@bp.route("/votes/<int:vote_id>/reminders/<int:reminder_id>/cancel", methods=["POST"])
+@login_required
+def cancel_reminder(vote_id: int, reminder_id: int):
+    v = queries.get_vote(vote_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: links.cancel_reminder(v, reminder_id), back=_back(vote_id),
+               done="The reminder will not be sent.")
+
+
+@bp.route("/votes/<int:vote_id>/resend", methods=["POST"])
+@login_required
+def resend(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = ResendForm()
+    if not form.validate_on_submit() or not form.right_id.data.isdigit():
+        abort(400)
+    right_id = int(form.right_id.data)
+    return act(lambda: links.resend_link(v, right_id), back=_back(vote_id),
+               done="The ballot link is queued again to {outcome}.")
+
+
+@bp.route("/votes/<int:vote_id>/participation.csv")
+@login_required
+def participation_csv(vote_id: int):
+    return _participation(queries.get_vote(vote_id))
+
+
+@bp.route("/participation/last-board.csv")
+@login_required
+def last_board_participation():
+    v = queries.last_board_election()
+    if v is None:
+        raise InvalidInput("no Board election has closed yet")
+    return _participation(v)
+
+
+def _participation(v):
+    rows = exports.export_participants(v)
+    text = csv_text(
+        ["name", "email", "capacity", "sponsor", "voted_on"],
+        ([p.name, p.email, p.capacity, p.sponsor, p.voted_on.isoformat()] for p in rows),
+    )
+    return csv_response(text, f"vote-{v.id}-participation.csv")

@@ -1,0 +1,243 @@
+"""The life of a vote: draft, open, close, publish, or cancel; and its times.
+
+Each function acts within the caller's unit of work: it checks, changes,
+writes its audit entry and flushes; the unit of work commits. A vote's row is
+locked (``FOR UPDATE``) before a change of status, so an administrator's
+close racing the worker's gives one close and one plain refusal.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from flask import current_app
+from sqlalchemy import delete, select
+
+from ballot import sealing
+from ballot.audit import audit, vote_subject
+from ballot.bulk import insert_rows
+from ballot.eligibility import services as eligibility
+from ballot.errors import Conflict, InvalidInput
+from ballot.extensions import db
+from ballot.timestamps import utcnow
+from ballot.votes import record as vote_record
+from ballot.votes import rules as vote_rules
+from ballot.votes.links import queue_ballot_links
+from ballot.votes.models import (
+    CANCELLED,
+    CLOSED,
+    DRAFT,
+    OPEN,
+    PUBLISHED,
+    ElectorateEntry,
+    SealedBallot,
+    Vote,
+)
+from ballot.votes.queries import electorate_of, not_voted, period_of, record_of
+from ballot.votes.tally import tally
+from ballot.worker import forget_failures
+
+log = logging.getLogger(__name__)
+
+
+def create_vote(
+    period, kind: str, title: str, closes_at: dt.datetime, *,
+    description: str = "", questions: list[str] = (), candidates: list[str] = (), **options,
+) -> Vote:
+    """A draft vote; its rules are checked now and frozen when it opens."""
+    kind_ = vote_rules.get_kind(kind)
+    if not title.strip():
+        raise InvalidInput("a vote needs a title")
+    if any(ord(c) < 32 or ord(c) == 127 for c in title.strip()):
+        # The title goes into the ballot emails' subject: a line break there cannot be sent.
+        raise InvalidInput("a vote's title must be one line of text")
+    if closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone (e.g. 2026-12-01T18:00+00:00)")
+    vote = Vote(
+        period_id=period.id, kind=kind_.name, title=title.strip(), description=description.strip(),
+        status=DRAFT, closes_at=closes_at,
+        questions=vote_rules.build_questions(kind_, list(questions), list(candidates)),
+        rules=vote_rules.build_rules(kind_, eligibility.policy_of(period), **options),
+    )
+    if vote.rules.get("affiliations"):
+        unknown = set(vote.rules["affiliations"]) - set(vote.questions[0]["choices"])
+        if unknown:
+            raise InvalidInput(f"affiliations name people who are not candidates: {', '.join(sorted(unknown))}")
+    audit("vote.create", vote.title, period=period.year, kind=vote.kind)
+    db.session.add(vote)
+    db.session.flush()
+    return vote
+
+
+def _locked(vote: Vote) -> Vote:
+    """The vote's row, locked for the rest of the unit of work and read afresh."""
+    return db.session.execute(
+        select(Vote).where(Vote.id == vote.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _require(vote: Vote, status: str, action: str) -> None:
+    if vote.status != status:
+        raise Conflict(f"vote {vote.id} is {vote.status}; only a {status} vote can be {action}")
+
+
+def _sealing_key() -> bytes:
+    return base64.urlsafe_b64decode(current_app.config["BALLOT_SEALING_KEY"])
+
+
+def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
+    """Freeze the electorate, make the vote's keys, queue a ballot link to each right."""
+    now = now or utcnow()
+    vote = _locked(vote)
+    _require(vote, DRAFT, "opened")
+    policy = eligibility.policy_of(period_of(vote))
+    if vote.closes_at <= now:
+        raise Conflict(f"vote {vote.id} would close at {vote.closes_at:%Y-%m-%d %H:%M} UTC, which has passed")
+    if policy.max_open_days and vote.closes_at - now > dt.timedelta(days=policy.max_open_days):
+        raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
+    right_ids = electorate_of(vote, now.date())
+    if not right_ids:
+        raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
+    scheduled = {"scheduled": vote.opens_at.isoformat()} if vote.opens_at and vote.opens_at <= now else {}
+    audit("vote.open", vote_subject(vote), now=now, **scheduled)
+    vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
+    vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(right_ids)
+    insert_rows(ElectorateEntry.__table__, [{"vote_id": vote.id, "right_id": r} for r in right_ids])
+    queue_ballot_links(vote, right_ids, now)
+    db.session.flush()
+    log.info("vote %s opened with %s rights", vote.id, len(right_ids))
+    return len(right_ids)
+
+
+def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
+    """Close: open the ballots into the record, count them, record missed votes.
+
+    A vote closes when told to or at its closing time, whichever comes first:
+    casting stopped then, so that is when it closed, even if the worker gets to
+    it later. The sealed ballots and the vote's key are destroyed in the same
+    transaction; what remains is the record, in receipt order.
+    """
+    now = now or utcnow()
+    vote = _locked(vote)
+    _require(vote, OPEN, "closed")
+    closed_at = min(now, vote.closes_at)
+    audit("vote.close", vote_subject(vote), now=now,
+          **({"scheduled": vote.closes_at.isoformat()} if vote.closes_at <= now else {}))
+    vote.status, vote.closed_at = CLOSED, closed_at
+    db.session.flush()
+    private_key = X25519PrivateKey.from_private_bytes(
+        sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key))
+    ballots = []
+    for (ciphertext,) in db.session.execute(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)):
+        opened = sealing.unseal(ciphertext, private_key, vote.id)
+        ballots.append({"token": opened["token"], "receipt": sealing.receipt_for(opened["token"]),
+                        "contents": {"answers": opened["answers"]}})
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    vote.public_key = vote.wrapped_key = None
+    vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size)
+    info = {
+        "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
+        "opened_at": vote.opened_at.isoformat(), "closed_at": closed_at.isoformat(),
+    }
+    vote.record = sealing.canonical_json(
+        vote_record.build(info, vote.questions, vote.rules, ballots, vote.result)
+    ).decode()
+    missed = not_voted(vote)
+    forfeited = eligibility.record_missed(vote.id, period_of(vote), missed, closed_at)
+    forget_failures("vote.close", vote.id)
+    db.session.flush()
+    log.info("vote %s closed: %s ballots, %s missed, %s forfeited", vote.id, len(ballots), len(missed), len(forfeited))
+    return {"ballots": len(ballots), "missed": len(missed), "forfeited": len(forfeited), "result": vote.result}
+
+
+def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
+    """Cancel a draft or open vote; its ballots are destroyed unopened and nobody misses it."""
+    if not reason.strip():
+        raise InvalidInput("say why the vote is cancelled (--reason)")
+    vote = _locked(vote)
+    if vote.status not in (DRAFT, OPEN):
+        raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
+    audit("vote.cancel", vote_subject(vote), reason=reason.strip())
+    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
+    vote.public_key = vote.wrapped_key = None
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    forget_failures("vote.close", vote.id)
+    forget_failures("vote.open", vote.id)
+    db.session.flush()
+
+
+def publish(vote: Vote, now: dt.datetime | None = None) -> dict:
+    """Sign the record and make the result public."""
+    vote = _locked(vote)
+    _require(vote, CLOSED, "published")
+    audit("vote.publish", vote_subject(vote))
+    document = vote_record.signed(record_of(vote), current_app.config["BALLOT_SIGNING_KEY"])
+    vote.record_signature = document["signature"]
+    vote.status, vote.published_at = PUBLISHED, now or utcnow()
+    db.session.flush()
+    return document
+
+
+# Times: closing, opening, extending ---------------------------------------------------
+
+def schedule_close(vote: Vote, closes_at: dt.datetime, now: dt.datetime | None = None) -> None:
+    """Set a draft's closing time; an open vote is moved later only, with ``extend_vote``."""
+    now = now or utcnow()
+    _require(vote, DRAFT, "rescheduled")
+    if closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone")
+    if closes_at <= now:
+        raise InvalidInput("the closing time must be in the future")
+    audit("vote.schedule", vote_subject(vote), closes_at=closes_at.isoformat())
+    vote.closes_at = closes_at
+    db.session.flush()
+
+
+def schedule_opening(vote: Vote, opens_at: dt.datetime | None, now: dt.datetime | None = None) -> None:
+    """Have the worker open a draft at ``opens_at`` (None: no scheduled opening)."""
+    now = now or utcnow()
+    _require(vote, DRAFT, "scheduled to open")
+    if opens_at is not None:
+        if opens_at.tzinfo is None:
+            raise InvalidInput("the opening time needs a time zone")
+        if opens_at <= now:
+            raise InvalidInput("the opening time must be in the future; to open now, open the vote")
+        if opens_at >= vote.closes_at:
+            raise InvalidInput("the vote would open after its closing time; set a later closing time first")
+    audit("vote.schedule-opening", vote_subject(vote), opens_at=opens_at.isoformat() if opens_at else None)
+    vote.opens_at = opens_at
+    forget_failures("vote.open", vote.id)
+    db.session.flush()
+
+
+def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None = None) -> int:
+    """Close an open vote later, within the policy's longest opening.
+
+    Ballot links embed the closing time as their expiry, so every right that
+    has not voted yet gets a fresh link; returns how many were queued.
+    """
+    now = now or utcnow()
+    vote = _locked(vote)
+    _require(vote, OPEN, "extended")
+    if new_closes_at.tzinfo is None:
+        raise InvalidInput("the closing time needs a time zone")
+    if now >= vote.closes_at:
+        raise Conflict(f"vote {vote.id} closed at {vote.closes_at:%Y-%m-%d %H:%M} UTC; it can no longer be extended")
+    if new_closes_at <= vote.closes_at:
+        raise InvalidInput(
+            f"a vote can only be extended: the new closing time must be after {vote.closes_at:%Y-%m-%d %H:%M} UTC"
+        )
+    policy = eligibility.policy_of(period_of(vote))
+    if policy.max_open_days and new_closes_at - vote.opened_at > dt.timedelta(days=policy.max_open_days):
+        raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
+    audit("vote.extend", vote_subject(vote), closes_at=new_closes_at.isoformat(), was=vote.closes_at.isoformat())
+    vote.closes_at = new_closes_at
+    waiting = not_voted(vote)
+    queue_ballot_links(vote, waiting, now, subject=f"New closing time for your ballot: {vote.title}")
+    db.session.flush()
+    log.info("vote %s extended; %s fresh links queued", vote.id, len(waiting))
+    return len(waiting)
+

@@ -1,0 +1,197 @@
+"""Reading votes for pages and commands: nothing here changes anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ballot import sealing
+from ballot.counting.ballots import RankedBallot
+from ballot.counting.blt import format_blt
+from ballot.eligibility import services as eligibility
+from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
+from ballot.errors import Conflict, NotFound
+from ballot.extensions import db
+from ballot.roster.models import Member
+from ballot.roster.records import display_name
+from ballot.timestamps import utcnow
+from ballot.votes.models import (
+    CLOSED,
+    DRAFT,
+    OPEN,
+    PUBLISHED,
+    ElectorateEntry,
+    ParticipationRecord,
+    Vote,
+    VoteReminder,
+)
+
+
+def get_vote(vote_id: int) -> Vote:
+    # An id from a URL or the command line may be any size; ids are 32-bit in the database.
+    vote = db.session.get(Vote, vote_id) if 0 < vote_id < 2**31 else None
+    if vote is None:
+        raise NotFound(f"there is no vote {vote_id}")
+    return vote
+
+
+def list_votes(period: EligibilityPeriod | None = None) -> list[Vote]:
+    query = select(Vote).order_by(Vote.id)
+    if period is not None:
+        query = query.where(Vote.period_id == period.id)
+    return list(db.session.scalars(query))
+
+
+def period_of(vote: Vote) -> EligibilityPeriod:
+    return db.session.get(EligibilityPeriod, vote.period_id)
+
+
+def electorate_of(vote: Vote, on: dt.date) -> list[int]:
+    """The rights that would be in the vote's electorate if it opened on ``on``."""
+    return eligibility.electorate(
+        period_of(vote), on, fellows_only=vote.rules["electorate"] == "fellows",
+        managing_years=vote.rules.get("managing_years"),
+    )
+
+
+def electorate_preview(vote: Vote, now: dt.datetime | None = None) -> int:
+    """The electorate's size: frozen once open; for a draft, as it would be if it opened now."""
+    if vote.status != DRAFT:
+        return vote.electorate_size
+    return len(electorate_of(vote, (now or utcnow()).date()))
+
+
+def participation_count(vote: Vote) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
+    )
+
+
+def not_voted(vote: Vote) -> list[int]:
+    """The rights of the vote's electorate that have not cast a ballot (yet)."""
+    voted = select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id)
+    return list(db.session.scalars(
+        select(ElectorateEntry.right_id)
+        .where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id.not_in(voted))
+        .order_by(ElectorateEntry.right_id)
+    ))
+
+
+def turnout_by_day(vote: Vote) -> list[tuple[dt.date, int]]:
+    """How many ballots were cast on each day: all the participation ledger knows, never what."""
+    return [tuple(row) for row in db.session.execute(
+        select(ParticipationRecord.voted_on, func.count())
+        .where(ParticipationRecord.vote_id == vote.id)
+        .group_by(ParticipationRecord.voted_on)
+        .order_by(ParticipationRecord.voted_on)
+    )]
+
+
+def reminders_of(vote: Vote) -> list[VoteReminder]:
+    return list(db.session.scalars(
+        select(VoteReminder).where(VoteReminder.vote_id == vote.id).order_by(VoteReminder.scheduled_at)
+    ))
+
+
+@dataclass(frozen=True)
+class Elector:
+    """A right in a vote's electorate, as the console lists it."""
+
+    right_id: int
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+
+    @property
+    def label(self) -> str:
+        return capacity_label(self.capacity, self.sponsor)
+
+
+def find_in_electorate(vote: Vote, email: str, limit: int = 20) -> list[Elector]:
+    """Rights in the vote's electorate whose email contains ``email`` (any case)."""
+    email = email.strip().lower()
+    if not email:
+        return []
+    rows = db.session.execute(
+        select(VotingRight.id, Member.given_name, Member.family_name, Member.email, VotingRight.capacity,
+               VotingRight.sponsor)
+        .join(ElectorateEntry, ElectorateEntry.right_id == VotingRight.id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(ElectorateEntry.vote_id == vote.id, func.lower(Member.email).contains(email, autoescape=True))
+        .order_by(Member.email, VotingRight.id)
+        .limit(limit)
+    ).all()
+    return [Elector(right_id, display_name(given, family, address), address, capacity, sponsor)
+            for right_id, given, family, address, capacity, sponsor in rows]
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+    voted_on: dt.date
+
+
+def participants(vote: Vote) -> list[Participant]:
+    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's)."""
+    if vote.status not in (CLOSED, PUBLISHED):
+        raise Conflict(f"vote {vote.id} is {vote.status}; who voted is exported once a vote has closed")
+    rows = db.session.execute(
+        select(Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor,
+               ParticipationRecord.voted_on)
+        .join(VotingRight, VotingRight.id == ParticipationRecord.right_id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(ParticipationRecord.vote_id == vote.id)
+        .order_by(Member.family_name, Member.given_name, Member.email, VotingRight.id)
+    ).all()
+    return [
+        Participant(display_name(given, family, email), email, capacity, sponsor, voted_on)
+        for given, family, email, capacity, sponsor, voted_on in rows
+    ]
+
+
+def last_board_election() -> Vote | None:
+    """The Board election that closed last (a cancelled one never closed)."""
+    return db.session.scalar(
+        select(Vote).where(Vote.kind == "board", Vote.status.in_((CLOSED, PUBLISHED)))
+        .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1)
+    )
+
+
+def open_votes() -> list[Vote]:
+    return [vote for vote in list_votes() if vote.status == OPEN]
+
+
+# The published record ------------------------------------------------------------------
+
+def signing_public_key() -> str:
+    return sealing.public_key_pem(current_app.config["BALLOT_SIGNING_KEY"])
+
+
+def record_of(vote: Vote) -> dict:
+    """The vote's record as built at the close (published or not)."""
+    return json.loads(vote.record)
+
+
+def published_record(vote: Vote) -> dict:
+    if vote.status != PUBLISHED:
+        raise NotFound("the results of this vote are not published")
+    return {"record": record_of(vote), "signature": vote.record_signature, "signer": signing_public_key()}
+
+
+def ballots_blt(vote: Vote) -> str:
+    """A published ranked Board vote's ballots in the BLT format, for other counting programs."""
+    document = published_record(vote)
+    if vote.rules.get("ballot") != "ranked":
+        raise NotFound("only ranked Board elections have BLT ballots")
+    question = vote.questions[0]
+    ballots = [RankedBallot.of(*b["contents"]["answers"][question["id"]])
+               for b in document["record"]["ballots"] if b["contents"]["answers"][question["id"]]]
+    return format_blt(question["choices"], vote.rules["seats"], ballots, title=vote.title)
