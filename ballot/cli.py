@@ -1,8 +1,9 @@
-"""The `ballot` console script: the app's commands, plus two that need no app."""
+"""The `ballot` console script: the app's commands, plus those that need no app (secrets, verify, trustee)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import secrets as stdlib_secrets
@@ -13,7 +14,8 @@ import click
 from flask.cli import FlaskGroup, NoAppException
 
 from ballot import create_app, sealing
-from ballot.errors import BallotError
+from ballot.errors import BallotError, InvalidInput
+from ballot.trustees import collection, keys
 
 
 def _create_app():
@@ -84,3 +86,104 @@ def verify_command(path, signer, as_json):
             click.echo("The signature was checked against the key inside the record. To know who signed it,\n"
                        "run again with --signer and the installation's key from /signing-key.pem on its site.")
     sys.exit(1 if problems else 0)
+
+
+@main.group("trustee")
+def trustee_group():
+    """A trustee's own commands: run them on your machine; they need no database and no configuration."""
+
+
+def _trustee_errors(func):
+    """A trustee sees a plain message and exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except BallotError as exc:
+            click.echo(f"error: {exc}", err=True)
+        except OSError as exc:
+            click.echo(f"error: {exc.filename or 'a file'}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+    return wrapper
+
+
+def _passphrase(passphrase_file: Path | None, prompt: str, confirm: bool = False) -> str:
+    if passphrase_file is None:
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    try:
+        lines = passphrase_file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{passphrase_file} is not a text file (UTF-8)") from None
+    if not lines or not lines[0]:
+        raise InvalidInput(f"{passphrase_file} holds no passphrase on its first line")
+    return lines[0]
+
+
+passphrase_file_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the passphrase from the first line of this file (for scripts) instead of asking for it.",
+)
+
+
+@trustee_group.command("keygen", with_appcontext=False)
+@click.argument("key_file", type=click.Path(dir_okay=False, path_type=Path))
+@passphrase_file_option
+@_trustee_errors
+def trustee_keygen_command(key_file, passphrase_file):
+    """Make your trustee key pair: KEY_FILE and its .pub.
+
+    KEY_FILE is your private key, protected by your passphrase and readable
+    by you alone; NAME.pub beside it is your public key. Give the .pub file
+    to the administrator, and compare the fingerprint they see with the one
+    printed here. Keep KEY_FILE and its passphrase: without them your share
+    of a vote cannot be used.
+    """
+    keys.check_new_key_file(key_file)  # before the passphrase is typed, not after
+    passphrase = _passphrase(
+        passphrase_file, f"Passphrase (at least {keys.MIN_PASSPHRASE_LENGTH} characters; several words are best)",
+        confirm=True,
+    )
+    public_path, fingerprint = keys.write_trustee_key(key_file, passphrase)
+    click.echo(f"Wrote your private key to {key_file} (readable by you alone) and your public key to {public_path}.")
+    click.echo(f"Fingerprint: {fingerprint}")
+
+
+@trustee_group.command("answer", with_appcontext=False)
+@click.argument("request_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Your private key file, from `ballot trustee keygen`.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the answer (default: answer-vote-ID-trustee-INDEX.json here).")
+@click.option("--signer", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The installation's public key (PEM, from /signing-key.pem): refuse a request it did not sign.")
+@passphrase_file_option
+@_trustee_errors
+def trustee_answer_command(request_file, key_file, output, signer, passphrase_file):
+    """Answer a close request with your share of the vote's key.
+
+    Your share is opened with your key and sealed again to this close's
+    collection key: the answer file is useless to anyone but the service.
+    Answer only a request for a vote that has closed, as announced, and check
+    the collection key's fingerprint with the administrator's console.
+    """
+    request = collection.read_request(request_file.read_bytes(), signer.read_text() if signer else None)
+    passphrase = _passphrase(passphrase_file, f"Passphrase of {key_file}")
+    answer = collection.answer_request(request, keys.load_trustee_private_key(key_file.read_bytes(), passphrase))
+    output = output or Path(f"answer-vote-{answer.vote_id}-trustee-{answer.index}.json")
+    try:
+        with output.open("x", encoding="utf-8") as file:  # never replace an earlier answer
+            file.write(answer.to_json())
+    except FileExistsError:
+        raise InvalidInput(f"{output} exists already; it was kept (choose another name with -o)") from None
+    click.echo(f"Vote {request.vote_id}: {request.vote_title}")
+    click.echo(f"You are trustee #{request.index}, key {request.fingerprint}.")
+    click.echo(f"Collection key of this close: {keys.fingerprint(request.collection_key)}")
+    if not signer:
+        click.echo("The request's signature was not checked: pass --signer with the installation's key to do so.")
+    click.echo(f"Wrote your answer to {output}. Send it to the administrator; it is useless to anyone else.")
+
+
+if __name__ == "__main__":
+    main(prog_name="ballot")
