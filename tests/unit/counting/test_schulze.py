@@ -95,14 +95,30 @@ def _tiers(names: list[str], cuts: list[int]) -> list[tuple[str, ...]]:
 
 @settings(max_examples=80)
 @given(ranked, st.integers(1, 10))
-def test_adding_ballots_that_match_the_winners_ranking_keeps_the_winner(
-    ballots: list[RankedBallot], copies: int
-) -> None:
+def test_adding_ballots_for_the_winner_alone_keeps_the_winner(ballots: list[RankedBallot], copies: int) -> None:
+    # A ballot naming only the winner W adds to d[W][X] and nothing else: W's paths can only
+    # strengthen and paths into W only weaken. (A ballot agreeing with the whole ranking is
+    # another matter: it strengthens the runners-up's paths too; see the next test.)
     result = count_schulze(CANDIDATES, ballots)
     if len(result.winners) != 1:
         return
-    agreeing = RankedBallot.of(*[tuple(tier) for tier in result.ranking], weight=copies)
-    assert count_schulze(CANDIDATES, [*ballots, agreeing]).winners == result.winners
+    for_the_winner = RankedBallot.of(result.winners[0], weight=copies)
+    assert count_schulze(CANDIDATES, [*ballots, for_the_winner]).winners == result.winners
+
+
+def test_a_ballot_agreeing_with_the_whole_ranking_can_bring_a_co_winner() -> None:
+    # Found by hypothesis, and checked against an independent Floyd-Warshall count: adding
+    # Brett > Chen = Ezra > Dara > Ada strengthens Ezra's paths to Brett as much as Brett's.
+    ballots = [
+        RankedBallot.of("Chen", weight=2),
+        RankedBallot.of(("Ada", "Brett", "Dara"), "Ezra"),
+        RankedBallot.of("Dara", ("Ezra", "Ada"), "Brett", "Chen", weight=2),
+        RankedBallot.of(("Ezra", "Brett", "Chen"), ("Ada", "Dara"), weight=2),
+    ]
+    result = count_schulze(CANDIDATES, ballots)
+    assert result.ranking == [["Brett"], ["Chen", "Ezra"], ["Dara"], ["Ada"]]
+    agreeing = RankedBallot.of(*[tuple(tier) for tier in result.ranking])
+    assert count_schulze(CANDIDATES, [*ballots, agreeing]).winners == ["Brett", "Ezra"]
 
 
 @settings(max_examples=60)
