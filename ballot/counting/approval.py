@@ -1,28 +1,28 @@
 """Approval voting for N Board seats, with an optional affiliation cap.
 
 Each ballot approves any number of candidates; a candidate's count is the
-number of ballots approving them. Seats go in order of count. With a cap, a
-candidate whose seating would give their affiliation more than ``cap`` of the
-Board is skipped and the next candidate is considered. The Board's size is
-the seats being filled plus every sitting director listed in ``sitting``, and
-sitting directors count towards their affiliation's share.
+number of ballots approving them. Seats go in order of count ("seated in order
+from most votes received to the least", PSF bylaws 5.5). With a cap, a
+candidate whose seating would give any of their affiliations more than ``cap``
+of the whole Board is passed over and the next candidate is considered (5.15,
+5.5). The Board, its continuing directors and the cap are described in
+:mod:`ballot.counting.board`.
 
 Ties are broken only where they matter: when the candidates sharing a count
 cannot all be seated (too few seats left, or the cap would not let all of them
-in), they are put in order by the PSF's public drawing of lots
-(:func:`ballot.counting.ties.draw_lots`, drawing all of them) and seated in that
-order, still skipping any the cap forbids. The first ``j`` names of that order
-are what the PSF's ``break-ties.py`` prints for ``-n j``.
+in), lots are drawn by the PSF's public procedure for exactly the seats at
+stake, as :mod:`ballot.counting.ties` describes, and recorded so that anyone
+can repeat each draw with the PSF's ``break-ties.py``.
 """
 
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import check_candidates, number_json
-from ballot.counting.ties import Lot, draw_lots
+from ballot.counting.ballots import check_candidates
+from ballot.counting.board import Affiliations, Board, Continuing, board_for, seat_in_order
+from ballot.counting.ties import Lot
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class SeatingStep:
 
     candidate: str
     votes: int
-    affiliation: str | None
+    affiliations: tuple[str, ...]
     decision: str  # "elected", "skipped_for_cap" or "not_elected"
     reason: str
 
@@ -40,7 +40,7 @@ class SeatingStep:
         return {
             "candidate": self.candidate,
             "votes": self.votes,
-            "affiliation": self.affiliation,
+            "affiliations": list(self.affiliations),
             "decision": self.decision,
             "reason": self.reason,
         }
@@ -50,10 +50,11 @@ class SeatingStep:
 class ApprovalResult:
     """The full approval count: counts, seats, skips for the cap and any drawing of lots.
 
-    ``tie_break`` is the last drawing of lots (the tied names, the seed string
-    and the full order drawn), which is the one for the last seat whenever the
-    last seat went by lot; None when no lot was needed. ``lots`` lists every
-    drawing in order, since the cap can force one before the last seat.
+    ``tie_break`` is the last drawing of lots (the tied names, the seed, the
+    names drawn and the script's command), which is the one for the last seat
+    whenever the last seat went by lot; None when no lot was needed. ``lots``
+    lists every drawing in order, since the cap can force one before the last
+    seat, or a second one for the same seats.
     """
 
     seats: int
@@ -64,10 +65,23 @@ class ApprovalResult:
     tie_break: dict[str, Any] | None
     lots: list[Lot]
     steps: list[SeatingStep]
-    cap: Fraction | None
-    board_size: int
-    sitting: dict[str, int]
+    board: Board
     unfilled: int
+
+    @property
+    def cap(self) -> Fraction | None:
+        """The largest share of the whole Board one affiliation may hold."""
+        return self.board.cap
+
+    @property
+    def board_size(self) -> int:
+        """The whole Board: the seats being filled and the continuing directors."""
+        return self.board.size
+
+    @property
+    def sitting(self) -> dict[str, int]:
+        """Each affiliation's continuing directors."""
+        return dict(self.board.sitting)
 
     def as_dict(self) -> dict[str, Any]:
         """The whole result as JSON-safe values, for the results page and the published record."""
@@ -79,9 +93,7 @@ class ApprovalResult:
             "elected": list(self.elected),
             "unfilled": self.unfilled,
             "skipped_for_cap": list(self.skipped_for_cap),
-            "cap": None if self.cap is None else number_json(self.cap),
-            "board_size": self.board_size,
-            "sitting": dict(self.sitting),
+            **self.board.as_dict(),
             "tie_break": self.tie_break,
             "lots": [lot.as_dict() for lot in self.lots],
             "steps": [step.as_dict() for step in self.steps],
@@ -93,36 +105,27 @@ def count_approval(
     ballots: Iterable[Collection[str]],
     seats: int,
     *,
-    affiliations: Mapping[str, str] | None = None,
+    affiliations: Affiliations | None = None,
     cap: Fraction | None = None,
     sitting: Mapping[str, int] | None = None,
+    continuing: Continuing | None = None,
 ) -> ApprovalResult:
     """Count an approval vote for ``seats`` seats.
 
-    ``affiliations`` maps a candidate to their affiliation (candidates absent
-    from it have none and are never capped); ``cap`` is the largest share of
-    the Board one affiliation may hold, e.g. ``Fraction(1, 4)``; ``sitting``
-    maps an affiliation to the number of continuing directors who hold it.
-    List every continuing director in ``sitting`` (those without an
-    affiliation under a key no candidate uses), because the Board's size, and
-    so the cap, is ``seats + sum(sitting.values())``.
+    ``affiliations`` maps a candidate to their affiliations (a collection, or
+    a plain string for one; candidates absent from it have none and are never
+    capped); ``cap`` is the largest share of the whole Board one affiliation
+    may hold, e.g. ``Fraction(1, 4)``; the continuing directors are given as
+    ``continuing`` (one entry per director, listing their affiliations) or as
+    ``sitting`` (affiliation -> number of directors), as
+    :mod:`ballot.counting.board` explains. The Board's size, and so the cap,
+    counts every continuing director.
 
     A ballot naming an unknown candidate, or one candidate twice, raises
     ValueError.
     """
     names = check_candidates(candidates)
-    if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
-        raise ValueError(f"seats must be a positive integer, not {seats!r}")
-    affiliation_of = dict(affiliations or {})
-    unknown = sorted(set(affiliation_of) - set(names))
-    if unknown:
-        raise ValueError(f"affiliation given for unknown candidate: {', '.join(unknown)}")
-    sitting_by = dict(sitting or {})
-    if any(not isinstance(n, int) or n < 0 for n in sitting_by.values()):
-        raise ValueError("sitting directors must be counted by non-negative integers")
-    if cap is not None and not (isinstance(cap, Fraction) and 0 < cap <= 1):
-        raise ValueError(f"cap must be a Fraction in (0, 1], not {cap!r}")
-    board_size = seats + sum(sitting_by.values())
+    board = board_for(names, seats, affiliations=affiliations, cap=cap, sitting=sitting, continuing=continuing)
 
     counts = dict.fromkeys(names, 0)
     total = 0
@@ -139,70 +142,28 @@ def count_approval(
             counts[name] += 1
         total += 1
 
-    held = dict(sitting_by)  # seats each affiliation holds, sitting directors included
-
-    def cap_allows(candidate: str, joining: int = 1) -> bool:
-        affiliation = affiliation_of.get(candidate)
-        if cap is None or affiliation is None:
-            return True
-        return Fraction(held.get(affiliation, 0) + joining, board_size) <= cap
-
-    def order_matters(group: list[str]) -> bool:
-        # Candidates the cap already forbids are skipped in any order, and seats only
-        # fill up, so only the rest can compete: their order matters when they
-        # cannot all be seated, for want of seats or because the cap forbids the set.
-        seats_left = seats - len(elected)
-        admissible = [name for name in group if cap_allows(name)]
-        if seats_left == 0 or not admissible:
-            return False
-        if len(admissible) > seats_left:
-            return True
-        joining = Counter(affiliation_of.get(name) for name in admissible)
-        return not all(
-            cap_allows(name, joining[affiliation_of.get(name)]) for name in admissible
+    by_count = sorted(set(counts.values()), reverse=True)
+    tiers = [[name for name in names if counts[name] == votes] for votes in by_count]
+    seating = seat_in_order(tiers, board, in_order="seated in vote order")
+    steps = [
+        SeatingStep(
+            candidate=d.candidate,
+            votes=by_count[d.tier],
+            affiliations=tuple(board.affiliations_of(d.candidate)),
+            decision=d.decision,
+            reason=d.reason,
         )
-
-    elected: list[str] = []
-    skipped: list[str] = []
-    steps: list[SeatingStep] = []
-    lots: list[Lot] = []
-
-    for votes in sorted(set(counts.values()), reverse=True):
-        group = sorted(name for name in names if counts[name] == votes)
-        by_lot = order_matters(group)
-        if by_lot:
-            lots.append(draw_lots(group, len(group)))
-            group = list(lots[-1].drawn)
-        for name in group:
-            affiliation = affiliation_of.get(name)
-            if len(elected) == seats:
-                reason = "lost the drawing of lots" if by_lot else "all seats were filled"
-                steps.append(SeatingStep(name, votes, affiliation, "not_elected", reason))
-            elif not cap_allows(name):
-                skipped.append(name)
-                reason = (
-                    f"{affiliation} would hold {held.get(affiliation, 0) + 1} of {board_size} "
-                    f"seats, more than the cap of {cap}"
-                )
-                steps.append(SeatingStep(name, votes, affiliation, "skipped_for_cap", reason))
-            else:
-                elected.append(name)
-                if affiliation is not None:
-                    held[affiliation] = held.get(affiliation, 0) + 1
-                reason = "won the drawing of lots" if by_lot else "seated in vote order"
-                steps.append(SeatingStep(name, votes, affiliation, "elected", reason))
-
+        for d in seating.decisions
+    ]
     return ApprovalResult(
         seats=seats,
         ballots=total,
         counts=counts,
-        elected=elected,
-        skipped_for_cap=skipped,
-        tie_break=lots[-1].as_dict() if lots else None,
-        lots=lots,
+        elected=seating.elected,
+        skipped_for_cap=seating.skipped_for_cap,
+        tie_break=seating.lots[-1].as_dict() if seating.lots else None,
+        lots=seating.lots,
         steps=steps,
-        cap=cap,
-        board_size=board_size,
-        sitting=sitting_by,
-        unfilled=seats - len(elected),
+        board=board,
+        unfilled=seats - len(seating.elected),
     )

@@ -10,19 +10,34 @@ with the fewest votes at the most recent earlier round at which their votes
 differed is excluded (if several share that fewest, earlier rounds decide
 among them); if they were equal in every round, the drawing of lots of
 :mod:`ballot.counting.ties` picks the one excluded. Ballots must rank strictly.
+
+With an affiliation cap (:mod:`ballot.counting.board`), a candidate whose
+election to the one seat would put any of their affiliations above the cap of
+the whole Board (the seat and the continuing directors) cannot win: every such
+candidate is excluded at once in the first round, before any majority is
+looked for, and their ballots move on like any excluded candidate's. The round
+records each with the reason. If the cap excludes everyone, the seat stays
+empty.
 """
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ballot.counting.ballots import RankedBallot, prepare_strict
+from ballot.counting.board import Affiliations, AffiliationShares, Board, Continuing, board_for
 from ballot.counting.ties import draw_lots
 
 
 @dataclass(frozen=True)
 class IrvRound:
-    """One round: votes of the continuing candidates, who was excluded, where their votes went."""
+    """One round: votes of the continuing candidates, who was excluded, where their votes went.
+
+    ``excluded`` is the candidate excluded for the fewest votes;
+    ``excluded_for_cap`` maps each candidate the affiliation cap excluded in
+    this round to the reason, in words.
+    """
 
     number: int
     votes: dict[str, int]
@@ -30,6 +45,7 @@ class IrvRound:
     excluded: str | None
     transfers: dict[str, int]
     tie_break: dict[str, Any] | None
+    excluded_for_cap: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The round as JSON-safe values."""
@@ -38,6 +54,7 @@ class IrvRound:
             "votes": dict(self.votes),
             "exhausted": self.exhausted,
             "excluded": self.excluded,
+            "excluded_for_cap": dict(self.excluded_for_cap),
             "transfers": dict(self.transfers),
             "tie_break": self.tie_break,
         }
@@ -45,18 +62,19 @@ class IrvRound:
 
 @dataclass(frozen=True)
 class IrvResult:
-    """The full instant-runoff count."""
+    """The full instant-runoff count; ``winner`` is None when the cap left the seat empty."""
 
     candidates: tuple[str, ...]
     withdrawn: tuple[str, ...]
     ballots: int
-    winner: str
+    winner: str | None
     rounds: list[IrvRound]
+    board: Board
 
     @property
     def elected(self) -> list[str]:
         """The winner as a one-seat list, like the other methods' ``elected``."""
-        return [self.winner]
+        return [] if self.winner is None else [self.winner]
 
     def as_dict(self) -> dict[str, Any]:
         """The whole count as JSON-safe values."""
@@ -67,7 +85,8 @@ class IrvResult:
             "withdrawn": list(self.withdrawn),
             "ballots": self.ballots,
             "winner": self.winner,
-            "elected": [self.winner],
+            "elected": self.elected,
+            **self.board.as_dict(),
             "rounds": [r.as_dict() for r in self.rounds],
         }
 
@@ -77,52 +96,85 @@ def count_irv(
     ballots: Iterable[RankedBallot],
     *,
     withdrawn: Collection[str] = (),
+    affiliations: Affiliations | None = None,
+    cap: Fraction | None = None,
+    sitting: Mapping[str, int] | None = None,
+    continuing: Continuing | None = None,
 ) -> IrvResult:
-    """Count an instant-runoff vote for one seat; see the module docstring for the rules."""
+    """Count an instant-runoff vote for one seat; see the module docstring for the rules.
+
+    The affiliation cap and the continuing directors are given as to
+    :func:`ballot.counting.approval.count_approval`.
+    """
     prepared = prepare_strict(candidates, ballots, withdrawn)
     names = prepared.candidates
-    continuing = {c for c, name in enumerate(names) if name not in set(withdrawn)}
-    if not continuing:
+    board = board_for(names, 1, affiliations=affiliations, cap=cap, sitting=sitting, continuing=continuing)
+    shares = AffiliationShares(board)
+    standing = {c for c, name in enumerate(names) if name not in set(withdrawn)}
+    if not standing:
         raise ValueError("every candidate has withdrawn")
     rankings = prepared.rankings
     # Ballots filed under their current candidate, as (ranking, position).
-    piles: dict[int, list[tuple[int, int]]] = {c: [] for c in continuing}
-    votes = dict.fromkeys(continuing, 0)
+    piles: dict[int, list[tuple[int, int]]] = {c: [] for c in standing}
+    votes = dict.fromkeys(standing, 0)
     for r, (ranking, weight) in enumerate(rankings):
         piles[ranking[0]].append((r, 0))
         votes[ranking[0]] += weight
     exhausted = 0
     history: list[dict[int, int]] = []
     rounds: list[IrvRound] = []
+
+    def exclude(gone: list[int]) -> dict[int, int]:
+        """Move the ballots of the ``gone`` candidates on; returns what each one standing gained."""
+        nonlocal exhausted
+        standing.difference_update(gone)
+        moved = dict.fromkeys(standing, 0)
+        for candidate in gone:
+            for r, position in piles.pop(candidate):
+                ranking, weight = rankings[r]
+                for later in range(position + 1, len(ranking)):
+                    if ranking[later] in standing:
+                        piles[ranking[later]].append((r, later))
+                        moved[ranking[later]] += weight
+                        break
+                else:
+                    exhausted += weight
+        return moved
+
+    def result(winner: int | None) -> IrvResult:
+        return IrvResult(
+            candidates=names,
+            withdrawn=tuple(sorted(withdrawn)),
+            ballots=prepared.total,
+            winner=None if winner is None else names[winner],
+            rounds=rounds,
+            board=board,
+        )
+
     while True:
         history.append(dict(votes))
-        counting = sum(votes.values())
-        leader = max(votes.values())
-        leaders = [c for c in continuing if votes[c] == leader]
-        if len(continuing) == 1 or (len(leaders) == 1 and 2 * leader > counting):
-            rounds.append(_round(len(rounds) + 1, names, votes, exhausted, None, {}, None))
-            return IrvResult(
-                candidates=names,
-                withdrawn=tuple(sorted(withdrawn)),
-                ballots=prepared.total,
-                winner=names[leaders[0]],
-                rounds=rounds,
-            )
-        low = min(votes.values())
-        loser, tie = _loser([c for c in continuing if votes[c] == low], history, names)
-        continuing.discard(loser)
-        moved = dict.fromkeys(continuing, 0)
-        for r, position in piles.pop(loser):
-            ranking, weight = rankings[r]
-            for later in range(position + 1, len(ranking)):
-                if ranking[later] in continuing:
-                    piles[ranking[later]].append((r, later))
-                    moved[ranking[later]] += weight
-                    break
-            else:
-                exhausted += weight
-        rounds.append(_round(len(rounds) + 1, names, votes, exhausted, loser, moved, tie))
-        del votes[loser]
+        # One seat: nobody is elected before the end, so only the first round can find anyone capped.
+        gone = sorted((c for c in standing if not shares.allows(names[c])), key=names.__getitem__)
+        if gone:
+            reasons = {names[c]: shares.breach(names[c]) for c in gone}
+            moved = exclude(gone)
+            rounds.append(_round(len(rounds) + 1, names, votes, exhausted, None, moved, None, reasons))
+            if not standing:
+                return result(None)
+        else:
+            counting = sum(votes.values())
+            leader = max(votes.values())
+            leaders = [c for c in standing if votes[c] == leader]
+            if len(standing) == 1 or (len(leaders) == 1 and 2 * leader > counting):
+                rounds.append(_round(len(rounds) + 1, names, votes, exhausted, None, {}, None))
+                return result(leaders[0])
+            low = min(votes.values())
+            loser, tie = _loser([c for c in standing if votes[c] == low], history, names)
+            gone = [loser]
+            moved = exclude(gone)
+            rounds.append(_round(len(rounds) + 1, names, votes, exhausted, loser, moved, tie))
+        for c in gone:
+            del votes[c]
         for c, gained in moved.items():
             votes[c] += gained
 
@@ -135,6 +187,7 @@ def _round(
     loser: int | None,
     moved: dict[int, int],
     tie: dict[str, Any] | None,
+    excluded_for_cap: dict[str, str] | None = None,
 ) -> IrvRound:
     return IrvRound(
         number=number,
@@ -143,6 +196,7 @@ def _round(
         excluded=None if loser is None else names[loser],
         transfers={names[c]: v for c, v in sorted(moved.items())},
         tie_break=tie,
+        excluded_for_cap=excluded_for_cap or {},
     )
 
 

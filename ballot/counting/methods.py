@@ -4,19 +4,24 @@
 approval ballot is the list of approved names; a ranked ballot is the list of
 names in order of preference; an empty list abstains) and returns the
 method's report with the elected candidates.
+
+The affiliation cap applies to every method alike (:mod:`ballot.counting.board`):
+approval voting and the Schulze ranking pass over a candidate who would break
+it for the next; STV and instant runoff exclude them, and their votes move on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from ballot.counting.approval import count_approval
 from ballot.counting.ballots import RankedBallot
+from ballot.counting.board import Affiliations, Continuing
 from ballot.counting.irv import count_irv
-from ballot.counting.schulze import count_schulze
+from ballot.counting.schulze import elect_schulze
 from ballot.counting.stv import count_meek, count_scottish
-from ballot.counting.ties import draw_lots
 
 APPROVAL = "approval"
 METHODS = {
@@ -31,44 +36,32 @@ RANKED = tuple(m for m in METHODS if m != APPROVAL)
 
 def count_board(
     method: str, candidates: Sequence[str], ballots: Iterable[Sequence[str]], seats: int, *,
-    affiliations: Mapping[str, str] | None = None, cap: Fraction | None = None,
-    sitting: Mapping[str, int] | None = None,
+    affiliations: Affiliations | None = None, cap: Fraction | None = None,
+    sitting: Mapping[str, int] | None = None, continuing: Continuing | None = None,
 ) -> tuple[list[str], dict]:
-    """Count a Board question; returns (elected in order, the method's full report)."""
+    """Count a Board question; returns (elected in order, the method's full report).
+
+    ``affiliations`` maps a candidate to their affiliations (a list, or a
+    plain string for one); ``cap`` is the largest share of the whole Board one
+    affiliation may hold; the continuing directors are given as ``continuing``
+    (one list of affiliations per director) or, the older form, ``sitting``
+    (affiliation -> number of directors). Every method applies them.
+    """
+    board: dict[str, Any] = {"affiliations": affiliations, "cap": cap, "sitting": sitting, "continuing": continuing}
     if method == APPROVAL:
-        result = count_approval(candidates, ballots, seats, affiliations=affiliations, cap=cap, sitting=sitting)
-        return list(result.elected), result.as_dict()
+        approval = count_approval(candidates, ballots, seats, **board)
+        return list(approval.elected), approval.as_dict()
     ranked = [RankedBallot.of(*names) for names in ballots]
     if method == "meek-stv":
-        result = count_meek(candidates, ranked, seats)
+        result = count_meek(candidates, ranked, seats, **board)
     elif method == "scottish-stv":
-        result = count_scottish(candidates, ranked, seats)
+        result = count_scottish(candidates, ranked, seats, **board)
     elif method == "irv":
         if seats != 1:
             raise ValueError("instant runoff fills one seat")
-        result = count_irv(candidates, ranked)
+        result = count_irv(candidates, ranked, **board)
     elif method == "schulze":
-        return _schulze_seats(candidates, ranked, seats)
+        result = elect_schulze(candidates, ranked, seats, **board)
     else:
         raise ValueError(f"unknown method {method!r}")
     return list(result.elected), result.as_dict()
-
-
-def _schulze_seats(candidates: Sequence[str], ballots: list[RankedBallot], seats: int) -> tuple[list[str], dict]:
-    """The first ``seats`` of the Schulze ranking; a tier cut by the last seat is settled by lot."""
-    result = count_schulze(candidates, ballots)
-    report = result.as_dict()
-    elected: list[str] = []
-    for tier in result.ranking:
-        room = seats - len(elected)
-        if room <= 0:
-            break
-        if len(tier) <= room:
-            elected.extend(tier)
-        else:
-            lot = draw_lots(tier, room)
-            elected.extend(lot.drawn)
-            report["tie_break"] = lot.as_dict()
-    report["seats"] = seats
-    report["elected"] = elected
-    return elected, report

@@ -12,13 +12,21 @@ tiers: the first tier holds every candidate nobody beats, the next every
 candidate beaten only by the first tier, and so on. Ties are reported as ties
 (several names in a tier), never broken: the election's rules decide what a
 tie means.
+
+:func:`elect_schulze` fills seats from that ranking: tier by tier, passing over
+any candidate whose seating would break the affiliation cap for the next
+(:mod:`ballot.counting.board`), and drawing lots for exactly the seats at stake
+when a tier cannot be seated whole (:mod:`ballot.counting.ties`).
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import RankedBallot, prepare_ranked
+from ballot.counting.ballots import RankedBallot, check_candidates, prepare_ranked
+from ballot.counting.board import Affiliations, Board, Continuing, SeatingDecision, board_for, seat_in_order
+from ballot.counting.ties import Lot
 
 
 @dataclass(frozen=True)
@@ -104,4 +112,81 @@ def count_schulze(
         pairwise={names[x]: {names[y]: d[x][y] for y in standing if y != x} for x in standing},
         strongest_paths={names[x]: {names[y]: p[x][y] for y in standing if y != x} for x in standing},
         ranking=ranking,
+    )
+
+
+@dataclass(frozen=True)
+class SchulzeElection:
+    """Seats filled from a Schulze ranking: the count, who was elected, and every decision.
+
+    Each of ``steps`` names the candidate, their ``rank`` (1 for the first
+    tier), their affiliations and what became of them, with the reason.
+    """
+
+    count: SchulzeResult
+    board: Board
+    elected: list[str]
+    skipped_for_cap: list[str]
+    decisions: list[SeatingDecision]
+    lots: list[Lot]
+
+    @property
+    def seats(self) -> int:
+        """The seats being filled."""
+        return self.board.seats
+
+    def as_dict(self) -> dict[str, Any]:
+        """The count and the seating as JSON-safe values."""
+        return {
+            **self.count.as_dict(),
+            "seats": self.seats,
+            "elected": list(self.elected),
+            "unfilled": self.seats - len(self.elected),
+            "skipped_for_cap": list(self.skipped_for_cap),
+            **self.board.as_dict(),
+            "tie_break": self.lots[-1].as_dict() if self.lots else None,
+            "lots": [lot.as_dict() for lot in self.lots],
+            "steps": [
+                {
+                    "candidate": d.candidate,
+                    "rank": d.tier + 1,
+                    "affiliations": self.board.affiliations_of(d.candidate),
+                    "decision": d.decision,
+                    "reason": d.reason,
+                }
+                for d in self.decisions
+            ],
+        }
+
+
+def elect_schulze(
+    candidates: Sequence[str],
+    ballots: Iterable[RankedBallot],
+    seats: int,
+    *,
+    withdrawn: Collection[str] = (),
+    affiliations: Affiliations | None = None,
+    cap: Fraction | None = None,
+    sitting: Mapping[str, int] | None = None,
+    continuing: Continuing | None = None,
+) -> SchulzeElection:
+    """Fill ``seats`` seats from the Schulze ranking, best tier first.
+
+    The affiliation cap and the continuing directors are given as to
+    :func:`ballot.counting.approval.count_approval`; a candidate the cap
+    forbids is passed over for the next in the ranking.
+    """
+    board = board_for(
+        check_candidates(candidates), seats,
+        affiliations=affiliations, cap=cap, sitting=sitting, continuing=continuing,
+    )
+    count = count_schulze(candidates, ballots, withdrawn=withdrawn)
+    seating = seat_in_order(count.ranking, board, in_order="seated in ranking order")
+    return SchulzeElection(
+        count=count,
+        board=board,
+        elected=seating.elected,
+        skipped_for_cap=seating.skipped_for_cap,
+        decisions=seating.decisions,
+        lots=seating.lots,
     )

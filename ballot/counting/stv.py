@@ -26,10 +26,25 @@ says, quota ``floor(votes / (seats + 1))`` plus one billionth, iteration until
 the total surplus is below 0.000001 or stops falling, then the lowest hopeful
 is defeated; every hopeful whose vote is within the total surplus of the lowest
 is tied with it, and the tie is broken by the drawing of lots.
+
+**The affiliation cap** (:mod:`ballot.counting.board`), for either method: a
+candidate whose election would put any of their affiliations above the cap of
+the whole Board (the seats and the continuing directors) is never elected. At
+the start (given the continuing directors) and after every election, while
+seats remain, every continuing candidate whose election would now break the
+cap is excluded at once, in a stage of its own (action ``cap_exclusion``,
+each with the reason in ``excluded_for_cap``), before any surplus is
+transferred; their papers move on as for any exclusion. Candidates reaching
+the quota in the same stage are elected in order of votes; where equal votes
+meet the cap (the cap will not let them all in), the tie is broken as the
+method breaks ties (Scottish: earlier stages, then lot; Meek: lot) and
+recorded in ``election_ties``. When the continuing candidates are no more than
+the seats left, they are elected in the same order, and any the cap then
+forbids is excluded and their seat left empty.
 """
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -39,6 +54,7 @@ from ballot.counting.ballots import (
     number_json,
     prepare_strict,
 )
+from ballot.counting.board import Affiliations, AffiliationShares, Board, Continuing, board_for
 from ballot.counting.ties import draw_lots
 
 SCOTTISH_SCALE = 10**5  # SSI 2007/42 rule 48(3): five decimal places
@@ -57,9 +73,13 @@ class StvRound:
     ``lost_to_rounding`` the value the prescribed rounding has dropped so far,
     so that votes, non-transferable and lost add up to the ballots counted.
     ``elected`` and ``excluded`` name the
-    candidates who reached that state in this stage. ``keep_factors`` and
-    ``iterations`` are Meek's; ``surplus`` is the surplus transferred
-    (Scottish) or the total surplus left at the end of the iteration (Meek).
+    candidates who reached that state in this stage; ``excluded_for_cap`` maps
+    those the affiliation cap excluded to the reason, and ``election_ties``
+    lists the ties broken to decide who of several candidates with equal
+    votes, whom the cap would not let in together, was elected first.
+    ``keep_factors`` and ``iterations`` are Meek's; ``surplus`` is the surplus
+    transferred (Scottish) or the total surplus left at the end of the
+    iteration (Meek).
     """
 
     number: int
@@ -77,6 +97,8 @@ class StvRound:
     iterations: int | None = None
     tie_break: dict[str, Any] | None = None
     note: str = ""
+    excluded_for_cap: dict[str, str] = field(default_factory=dict)
+    election_ties: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self, places: int) -> dict[str, Any]:
         """The round as JSON-safe values; decimals rendered to ``places`` digits."""
@@ -95,19 +117,25 @@ class StvRound:
             "lost_to_rounding": num(self.lost_to_rounding),
             "elected": list(self.elected),
             "excluded": list(self.excluded),
+            "excluded_for_cap": dict(self.excluded_for_cap),
             "surplus": None if self.surplus is None else num(self.surplus),
             "keep_factors": None
             if self.keep_factors is None
             else {name: num(v) for name, v in self.keep_factors.items()},
             "iterations": self.iterations,
             "tie_break": self.tie_break,
+            "election_ties": list(self.election_ties),
             "note": self.note,
         }
 
 
 @dataclass(frozen=True)
 class StvResult:
-    """The full STV count: who was elected, in order, and every round."""
+    """The full STV count: who was elected, in order, and every round.
+
+    Fewer than ``seats`` are elected only when the affiliation cap left seats
+    empty.
+    """
 
     method: str
     seats: int
@@ -119,6 +147,7 @@ class StvResult:
     elected: list[str]
     rounds: list[StvRound]
     places: int
+    board: Board
 
     def as_dict(self) -> dict[str, Any]:
         """The whole count as JSON-safe values, for the results page and the published record."""
@@ -131,6 +160,8 @@ class StvResult:
             "empty_ballots": self.empty_ballots,
             "quota": number_json(self.quota, self.places),
             "elected": list(self.elected),
+            "unfilled": self.seats - len(self.elected),
+            **self.board.as_dict(),
             "rounds": [r.as_dict(self.places) for r in self.rounds],
         }
 
@@ -141,11 +172,21 @@ def count_scottish(
     seats: int,
     *,
     withdrawn: Collection[str] = (),
+    affiliations: Affiliations | None = None,
+    cap: Fraction | None = None,
+    sitting: Mapping[str, int] | None = None,
+    continuing: Continuing | None = None,
 ) -> StvResult:
-    """Count by Scottish STV (SSI 2007/42, rules 45 to 52); see the module docstring."""
+    """Count by Scottish STV (SSI 2007/42, rules 45 to 52); see the module docstring.
+
+    The affiliation cap and the continuing directors are given as to
+    :func:`ballot.counting.approval.count_approval`.
+    """
     prepared = prepare_strict(candidates, ballots, withdrawn)
-    _check_seats(seats)
-    return _ScottishCount(prepared, seats, withdrawn).run()
+    board = board_for(
+        prepared.candidates, seats, affiliations=affiliations, cap=cap, sitting=sitting, continuing=continuing
+    )
+    return _ScottishCount(prepared, board, withdrawn).run()
 
 
 def count_meek(
@@ -154,16 +195,66 @@ def count_meek(
     seats: int,
     *,
     withdrawn: Collection[str] = (),
+    affiliations: Affiliations | None = None,
+    cap: Fraction | None = None,
+    sitting: Mapping[str, int] | None = None,
+    continuing: Continuing | None = None,
 ) -> StvResult:
-    """Count by Meek STV (the PR Foundation's Meek reference rule); see the module docstring."""
+    """Count by Meek STV (the PR Foundation's Meek reference rule); see the module docstring.
+
+    The affiliation cap and the continuing directors are given as to
+    :func:`ballot.counting.approval.count_approval`.
+    """
     prepared = prepare_strict(candidates, ballots, withdrawn)
-    _check_seats(seats)
-    return _MeekCount(prepared, seats, withdrawn).run()
+    board = board_for(
+        prepared.candidates, seats, affiliations=affiliations, cap=cap, sitting=sitting, continuing=continuing
+    )
+    return _MeekCount(prepared, board, withdrawn).run()
 
 
-def _check_seats(seats: int) -> None:
-    if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
-        raise ValueError(f"seats must be a positive integer, not {seats!r}")
+def _elect_in_turn(
+    group: Collection[int],
+    votes: Sequence[int],
+    names: tuple[str, ...],
+    shares: AffiliationShares,
+    break_tie: Callable[[list[int]], tuple[int, dict[str, Any] | None]],
+) -> tuple[list[int], list[int], list[dict[str, Any]]]:
+    """Elect ``group`` in order of votes (then name), passing over those the cap forbids at their turn.
+
+    Among candidates with equal votes the order matters only when the cap
+    will not let them all in; then ``break_tie`` picks who goes first.
+    Returns the candidates elected, in order, those passed over, and the
+    ties broken.
+    """
+    waiting = sorted(group, key=lambda c: (-votes[c], names[c]))
+    elected: list[int] = []
+    passed_over: list[int] = []
+    ties: list[dict[str, Any]] = []
+    while waiting:
+        top = votes[waiting[0]]
+        tied = [c for c in waiting if votes[c] == top and shares.allows(names[c])]
+        chosen = waiting[0]
+        if len(tied) > 1 and not shares.allows(*(names[c] for c in tied)):
+            chosen, tie = break_tie(tied)
+            if tie is not None:
+                ties.append(tie)
+        waiting.remove(chosen)
+        if shares.allows(names[chosen]):
+            shares.seat(names[chosen])
+            elected.append(chosen)
+        else:
+            passed_over.append(chosen)
+    return elected, passed_over, ties
+
+
+def _capped(candidates: Iterable[int], names: tuple[str, ...], shares: AffiliationShares) -> list[int]:
+    """The candidates whose election would now break the cap, by name (not by the order listed)."""
+    return sorted((c for c in candidates if not shares.allows(names[c])), key=names.__getitem__)
+
+
+def _passed_over_note(passed_over: list[int], names: tuple[str, ...], shares: AffiliationShares) -> str:
+    """Words for candidates who reached election but whom the cap passed over."""
+    return "; ".join(f"{names[c]} is not elected: {shares.breach(names[c])}" for c in passed_over)
 
 
 def _break_tie(
@@ -208,13 +299,34 @@ def _break_tie(
 _CONTINUING, _ELECTED, _EXCLUDED, _WITHDRAWN = "continuing", "elected", "excluded", "withdrawn"
 
 
+@dataclass(frozen=True)
+class _Settled:
+    """Where one Meek iteration (rule B.2) stopped.
+
+    ``elected`` is empty when it settled without electing; ``passed_over``
+    holds those who reached the quota but whom the cap passed over, and
+    ``ties`` the ties broken among them.
+    """
+
+    elected: list[int]
+    passed_over: list[int]
+    ties: list[dict[str, Any]]
+    votes: list[int]
+    exhausted: int
+    quota: int
+    surplus: int
+    iterations: int
+
+
 class _ScottishCount:
     """The state of one Scottish STV count; ``run`` performs it once."""
 
-    def __init__(self, prepared: CountableBallots[int], seats: int, withdrawn: Collection[str]) -> None:
+    def __init__(self, prepared: CountableBallots[int], board: Board, withdrawn: Collection[str]) -> None:
         self.names = prepared.candidates
         self.prepared = prepared
-        self.seats = seats
+        self.board = board
+        self.seats = board.seats
+        self.shares = AffiliationShares(board)
         self.withdrawn = set(withdrawn)
         self.rankings = prepared.rankings
         n = len(self.names)
@@ -224,7 +336,7 @@ class _ScottishCount:
         self.votes = [0] * n
         self.non_transferable = 0
         self.lost_to_rounding = 0
-        self.quota = (prepared.total // (seats + 1) + 1) * SCOTTISH_SCALE
+        self.quota = (prepared.total // (self.seats + 1) + 1) * SCOTTISH_SCALE
         self.elected: list[int] = []
         self.history: list[list[int]] = []
         self.rounds: list[StvRound] = []
@@ -233,8 +345,16 @@ class _ScottishCount:
         for r, (ranking, weight) in enumerate(self.rankings):
             self._give(ranking[0], (r, 0, SCOTTISH_SCALE, weight))
         self._finish_stage("first_preferences", None, [0] * len(self.names), None, None)
-        while not self._complete():
+        while self.seats > len(self.elected):
             before = list(self.votes)
+            capped = _capped(self._continuing(), self.names, self.shares)
+            if capped:
+                reasons = {self.names[c]: self.shares.breach(self.names[c]) for c in capped}
+                self._exclude(*capped)
+                self._finish_stage("cap_exclusion", None, before, None, None, excluded=capped, reasons=reasons)
+                continue
+            if len(self._continuing()) <= self.seats - len(self.elected):
+                break
             surplus_holders = [c for c in self.elected if self.votes[c] > self.quota]
             if surplus_holders:
                 top = max(self.votes[c] for c in surplus_holders)
@@ -248,7 +368,7 @@ class _ScottishCount:
                 tied = [c for c in continuing if self.votes[c] == low]
                 chosen, tie = _break_tie(tied, self.history, self.names, highest=False)
                 self._exclude(chosen)
-                self._finish_stage("exclusion", chosen, before, tie, None)
+                self._finish_stage("exclusion", chosen, before, tie, None, excluded=[chosen])
         self._fill_last_vacancies()
         return StvResult(
             method="scottish",
@@ -261,14 +381,11 @@ class _ScottishCount:
             elected=[self.names[c] for c in self.elected],
             rounds=self.rounds,
             places=5,
+            board=self.board,
         )
 
     def _continuing(self) -> list[int]:
         return [c for c, s in enumerate(self.state) if s == _CONTINUING]
-
-    def _complete(self) -> bool:
-        seats_left = self.seats - len(self.elected)
-        return seats_left == 0 or len(self._continuing()) <= seats_left
 
     def _give(self, candidate: int, parcel: tuple[int, int, int, int]) -> None:
         self.parcels[candidate].append(parcel)
@@ -299,13 +416,22 @@ class _ScottishCount:
         self.votes[candidate] = self.quota
         return surplus
 
-    def _exclude(self, candidate: int) -> None:
-        """Rule 50: every paper moves on at the value it arrived with."""
-        self.state[candidate] = _EXCLUDED
-        for parcel in self.parcels[candidate]:
-            self._pass_on(parcel)
-        self.parcels[candidate] = []
-        self.votes[candidate] = 0
+    def _exclude(self, *candidates: int) -> None:
+        """Rule 50: every paper moves on at the value it arrived with.
+
+        Candidates excluded together all leave before any paper moves, so none
+        of their papers goes from one to another.
+        """
+        for candidate in candidates:
+            self.state[candidate] = _EXCLUDED
+        for candidate in candidates:
+            for parcel in self.parcels[candidate]:
+                self._pass_on(parcel)
+            self.parcels[candidate] = []
+            self.votes[candidate] = 0
+
+    def _break_tie_for_election(self, tied: list[int]) -> tuple[int, dict[str, Any] | None]:
+        return _break_tie(tied, self.history, self.names, highest=True)
 
     def _finish_stage(
         self,
@@ -314,15 +440,20 @@ class _ScottishCount:
         before: list[int],
         tie: dict[str, Any] | None,
         surplus: int | None,
+        *,
+        excluded: Sequence[int] = (),
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
-        """Elect everyone now at the quota (rule 47) and record the stage."""
+        """Elect everyone now at the quota (rule 47) whom the cap allows, and record the stage."""
+        self.history.append(list(self.votes))
         # The quota exceeds ballots / (seats + 1), so never more reach it than seats remain.
         reaching = [c for c in self._continuing() if self.votes[c] >= self.quota]
-        reaching.sort(key=lambda c: (-self.votes[c], self.names[c]))
-        for c in reaching:
+        elected, passed_over, ties = _elect_in_turn(
+            reaching, self.votes, self.names, self.shares, self._break_tie_for_election
+        )
+        for c in elected:
             self.state[c] = _ELECTED
             self.elected.append(c)
-        self.history.append(list(self.votes))
         self.rounds.append(
             StvRound(
                 number=len(self.rounds) + 1,
@@ -333,27 +464,40 @@ class _ScottishCount:
                 transfers=self._as_fractions([a - b for a, b in zip(self.votes, before)]),
                 non_transferable=Fraction(self.non_transferable, SCOTTISH_SCALE),
                 lost_to_rounding=Fraction(self.lost_to_rounding, SCOTTISH_SCALE),
-                elected=[self.names[c] for c in reaching],
-                excluded=[self.names[subject]] if action == "exclusion" and subject is not None else [],
+                elected=[self.names[c] for c in elected],
+                excluded=[self.names[c] for c in excluded],
                 surplus=None if surplus is None else Fraction(surplus, SCOTTISH_SCALE),
                 tie_break=tie,
+                note=_passed_over_note(passed_over, self.names, self.shares),
+                excluded_for_cap=dict(reasons or {}),
+                election_ties=ties,
             )
         )
 
     def _fill_last_vacancies(self) -> None:
-        """Rule 52: continuing candidates no more than the seats left are all elected."""
+        """Rule 52: continuing candidates no more than the seats left are all elected, the cap permitting."""
         seats_left = self.seats - len(self.elected)
         continuing = self._continuing()
         if seats_left and continuing and len(continuing) <= seats_left:
-            continuing.sort(key=lambda c: (-self.votes[c], self.names[c]))
-            for c in continuing:
+            elected, passed_over, ties = _elect_in_turn(
+                continuing, self.votes, self.names, self.shares, self._break_tie_for_election
+            )
+            for c in elected:
                 self.state[c] = _ELECTED
                 self.elected.append(c)
+            reasons = {self.names[c]: self.shares.breach(self.names[c]) for c in passed_over}
+            for c in passed_over:
+                self.state[c] = _EXCLUDED
             last = self.rounds[-1]
             self.rounds[-1] = replace(
                 last,
-                elected=last.elected + [self.names[c] for c in continuing],
-                note="the continuing candidates fill the last vacancies (rule 52)",
+                elected=last.elected + [self.names[c] for c in elected],
+                excluded=last.excluded + list(reasons),
+                excluded_for_cap={**last.excluded_for_cap, **reasons},
+                election_ties=last.election_ties + ties,
+                note="; ".join(
+                    filter(None, [last.note, "the continuing candidates fill the last vacancies (rule 52)"])
+                ),
             )
 
     def _as_fractions(self, values: list[int]) -> dict[str, Fraction]:
@@ -374,10 +518,12 @@ class _MeekCount:
     of ballots; the paths change only when a candidate is elected or defeated.
     """
 
-    def __init__(self, prepared: CountableBallots[int], seats: int, withdrawn: Collection[str]) -> None:
+    def __init__(self, prepared: CountableBallots[int], board: Board, withdrawn: Collection[str]) -> None:
         self.names = prepared.candidates
         self.prepared = prepared
-        self.seats = seats
+        self.board = board
+        self.seats = board.seats
+        self.shares = AffiliationShares(board)
         self.withdrawn = set(withdrawn)
         self.rankings = prepared.rankings
         n = len(self.names)
@@ -399,35 +545,38 @@ class _MeekCount:
         quota = self.prepared.total * MEEK_SCALE // (self.seats + 1) + 1
         self._record("first_preferences", votes, [0] * len(votes), exhausted, quota)
         previous = votes
-        while 0 < self.seats - len(self.elected) < len(self._hopeful()):
-            newly, votes, exhausted, quota, surplus, iterations = self._iterate()
-            if newly:
+        while self.seats > len(self.elected):
+            hopeful = self._hopeful()
+            capped = _capped(hopeful, self.names, self.shares)
+            if capped:
+                reasons = {self.names[c]: self.shares.breach(self.names[c]) for c in capped}
+                self._exclude(*capped)
+                # As for a defeat, the round shows the votes it was decided on; the next round moves them.
                 self._record(
-                    "election", votes, previous, exhausted, quota,
-                    surplus=surplus, iterations=iterations, elected=newly,
+                    "cap_exclusion", votes, previous, exhausted, quota, excluded=capped, reasons=reasons
                 )
                 previous = votes
                 continue
-            hopeful = self._hopeful()
+            if len(hopeful) <= self.seats - len(self.elected):
+                break
+            settled = self._iterate()
+            votes, exhausted, quota, surplus = settled.votes, settled.exhausted, settled.quota, settled.surplus
+            if settled.elected:
+                self._record(
+                    "election", votes, previous, exhausted, quota,
+                    surplus=surplus, iterations=settled.iterations, elected=settled.elected,
+                    ties=settled.ties, note=_passed_over_note(settled.passed_over, self.names, self.shares),
+                )
+                previous = votes
+                continue
             low = min(votes[c] for c in hopeful)
             tied = [c for c in hopeful if votes[c] <= low + surplus]
-            loser, tie = tied[0], None
-            if len(tied) > 1:
-                lot = draw_lots([self.names[c] for c in tied], 1)
-                loser = self.names.index(lot.drawn[0])
-                tie = {
-                    "tied": sorted(self.names[c] for c in tied),
-                    "resolved_by": "lot",
-                    "chosen": lot.drawn[0],
-                    "lot": lot.as_dict(),
-                }
-            self.state[loser] = _EXCLUDED
-            self.keep[loser] = 0
-            self._advance(loser)
+            loser, tie = self._by_lot(tied) if len(tied) > 1 else (tied[0], None)
+            self._exclude(loser)
             # The round shows the votes the defeat was decided on; the next round moves them.
             self._record(
                 "exclusion", votes, previous, exhausted, quota,
-                surplus=surplus, iterations=iterations, subject=loser, tie=tie,
+                surplus=surplus, iterations=settled.iterations, subject=loser, excluded=[loser], tie=tie,
             )
             previous = votes
         self._complete()
@@ -442,10 +591,29 @@ class _MeekCount:
             elected=[self.names[c] for c in self.elected],
             rounds=self.rounds,
             places=9,
+            board=self.board,
         )
 
     def _hopeful(self) -> list[int]:
         return [c for c, s in enumerate(self.state) if s == _CONTINUING]
+
+    def _by_lot(self, tied: list[int]) -> tuple[int, dict[str, Any]]:
+        """The Meek rule breaks every tie by lot: one name drawn among the tied."""
+        lot = draw_lots([self.names[c] for c in tied], 1)
+        return self.names.index(lot.drawn[0]), {
+            "tied": sorted(self.names[c] for c in tied),
+            "resolved_by": "lot",
+            "chosen": lot.drawn[0],
+            "lot": lot.as_dict(),
+        }
+
+    def _exclude(self, *candidates: int) -> None:
+        """Defeat ``candidates`` together: they keep nothing from the next distribution on."""
+        for c in candidates:
+            self.state[c] = _EXCLUDED
+            self.keep[c] = 0
+        for c in candidates:
+            self._advance(c)
 
     def _advance(self, candidate: int) -> None:
         """Re-file the rankings whose first hopeful was ``candidate``, now elected or excluded."""
@@ -502,13 +670,8 @@ class _MeekCount:
                     votes[hopeful] += weight * papers
         return votes, exhausted
 
-    def _iterate(self) -> tuple[list[int], list[int], int, int, int, int]:
-        """Rule B.2: distribute, update the quota, elect, and adjust keep factors until settled.
-
-        Returns the candidates elected (empty when the iteration settled
-        without electing), the votes, the exhausted value, the quota, the
-        total surplus and the number of iterations.
-        """
+    def _iterate(self) -> _Settled:
+        """Rule B.2: distribute, update the quota, elect, and adjust keep factors until settled."""
         last_surplus = self.prepared.total * MEEK_SCALE
         iterations = 0
         while True:
@@ -516,8 +679,9 @@ class _MeekCount:
             votes, exhausted = self._distribute()
             counted = sum(v for c, v in enumerate(votes) if self.state[c] in (_CONTINUING, _ELECTED))
             quota = counted // (self.seats + 1) + 1
-            newly = [c for c in self._hopeful() if votes[c] >= quota]
-            newly.sort(key=lambda c: (-votes[c], self.names[c]))
+            reaching = [c for c in self._hopeful() if votes[c] >= quota]
+            # No hopeful is capped when an iteration starts, so the first to reach the quota is elected.
+            newly, passed_over, ties = _elect_in_turn(reaching, votes, self.names, self.shares, self._by_lot)
             for c in newly:
                 self.state[c] = _ELECTED
                 self.elected.append(c)
@@ -525,27 +689,49 @@ class _MeekCount:
             if newly:
                 for c in newly:
                     self._advance(c)
-                return newly, votes, exhausted, quota, surplus, iterations
+                return _Settled(newly, passed_over, ties, votes, exhausted, quota, surplus, iterations)
             if surplus < MEEK_OMEGA or surplus >= last_surplus:
-                return [], votes, exhausted, quota, surplus, iterations
+                return _Settled([], [], [], votes, exhausted, quota, surplus, iterations)
             last_surplus = surplus
             for c in self.elected:
                 raised = -(-self.keep[c] * quota // MEEK_SCALE)
                 self.keep[c] = -(-raised * MEEK_SCALE // votes[c])
 
     def _complete(self) -> None:
-        """Rule C: hopefuls fill any seats left; otherwise they are defeated."""
+        """Rule C: hopefuls fill any seats left; otherwise they are defeated.
+
+        The order does not matter unless the cap will not let them all in:
+        then they are elected in order of their votes once the last round's
+        defeats have moved on, ties by lot, and any the cap then forbids is
+        defeated and their seat left empty.
+        """
         hopeful = self._hopeful()
         if hopeful and len(self.elected) < self.seats:
-            hopeful.sort(key=lambda c: self.names[c])
-            for c in hopeful:
+            note = "the remaining hopefuls fill the seats left (rule C.1)"
+            if self.shares.allows(*(self.names[c] for c in hopeful)):
+                elected, passed_over, ties = sorted(hopeful, key=lambda c: self.names[c]), [], []
+            else:
+                votes, _ = self._distribute()
+                elected, passed_over, ties = _elect_in_turn(hopeful, votes, self.names, self.shares, self._by_lot)
+                order = ", ".join(
+                    f"{self.names[c]} {number_json(Fraction(votes[c], MEEK_SCALE), 9)['decimal']}"
+                    for c in sorted(hopeful, key=lambda c: (-votes[c], self.names[c]))
+                )
+                note += f", in order of their votes after the last transfer ({order}) as the cap requires"
+            for c in elected:
                 self.state[c] = _ELECTED
                 self.elected.append(c)
+            reasons = {self.names[c]: self.shares.breach(self.names[c]) for c in passed_over}
+            for c in passed_over:
+                self.state[c] = _EXCLUDED
             last = self.rounds[-1]
             self.rounds[-1] = replace(
                 last,
-                elected=last.elected + [self.names[c] for c in hopeful],
-                note="the remaining hopefuls fill the seats left (rule C.1)",
+                elected=last.elected + [self.names[c] for c in elected],
+                excluded=last.excluded + list(reasons),
+                excluded_for_cap={**last.excluded_for_cap, **reasons},
+                election_ties=last.election_ties + ties,
+                note="; ".join(filter(None, [last.note, note])),
             )
 
     def _record(
@@ -560,7 +746,11 @@ class _MeekCount:
         iterations: int | None = None,
         subject: int | None = None,
         elected: Sequence[int] = (),
+        excluded: Sequence[int] = (),
         tie: dict[str, Any] | None = None,
+        reasons: Mapping[str, str] | None = None,
+        ties: Sequence[dict[str, Any]] = (),
+        note: str = "",
     ) -> None:
         standing = [c for c, s in enumerate(self.state) if s != _WITHDRAWN]
         self.rounds.append(
@@ -576,10 +766,13 @@ class _MeekCount:
                     self.prepared.total * MEEK_SCALE - sum(votes) - exhausted, MEEK_SCALE
                 ),
                 elected=[self.names[c] for c in elected],
-                excluded=[] if subject is None else [self.names[subject]],
+                excluded=[self.names[c] for c in excluded],
                 surplus=None if surplus is None else Fraction(surplus, MEEK_SCALE),
                 keep_factors={self.names[c]: Fraction(self.keep[c], MEEK_SCALE) for c in standing},
                 iterations=iterations,
                 tie_break=tie,
+                note=note,
+                excluded_for_cap=dict(reasons or {}),
+                election_ties=list(ties),
             )
         )

@@ -2,6 +2,7 @@
 
 import json
 import random
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -99,3 +100,62 @@ def test_result_does_not_depend_on_ballot_or_candidate_order(
     other = count_irv(data.draw(st.permutations(CANDIDATES)), data.draw(st.permutations(ballots)))
     assert other.winner == first.winner
     assert [r.as_dict() for r in other.rounds] == [r.as_dict() for r in first.rounds]
+
+
+def test_a_candidate_the_cap_forbids_is_excluded_at_once_and_their_ballots_move_on() -> None:
+    """PSF bylaws 5.15: "A person who would bring the Board of Directors above the limit on
+    co-affiliation is ineligible to be seated or appointed." With one seat and three continuing
+    directors, one of them Acme's, the Board has 4 members and a quarter is one director."""
+    ballots = [
+        RankedBallot.of("Ada", "Chen", weight=6),
+        RankedBallot.of("Brett", weight=4),
+        RankedBallot.of("Chen", weight=1),
+        RankedBallot.of("Dara", "Ada", weight=2),
+    ]
+    result = count_irv(
+        ["Ada", "Brett", "Chen", "Dara"], ballots,
+        affiliations={"Ada": ["Acme", "PyCorp"]}, cap=Fraction(1, 4), continuing=[["Acme"], [], []],
+    )
+    first = result.rounds[0]
+    # Ada had a majority of first preferences, but is excluded before any majority is looked for.
+    assert first.votes == {"Ada": 6, "Brett": 4, "Chen": 1, "Dara": 2}
+    assert first.excluded is None
+    assert first.excluded_for_cap == {"Ada": "Acme would hold 2 of 4 seats, more than the cap of 1/4 allows (1)"}
+    assert first.transfers == {"Brett": 0, "Chen": 6, "Dara": 0}
+    assert result.rounds[1].votes == {"Brett": 4, "Chen": 7, "Dara": 2}
+    assert result.winner == "Chen"
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["board_size"] == 4 and data["rounds"][0]["excluded_for_cap"] == first.excluded_for_cap
+    assert count_irv(["Ada", "Brett", "Chen", "Dara"], ballots).winner == "Ada"
+
+
+def test_the_seat_stays_empty_when_the_cap_excludes_everyone() -> None:
+    result = count_irv(
+        ["Ada", "Brett"], [RankedBallot.of("Ada", "Brett")],
+        affiliations={"Ada": "Acme", "Brett": "Acme"}, cap=Fraction(1, 2), sitting={"Acme": 1},
+    )
+    assert result.winner is None and result.elected == []
+    assert set(result.rounds[0].excluded_for_cap) == {"Ada", "Brett"}
+    assert result.as_dict()["elected"] == []
+
+
+AFFILIATED = st.dictionaries(st.sampled_from(CANDIDATES), st.frozensets(st.sampled_from(["Acme", "Initech"])))
+
+
+@settings(max_examples=60)
+@given(st.lists(rankings, min_size=1, max_size=30), AFFILIATED, st.lists(st.sampled_from(["Acme", "Initech"])))
+def test_the_winner_never_breaks_the_cap_and_without_one_nothing_changes(
+    raw: list[list[str]], affiliations: dict, directors: list[str]
+) -> None:
+    ballots = [RankedBallot.of(*r) for r in raw]
+    continuing = [[name] for name in directors] + [[], [], []]
+    capped = count_irv(CANDIDATES, ballots, affiliations=affiliations, cap=Fraction(1, 4), continuing=continuing)
+    size = 1 + len(continuing)
+    if capped.winner is not None:
+        for affiliation in affiliations.get(capped.winner, ()):
+            assert Fraction(directors.count(affiliation) + 1, size) <= Fraction(1, 4)
+    else:
+        assert set(capped.rounds[0].excluded_for_cap) == set(CANDIDATES)
+    plain = count_irv(CANDIDATES, ballots)
+    labelled = count_irv(CANDIDATES, ballots, affiliations=affiliations, continuing=continuing)
+    assert [r.as_dict() for r in labelled.rounds] == [r.as_dict() for r in plain.rounds]

@@ -1,12 +1,14 @@
 """Schulze: Wikipedia's worked example, ties reported as ties, and properties."""
 
 import json
+import random
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ballot.counting.ballots import RankedBallot
-from ballot.counting.schulze import count_schulze
+from ballot.counting.schulze import count_schulze, elect_schulze
 
 # Wikipedia, "Schulze method", the example with 45 voters and 5 candidates.
 WIKIPEDIA = [
@@ -93,14 +95,30 @@ def _tiers(names: list[str], cuts: list[int]) -> list[tuple[str, ...]]:
 
 @settings(max_examples=80)
 @given(ranked, st.integers(1, 10))
-def test_adding_ballots_that_match_the_winners_ranking_keeps_the_winner(
-    ballots: list[RankedBallot], copies: int
-) -> None:
+def test_adding_ballots_for_the_winner_alone_keeps_the_winner(ballots: list[RankedBallot], copies: int) -> None:
+    # A ballot naming only the winner W adds to d[W][X] and nothing else: W's paths can only
+    # strengthen and paths into W only weaken. (A ballot agreeing with the whole ranking is
+    # another matter: it strengthens the runners-up's paths too; see the next test.)
     result = count_schulze(CANDIDATES, ballots)
     if len(result.winners) != 1:
         return
-    agreeing = RankedBallot.of(*[tuple(tier) for tier in result.ranking], weight=copies)
-    assert count_schulze(CANDIDATES, [*ballots, agreeing]).winners == result.winners
+    for_the_winner = RankedBallot.of(result.winners[0], weight=copies)
+    assert count_schulze(CANDIDATES, [*ballots, for_the_winner]).winners == result.winners
+
+
+def test_a_ballot_agreeing_with_the_whole_ranking_can_bring_a_co_winner() -> None:
+    # Found by hypothesis, and checked against an independent Floyd-Warshall count: adding
+    # Brett > Chen = Ezra > Dara > Ada strengthens Ezra's paths to Brett as much as Brett's.
+    ballots = [
+        RankedBallot.of("Chen", weight=2),
+        RankedBallot.of(("Ada", "Brett", "Dara"), "Ezra"),
+        RankedBallot.of("Dara", ("Ezra", "Ada"), "Brett", "Chen", weight=2),
+        RankedBallot.of(("Ezra", "Brett", "Chen"), ("Ada", "Dara"), weight=2),
+    ]
+    result = count_schulze(CANDIDATES, ballots)
+    assert result.ranking == [["Brett"], ["Chen", "Ezra"], ["Dara"], ["Ada"]]
+    agreeing = RankedBallot.of(*[tuple(tier) for tier in result.ranking])
+    assert count_schulze(CANDIDATES, [*ballots, agreeing]).winners == ["Brett", "Ezra"]
 
 
 @settings(max_examples=60)
@@ -113,3 +131,55 @@ def test_result_does_not_depend_on_ballot_or_candidate_order(
     assert other.ranking == first.ranking
     assert other.pairwise == first.pairwise
     assert other.strongest_paths == first.strongest_paths
+
+
+def test_seats_are_filled_down_the_ranking() -> None:
+    ballots = [RankedBallot.of(*order, weight=n) for n, order in WIKIPEDIA]
+    result = elect_schulze(list("ABCDE"), ballots, 3)
+    assert result.elected == ["E", "A", "C"]
+    report = json.loads(json.dumps(result.as_dict()))
+    assert report["ranking"] == [["E"], ["A"], ["C"], ["B"], ["D"]]
+    assert report["tie_break"] is None and report["unfilled"] == 0
+    assert [s["decision"] for s in report["steps"]] == ["elected"] * 3 + ["not_elected"] * 2
+
+
+def test_a_tier_cut_by_the_last_seat_is_drawn_for_the_seats_at_stake() -> None:
+    cycle = [RankedBallot.of("A", "B", "C"), RankedBallot.of("B", "C", "A"), RankedBallot.of("C", "A", "B")]
+    result = elect_schulze(["A", "B", "C"], cycle, 2)
+    # The whole ranking is one tier of three for two seats: break-ties.py -c A -c B -c C -n 2.
+    assert result.elected == random.Random("ABC").sample(["A", "B", "C"], 2)
+    assert result.as_dict()["tie_break"]["number"] == 2
+
+
+def test_a_candidate_the_cap_forbids_is_passed_over_for_the_next_in_the_ranking() -> None:
+    """PSF bylaws 5.5: "If a person who would otherwise be elected withdraws or becomes ineligible
+    before that person is seated as a director, then the person receiving the next highest number
+    of votes is selected." 5.15: "A person who would bring the Board of Directors above the limit on
+    co-affiliation is ineligible to be seated or appointed." Under Schulze, the next is the next in
+    the ranking."""
+    ballots = [RankedBallot.of(*order, weight=n) for n, order in WIKIPEDIA]
+    # A Board of 8 (2 seats, 6 continuing, one of them Acme's): a quarter is 2 directors.
+    result = elect_schulze(
+        list("ABCDE"), ballots, 2,
+        affiliations={"E": "Acme", "A": ["Acme", "Initech"]}, cap=Fraction(1, 4),
+        continuing=[["Acme"], [], [], [], [], []],
+    )
+    assert result.elected == ["E", "C"]
+    assert result.skipped_for_cap == ["A"]
+    step = result.as_dict()["steps"][1]
+    assert step == {
+        "candidate": "A", "rank": 2, "affiliations": ["Acme", "Initech"], "decision": "skipped_for_cap",
+        "reason": "Acme would hold 3 of 8 seats, more than the cap of 1/4 allows (2)",
+    }
+
+
+@settings(max_examples=60)
+@given(ranked, st.integers(1, 5))
+def test_without_a_cap_the_seats_are_the_rankings_first(ballots: list[RankedBallot], seats: int) -> None:
+    ranking = count_schulze(CANDIDATES, ballots).ranking
+    result = elect_schulze(CANDIDATES, ballots, seats, affiliations={"Ada": "Acme", "Brett": "Acme"})
+    expected: list[str] = []
+    for tier in ranking:
+        room = seats - len(expected)
+        expected.extend(tier if len(tier) <= room else random.Random("".join(tier)).sample(tier, room))
+    assert result.elected == expected

@@ -1,6 +1,8 @@
 """Meek STV and Scottish STV: published examples, reports and properties."""
 
 import json
+import random
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -148,3 +150,164 @@ def test_every_vote_is_accounted_for(ballots: list[RankedBallot], seats: int) ->
         for stage in result.rounds:
             assert sum(stage.votes.values()) + stage.non_transferable + stage.lost_to_rounding == total
             assert stage.lost_to_rounding >= 0
+
+
+# The affiliation cap in STV. PSF bylaws 5.15: "No more than one quarter (1/4) of the members of
+# the Board of Directors may share a common affiliation as defined in Section 5.14. [...] A person
+# who would bring the Board of Directors above the limit on co-affiliation is ineligible to be
+# seated or appointed." Under STV such a candidate is excluded, and their votes move on.
+COUNTS = (count_meek, count_scottish)
+FOUR = ["Ada", "Brett", "Chen", "Dara"]
+REASON_2_OF_2 = "Acme would hold 2 of 2 seats, more than the cap of 1/2 allows (1)"
+
+
+@pytest.mark.parametrize("count", COUNTS)
+def test_a_candidate_the_continuing_directors_cap_is_excluded_at_the_start(count) -> None:
+    """5.15 counts the whole Board: with an Acme director staying on a Board of 4, a quarter
+    is one director, so Ada (Acme) cannot be elected however many votes she has."""
+    ballots = [
+        RankedBallot.of("Ada", "Brett", weight=5), RankedBallot.of("Chen", weight=3),
+        RankedBallot.of("Dara", "Chen", weight=2), RankedBallot.of("Brett", weight=1),
+    ]
+    result = count(FOUR, ballots, 2, affiliations={"Ada": "Acme"}, cap=Fraction(1, 4), continuing=[["Acme"], []])
+    assert result.elected == ["Brett", "Chen"]
+    excluded = result.rounds[1]
+    assert (excluded.action, excluded.excluded) == ("cap_exclusion", ["Ada"])
+    assert excluded.excluded_for_cap == {"Ada": "Acme would hold 2 of 4 seats, more than the cap of 1/4 allows (1)"}
+    # Her five papers went on to Brett, their next preference.
+    after = result.rounds[2] if count is count_meek else excluded
+    assert after.votes["Brett"] == 6 and after.elected == ["Brett"]
+    assert result.as_dict()["board_size"] == 4
+    # Without the cap she would have been elected first.
+    assert count(FOUR, ballots, 2).elected[0] == "Ada"
+
+
+@pytest.mark.parametrize("count", COUNTS)
+def test_after_an_election_every_hopeful_the_cap_now_forbids_is_excluded_at_once(count) -> None:
+    ballots = [
+        RankedBallot.of("Ada", "Brett", "Dara", weight=8), RankedBallot.of("Brett", "Chen", weight=3),
+        RankedBallot.of("Chen", weight=4), RankedBallot.of("Dara", weight=2),
+    ]
+    acme = {"Ada": "Acme", "Brett": "Acme"}
+    result = count(FOUR, ballots, 2, affiliations=acme, cap=Fraction(1, 2))
+    actions = [r.action for r in result.rounds]
+    # Brett goes as soon as Ada is elected, before her surplus could reach him.
+    assert "surplus" not in actions
+    brett = result.rounds[actions.index("cap_exclusion")]
+    assert brett.excluded == ["Brett"] and brett.excluded_for_cap == {"Brett": REASON_2_OF_2}
+    assert result.rounds[actions.index("cap_exclusion") - 1].elected == ["Ada"]
+    # His three papers moved on to Chen, who is elected with them.
+    assert result.rounds[-1].votes["Chen"] == 7
+    assert result.elected == ["Ada", "Chen"]
+    assert count(FOUR, ballots, 2).elected == ["Ada", "Brett"]
+
+
+@pytest.mark.parametrize("count", COUNTS)
+def test_equal_votes_at_the_quota_that_the_cap_will_not_let_in_together_are_settled_by_lot(count) -> None:
+    ballots = [
+        RankedBallot.of("Ada", weight=6), RankedBallot.of("Brett", "Chen", weight=6),
+        RankedBallot.of("Chen", weight=3), RankedBallot.of("Dara", weight=2),
+    ]
+    result = count(FOUR, ballots, 2, affiliations={"Ada": "Acme", "Brett": "Acme"}, cap=Fraction(1, 2))
+    first = random.Random("AdaBrett").sample(["Ada", "Brett"], 1)[0]  # break-ties.py -c Ada -c Brett
+    assert first == "Ada"
+    elected = next(r for r in result.rounds if r.elected)
+    assert elected.elected == ["Ada"]
+    assert [(t["tied"], t["resolved_by"], t["chosen"]) for t in elected.election_ties] == [
+        (["Ada", "Brett"], "lot", "Ada")
+    ]
+    assert elected.note == f"Brett is not elected: {REASON_2_OF_2}"
+    assert result.elected == ["Ada", "Chen"]
+    assert any(r.excluded_for_cap == {"Brett": REASON_2_OF_2} for r in result.rounds)
+
+
+def test_scottish_fills_the_last_vacancies_in_vote_order_and_leaves_a_seat_the_cap_forbids_empty() -> None:
+    # Rule 52 with the cap: the continuing candidates, Ada and Brett (both Acme), are as many
+    # as the seats left, but only one may sit. The weaker candidates excluded on the way could
+    # have taken the other seat; Scottish STV's fixed quota does not bring them back.
+    five = ["Ada", "Brett", "Chen", "Dara", "Ezra"]
+    ballots = [
+        RankedBallot.of("Ada", weight=2), RankedBallot.of("Brett", weight=2),
+        RankedBallot.of("Chen"), RankedBallot.of("Dara"), RankedBallot.of("Ezra"),
+    ]
+    result = count_scottish(five, ballots, 2, affiliations={"Ada": "Acme", "Brett": "Acme"}, cap=Fraction(1, 2))
+    last = result.rounds[-1]
+    assert result.elected == ["Ada"] and result.as_dict()["unfilled"] == 1
+    assert last.excluded_for_cap == {"Brett": REASON_2_OF_2}
+    assert last.election_ties[0]["resolved_by"] == "lot"
+    assert "rule 52" in last.note
+    # Meek's quota falls as papers exhaust, so Ada and Brett both reach it, Brett is excluded
+    # for the cap, and Dara takes the second seat.
+    assert count_meek(five, ballots, 2, affiliations={"Ada": "Acme", "Brett": "Acme"}, cap=Fraction(1, 2)).elected == [
+        "Ada", "Dara"
+    ]
+
+
+@pytest.mark.parametrize("count", COUNTS)
+def test_the_cap_reports_are_json_safe(count) -> None:
+    result = count(FOOD, FOOD_BALLOTS, 3, affiliations={"chocolate": ["Cadbury", "Mars"]}, cap=Fraction(1, 3),
+                   continuing=[["Mars"]])
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["affiliations"] == {"chocolate": ["Cadbury", "Mars"]}
+    assert data["board_size"] == 4 and data["sitting"] == {"Mars": 1}
+    assert "chocolate" not in data["elected"]
+    assert {"excluded_for_cap", "election_ties"} <= set(data["rounds"][0])
+
+
+AFFILIATIONS = ["Acme", "Initech"]
+affiliation_sets = st.dictionaries(st.sampled_from(CANDIDATES), st.frozensets(st.sampled_from(AFFILIATIONS)))
+continuing_directors = st.lists(st.frozensets(st.sampled_from(AFFILIATIONS), max_size=2), max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ranked, st.integers(1, 4), affiliation_sets, continuing_directors, st.sampled_from([1, 2]))
+def test_with_a_cap_no_affiliation_exceeds_its_share_of_the_whole_board(
+    ballots: list[RankedBallot], seats: int, affiliations: dict, continuing: list, quarters: int
+) -> None:
+    cap = Fraction(quarters, 4)
+    for count in COUNTS:
+        result = count(CANDIDATES, ballots, seats, affiliations=affiliations, cap=cap, continuing=continuing)
+        size = seats + len(continuing)
+        held = Counter(a for director in continuing for a in director)
+        held.update(a for name in result.elected for a in affiliations.get(name, ()))
+        for affiliation in AFFILIATIONS:
+            newly = sum(affiliation in affiliations.get(name, ()) for name in result.elected)
+            if newly:
+                assert Fraction(held[affiliation], size) <= cap
+        total = sum(b.weight for b in ballots)
+        for stage in result.rounds:
+            assert sum(stage.votes.values()) + stage.non_transferable + stage.lost_to_rounding == total
+            assert set(stage.excluded_for_cap) <= set(stage.excluded)
+        # Every candidate the cap excluded is told why; nobody else is left out but by the count.
+        capped = {name for stage in result.rounds for name in stage.excluded_for_cap}
+        assert not capped & set(result.elected)
+        if len(result.elected) < seats:
+            assert capped
+
+
+@settings(max_examples=40, deadline=None)
+@given(ranked, st.integers(1, 4), affiliation_sets, continuing_directors)
+def test_without_a_cap_the_count_is_unchanged(
+    ballots: list[RankedBallot], seats: int, affiliations: dict, continuing: list
+) -> None:
+    for count in COUNTS:
+        plain = count(CANDIDATES, ballots, seats)
+        labelled = count(CANDIDATES, ballots, seats, affiliations=affiliations, continuing=continuing)
+        assert labelled.elected == plain.elected
+        assert _figures(labelled) == _figures(plain)
+        assert all(not r.excluded_for_cap and not r.election_ties for r in labelled.rounds)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ranked, st.integers(1, 4), affiliation_sets, st.data())
+def test_with_a_cap_results_do_not_depend_on_ballot_or_candidate_order(
+    ballots: list[RankedBallot], seats: int, affiliations: dict, data: st.DataObject
+) -> None:
+    for count in COUNTS:
+        first = count(CANDIDATES, ballots, seats, affiliations=affiliations, cap=Fraction(1, 2))
+        other = count(
+            data.draw(st.permutations(CANDIDATES)), data.draw(st.permutations(ballots)), seats,
+            affiliations=affiliations, cap=Fraction(1, 2),
+        )
+        assert other.elected == first.elected
+        assert _figures(other) == _figures(first)
