@@ -81,7 +81,8 @@ def _locked(vote: Vote) -> Vote:
 
 def _require(vote: Vote, status: str, action: str) -> None:
     if vote.status != status:
-        raise Conflict(f"vote {vote.id} is {vote.status}; only a {status} vote can be {action}")
+        article = "an" if status[0] in "aeiou" else "a"
+        raise Conflict(f"vote {vote.id} is {vote.status}; only {article} {status} vote can be {action}")
 
 
 def _sealing_key() -> bytes:
