@@ -47,7 +47,9 @@ def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> El
 
 def get_period(year: int) -> EligibilityPeriod:
     # A year from the command line may be any size; the column is 32-bit.
-    period = db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    period = (
+        db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    )
     if period is None:
         raise NotFound(f"there is no {year} eligibility period; open it with `ballot period open {year}`")
     return period
@@ -341,7 +343,9 @@ def electorate(
     return chosen
 
 
-def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime) -> list[int]:
+def record_missed(
+    vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime
+) -> list[int]:
     """Record who missed a vote and forfeit the rights that reached the limit.
 
     Returns the ids of the rights forfeited by this close; each is told by email.

@@ -26,7 +26,9 @@ def external_url(endpoint: str, **values) -> str:
     """An absolute URL built from the configured SERVER_NAME, never a request's Host."""
     config = current_app.config
     adapter = current_app.url_map.bind(
-        config["SERVER_NAME"], url_scheme=config["PREFERRED_URL_SCHEME"], script_name=config.get("APPLICATION_ROOT") or "/"
+        config["SERVER_NAME"],
+        url_scheme=config["PREFERRED_URL_SCHEME"],
+        script_name=config.get("APPLICATION_ROOT") or "/",
     )
     return adapter.build(endpoint, values, force_external=True)
 
@@ -105,7 +107,9 @@ def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime 
     now = now or utcnow()
     return list(
         db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
+            select(OutboxMessage).where(
+                OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than
+            )
         )
     )
 

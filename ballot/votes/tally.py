@@ -122,11 +122,15 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
                 continue
             most = rules.get("max_approvals")
             if most and len(chosen) > most:
-                problems.append(f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}.")
+                problems.append(
+                    f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}."
+                )
                 continue
             abstain = bool(form.get(f"{qid}-abstain"))
             if chosen and abstain:
-                problems.append(f"{question['title']}: you chose candidates and also to abstain; choose one or the other.")
+                problems.append(
+                    f"{question['title']}: you chose candidates and also to abstain; choose one or the other."
+                )
                 continue
             if not chosen and not abstain:
                 problems.append(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")
