@@ -53,7 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     if type(proxies) is not int or proxies < 0:
         raise PolicyInvalid(f"BALLOT_TRUSTED_PROXIES must be a whole number of proxies, 0 or more (not {proxies!r})")
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+        # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.

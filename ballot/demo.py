@@ -76,7 +76,7 @@ def load_demo() -> list[str]:
             continue
         electorate = db.select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)
         for right_id in db.session.scalars(electorate):
-            right = db.session.get(VotingRight, right_id)
+            right = db.session.get_one(VotingRight, right_id)
             token = links(BALLOT_LINK, {"v": vote.id, "r": right_id}, vote.closes_at)
             lines.append(f"  ballot of {right.member.display_name} ({right.label}): "
                          f"{outbox.external_url('votes.ballot', vote_id=vote.id, token=token)}")

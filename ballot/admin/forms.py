@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -18,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than the WTForms stubs
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -34,6 +35,10 @@ from ballot.votes import rules as vote_rules
 WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
 
 
+@overload
+def utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: dt.datetime | None) -> dt.datetime | None:
     """A date and time typed in the console is UTC (the forms say so)."""
     return value.replace(tzinfo=dt.UTC) if value is not None else None

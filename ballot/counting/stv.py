@@ -708,6 +708,8 @@ class _MeekCount:
         hopeful = self._hopeful()
         if hopeful and len(self.elected) < self.seats:
             note = "the remaining hopefuls fill the seats left (rule C.1)"
+            passed_over: list[int]
+            ties: list[dict[str, Any]]
             if self.shares.allows(*(self.names[c] for c in hopeful)):
                 elected, passed_over, ties = sorted(hopeful, key=lambda c: self.names[c]), [], []
             else:

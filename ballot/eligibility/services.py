@@ -236,7 +236,7 @@ def right_from_token(kind: str, token: str) -> VotingRight:
 def confirm_opt_in(right: VotingRight, now: dt.datetime | None = None) -> bool:
     """Enrol the right; True if newly enrolled, False if it already was."""
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     if db.session.get(Enrollment, right.id) is not None:
         return False
     if period.enrolment_closed_at is not None:
@@ -418,7 +418,7 @@ class Standing:
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     policy = policy_of(period)
     missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.id == right.id), now)
     return Standing(
@@ -465,10 +465,10 @@ def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) 
     for confirmed_at, source in confirmations:
         if source == "link":
             by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
-    forfeited = db.session.scalar(
+    forfeited = db.session.scalars(
         select(func.count()).select_from(Forfeiture).join(VotingRight, VotingRight.id == Forfeiture.right_id)
         .where(VotingRight.period_id == period.id)
-    )
+    ).one()
     return EnrolmentCounts(
         rights=len(rights),
         qualifying=sum(

@@ -98,7 +98,8 @@ def deliver(message: OutboxMessage, text: str, html: str) -> None:
                    # RFC 3834: no out-of-office replies to an automatic message.
                    extra_headers={"Auto-Submitted": "auto-generated"})
     # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
-    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)
+    # Flask-Mail makes a (name, address) sender one string when the Message is built; its types keep the tuple.
+    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)  # type: ignore[arg-type]
     mail.send(sent)
 
 

@@ -85,7 +85,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
@@ -252,7 +252,7 @@ class _Row:
         if value in (None, "", []):
             return ()
         if isinstance(value, str) and not self.record:
-            items: list[object] = value.split(";")
+            items: Sequence[object] = value.split(";")
         elif isinstance(value, list) and self.record:
             items = value
         else:

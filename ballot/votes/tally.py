@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from typing import Any
 
 from ballot.counting.methods import APPROVAL, count_board
 
@@ -31,7 +32,7 @@ def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_si
     """The result of a vote from the contents of its counted ballots."""
     participants = len(ballots)
     quorum = Fraction(rules["quorum"])
-    result = {
+    result: dict[str, Any] = {
         "electorate": electorate_size,
         "participants": participants,
         "turnout": f"{Fraction(participants, electorate_size) if electorate_size else Fraction(0)}",
