@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -18,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than the WTForms stubs
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -34,6 +35,10 @@ from ballot.votes import rules as vote_rules
 WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
 
 
+@overload
+def utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: dt.datetime | None) -> dt.datetime | None:
     """A date and time typed in the console is UTC (the forms say so)."""
     return value.replace(tzinfo=dt.UTC) if value is not None else None
@@ -83,7 +88,8 @@ class RosterUploadForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
-        self.roster.validators = [*self.roster.validators, FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")]
+        too_large = FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")
+        self.roster.validators = [*self.roster.validators, too_large]
 
 
 class RosterConfirmForm(FlaskForm):
@@ -108,7 +114,9 @@ class ReminderForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField("Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)]
+    )
 
 
 class ResendForm(FlaskForm):
@@ -158,7 +166,9 @@ class BoardVoteForm(VoteForm):
     method = SelectField("Election method")
     max_approvals = IntegerField("Approval voting: most candidates one ballot may approve (optional)",
                                  validators=[Optional(), NumberRange(min=1)])
-    affiliations = TextAreaField("Approval voting: affiliations for the cap (optional; one “Name = Organisation” per line)")
+    affiliations = TextAreaField(
+        "Approval voting: affiliations for the cap (optional; one “Name = Organisation” per line)"
+    )
     sitting = TextAreaField("Approval voting: directors staying on (optional; one “Organisation = number” per line)")
 
     def __init__(self, policy: Policy, *args, **kwargs):
@@ -180,7 +190,9 @@ class BoardVoteForm(VoteForm):
 class MatterVoteForm(VoteForm):
     """Working-group charters and Sponsor admissions: yes > no, nothing to set."""
 
-    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
+    questions = TextAreaField(
+        "Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()]
+    )
 
     def __init__(self, policy: Policy, kind_name: str, *args, **kwargs):
         self.kind_name = kind_name
@@ -200,7 +212,9 @@ DENOMINATORS = [
 class FellowVoteForm(VoteForm):
     kind_name = "fellow"
     heading = vote_rules.kind_label("fellow")
-    nominees = TextAreaField("Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()])
+    nominees = TextAreaField(
+        "Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()]
+    )
     threshold = SelectField("Passes with at least")
     denominator = SelectField("of", choices=DENOMINATORS)
     managing_years = IntegerField("Also let Managing Members of at least this many years vote (optional)",
@@ -227,9 +241,15 @@ class OtherVoteForm(VoteForm):
     kind_name = "other"
     heading = "Another matter put to the members"  # one form for every kind whose threshold can be set
     kind = SelectField("Kind of matter")
-    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
-    threshold = StringField("Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)])
-    denominator = SelectField("A set threshold is a share of", choices=[SelectChoice("", "the policy’s choice"), *DENOMINATORS])
+    questions = TextAreaField(
+        "Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()]
+    )
+    threshold = StringField(
+        "Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)]
+    )
+    denominator = SelectField(
+        "A set threshold is a share of", choices=[SelectChoice("", "the policy’s choice"), *DENOMINATORS]
+    )
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)

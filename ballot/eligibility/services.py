@@ -47,7 +47,9 @@ def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> El
 
 def get_period(year: int) -> EligibilityPeriod:
     # A year from the command line may be any size; the column is 32-bit.
-    period = db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    period = (
+        db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    )
     if period is None:
         raise NotFound(f"there is no {year} eligibility period; open it with `ballot period open {year}`")
     return period
@@ -234,7 +236,7 @@ def right_from_token(kind: str, token: str) -> VotingRight:
 def confirm_opt_in(right: VotingRight, now: dt.datetime | None = None) -> bool:
     """Enrol the right; True if newly enrolled, False if it already was."""
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     if db.session.get(Enrollment, right.id) is not None:
         return False
     if period.enrolment_closed_at is not None:
@@ -341,7 +343,9 @@ def electorate(
     return chosen
 
 
-def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime) -> list[int]:
+def record_missed(
+    vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime
+) -> list[int]:
     """Record who missed a vote and forfeit the rights that reached the limit.
 
     Returns the ids of the rights forfeited by this close; each is told by email.
@@ -414,7 +418,7 @@ class Standing:
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     policy = policy_of(period)
     missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.id == right.id), now)
     return Standing(
@@ -461,10 +465,10 @@ def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) 
     for confirmed_at, source in confirmations:
         if source == "link":
             by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
-    forfeited = db.session.scalar(
+    forfeited = db.session.scalars(
         select(func.count()).select_from(Forfeiture).join(VotingRight, VotingRight.id == Forfeiture.right_id)
         .where(VotingRight.period_id == period.id)
-    )
+    ).one()
     return EnrolmentCounts(
         rights=len(rights),
         qualifying=sum(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 def create_vote(
     period, kind: str, title: str, closes_at: dt.datetime, *,
-    description: str = "", questions: list[str] = (), candidates: list[str] = (), **options,
+    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (), **options,
 ) -> Vote:
     """A draft vote; its rules are checked now and frozen when it opens."""
     kind_ = vote_rules.get_kind(kind)
@@ -124,6 +125,7 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     now = now or utcnow()
     vote = _locked(vote)
     _require(vote, OPEN, "closed")
+    assert vote.wrapped_key is not None and vote.opened_at is not None, "an open vote has its key and opening time"
     closed_at = min(now, vote.closes_at)
     audit("vote.close", vote_subject(vote), now=now,
           **({"scheduled": vote.closes_at.isoformat()} if vote.closes_at <= now else {}))
@@ -223,6 +225,7 @@ def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None 
     now = now or utcnow()
     vote = _locked(vote)
     _require(vote, OPEN, "extended")
+    assert vote.opened_at is not None, "an open vote has its opening time"
     if new_closes_at.tzinfo is None:
         raise InvalidInput("the closing time needs a time zone")
     if now >= vote.closes_at:

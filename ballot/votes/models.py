@@ -18,13 +18,13 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 DRAFT, OPEN, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "closed", "cancelled", "published"
 
 
-class Vote(db.Model):
+class Vote(Model):
     __tablename__ = "vote"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Vote(db.Model):
     record_signature: Mapped[str | None] = mapped_column(String(200))
 
 
-class ElectorateEntry(db.Model):
+class ElectorateEntry(Model):
     """A right in a vote's electorate, frozen when the vote opened."""
 
     __tablename__ = "electorate_entry"
@@ -62,7 +62,7 @@ class ElectorateEntry(db.Model):
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
 
 
-class ParticipationRecord(db.Model):
+class ParticipationRecord(Model):
     """Who voted, and on which day: never what, never when within the day."""
 
     __tablename__ = "participation_record"
@@ -72,7 +72,7 @@ class ParticipationRecord(db.Model):
     voted_on: Mapped[dt.date]
 
 
-class SealedBallot(db.Model):
+class SealedBallot(Model):
     """A ballot while its vote is open: answers and anonymous token, sealed to the vote's key.
 
     The id is random. On SQLite the table is stored without rowids, clustered
@@ -87,7 +87,7 @@ class SealedBallot(db.Model):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class VoteReminder(db.Model):
+class VoteReminder(Model):
     """A reminder to the rights of an open vote that have not voted: sent by hand or at a set time.
 
     The worker sends those that are due; ``recipients`` is how many it reached.

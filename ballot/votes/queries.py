@@ -47,7 +47,7 @@ def list_votes(period: EligibilityPeriod | None = None) -> list[Vote]:
 
 
 def period_of(vote: Vote) -> EligibilityPeriod:
-    return db.session.get(EligibilityPeriod, vote.period_id)
+    return db.session.get_one(EligibilityPeriod, vote.period_id)
 
 
 def electorate_of(vote: Vote, on: dt.date) -> list[int]:
@@ -66,9 +66,9 @@ def electorate_preview(vote: Vote, now: dt.datetime | None = None) -> int:
 
 
 def participation_count(vote: Vote) -> int:
-    return db.session.scalar(
+    return db.session.scalars(
         select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
-    )
+    ).one()
 
 
 def not_voted(vote: Vote) -> list[int]:
@@ -83,7 +83,7 @@ def not_voted(vote: Vote) -> list[int]:
 
 def turnout_by_day(vote: Vote) -> list[tuple[dt.date, int]]:
     """How many ballots were cast on each day: all the participation ledger knows, never what."""
-    return [tuple(row) for row in db.session.execute(
+    return [(day, count) for day, count in db.session.execute(
         select(ParticipationRecord.voted_on, func.count())
         .where(ParticipationRecord.vote_id == vote.id)
         .group_by(ParticipationRecord.voted_on)
@@ -177,6 +177,7 @@ def signing_public_key() -> str:
 
 def record_of(vote: Vote) -> dict:
     """The vote's record as built at the close (published or not)."""
+    assert vote.record is not None, "a vote has its record from its close"
     return json.loads(vote.record)
 
 

@@ -119,7 +119,9 @@ def build_rules(
     elif managing_years is not None:
         raise InvalidInput("only Fellow votes can include longtime Managing Members")
     if kind.ballot == BOARD:
-        return _board_rules(rules, policy, seats, method, max_approvals, affiliations, sitting, threshold or denominator)
+        return _board_rules(
+            rules, policy, seats, method, max_approvals, affiliations, sitting, threshold or denominator
+        )
     if seats or method:
         raise InvalidInput("only Board elections have seats and an election method")
     if kind.ballot == "agree":

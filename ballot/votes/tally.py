@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from typing import Any
 
 from ballot.counting.methods import APPROVAL, count_board
 
@@ -31,7 +32,7 @@ def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_si
     """The result of a vote from the contents of its counted ballots."""
     participants = len(ballots)
     quorum = Fraction(rules["quorum"])
-    result = {
+    result: dict[str, Any] = {
         "electorate": electorate_size,
         "participants": participants,
         "turnout": f"{Fraction(participants, electorate_size) if electorate_size else Fraction(0)}",
@@ -122,11 +123,15 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
                 continue
             most = rules.get("max_approvals")
             if most and len(chosen) > most:
-                problems.append(f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}.")
+                problems.append(
+                    f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}."
+                )
                 continue
             abstain = bool(form.get(f"{qid}-abstain"))
             if chosen and abstain:
-                problems.append(f"{question['title']}: you chose candidates and also to abstain; choose one or the other.")
+                problems.append(
+                    f"{question['title']}: you chose candidates and also to abstain; choose one or the other."
+                )
                 continue
             if not chosen and not abstain:
                 problems.append(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")

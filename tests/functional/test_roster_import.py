@@ -232,7 +232,9 @@ def test_a_dry_run_reports_and_writes_nothing(period, runner):
 
 
 def test_a_dry_run_against_a_stored_roster_reports_the_changes(period, runner, tmp_path):
-    first = write(tmp_path, f"a,Ada,,ada@example.org,supporting:{CURRENT},,", "b,Bea,,bea@example.org,fellow:2010-01-01,,")
+    first = write(
+        tmp_path, f"a,Ada,,ada@example.org,supporting:{CURRENT},,", "b,Bea,,bea@example.org,fellow:2010-01-01,,"
+    )
     import_file(runner, first)
     before = state()
     second = write(tmp_path, f"a,Ada,,ada@new.example.org,supporting:{CURRENT},,",

@@ -28,7 +28,7 @@ from ballot.votes import queries as votes
 @login_required
 def open_period():
     form = OpenPeriodForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.year.data is None:
         flash("Give a year between 2000 and 2200 and choose the rules.", "problem")
         return redirect(url_for("admin.dashboard"), 303)
     year = form.year.data
@@ -124,7 +124,7 @@ def roster_preview(year: int, upload_id: int):
 def roster_confirm(year: int, upload_id: int):
     p = eligibility.get_period(year)
     form = RosterConfirmForm()
-    if not form.validate_on_submit() or form.upload_id.data != str(upload_id):
+    if not form.validate_on_submit() or form.upload_id.data != str(upload_id) or form.sha256.data is None:
         abort(400)
     upload = uploads.roster_upload(p, upload_id)
     try:

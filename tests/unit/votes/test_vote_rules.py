@@ -41,7 +41,9 @@ def test_a_fellow_nomination_is_for_fellows_at_two_thirds_of_those_participating
     rules = rules_for("fellow")
     assert rules["electorate"] == "fellows"
     assert rules["ballot"] == "agree"
-    assert (Fraction(rules["threshold"]), rules["strict"], rules["denominator"]) == (Fraction(2, 3), False, "participating")
+    assert (Fraction(rules["threshold"]), rules["strict"], rules["denominator"]) == (
+        Fraction(2, 3), False, "participating"
+    )
     assert rules["managing_years"] is None
     questions = build_questions(get_kind("fellow"), ["Katherine Johnson", " ", "Dennis Ritchie"], [])
     assert [q["title"] for q in questions] == ["Katherine Johnson", "Dennis Ritchie"]
