@@ -76,10 +76,11 @@ class MissedVote(Model):
 
 
 class Forfeiture(Model):
-    """A right that lost its voting privileges until the next period."""
+    """A right that lost its voting privileges: until the next period, or under a calendar-year
+    window until the year ends (so a right may forfeit again in a later year of the same period)."""
 
     __tablename__ = "forfeiture"
 
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
-    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))  # the close that reached the limit
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)  # the close that reached the limit
     forfeited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -60,6 +60,23 @@ class ElectorateEntry(Model):
 
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
+    # Counted in the quorum's base only if it votes (psf-bylaws 4.8: Fellows), fixed at opening.
+    quorum_only_if_voting: Mapped[bool] = mapped_column(default=False)
+
+
+class ElectorateAddition(Model):
+    """A right an administrator added to an open vote's electorate, having been missed: who, why, when.
+
+    Nothing in it touches a ballot: it says only that the right may vote.
+    """
+
+    __tablename__ = "electorate_addition"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(320))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class ParticipationRecord(Model):

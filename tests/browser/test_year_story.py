@@ -31,7 +31,7 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
 
         opt_in(ada, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         opt_in(grace, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
-        assert re.search(r"Enrolled\D*2\b", admin.enrolled()), admin.enrolled()
+        assert re.search(r"Can vote now\D*2\b", admin.enrolled()), admin.enrolled()
 
         inbox.clear()
         vote_id = admin.open_fellow_vote()

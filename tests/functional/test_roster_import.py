@@ -346,7 +346,7 @@ def test_a_pythonorg_export_with_a_recent_affirmation_enrols_from_the_roster(per
     report = import_file(runner, DATA / "pythonorg.csv")
     assert (report["rights_added"], report["enrolled_from_roster"]) == (5, 3)
     enrolled = run(runner, "period", "enrolled", "2026")
-    assert sorted((r["member_key"], r["capacity"], r["sponsor"], r["source"]) for r in enrolled) == [
+    assert sorted((r["member_key"], r["capacity"], r["sponsor"], r["how"]) for r in enrolled) == [
         ("ada", "individual", "", "roster"),  # Supporting and Fellow on two rows: one right
         ("engines-rep", "delegate", "sponsor:engines-rep", "roster"),
         ("mgarcia", "individual", "", "roster"),

@@ -17,6 +17,7 @@ from ballot.admin.forms import (
     ResendForm,
     WhenForm,
     utc,
+    vote_forms_under,
 )
 from ballot.admin.views import act, bp, csv_response, form_problem, login_required
 from ballot.eligibility import services as eligibility
@@ -42,7 +43,10 @@ def new_vote(year: int, form_name: str):
     p = eligibility.get_period(year)
     if form_name not in VOTE_FORMS:
         abort(404)
-    form = VOTE_FORMS[form_name](eligibility.policy_of(p))
+    policy = eligibility.policy_of(p)
+    if form_name not in vote_forms_under(policy):
+        vote_rules.get_kind(form_name, policy)  # refused, saying why (e.g. no Sponsor Members)
+    form = VOTE_FORMS[form_name](policy)
     problem = None
     if form.validate_on_submit():
         try:
@@ -54,7 +58,8 @@ def new_vote(year: int, form_name: str):
             flash("The draft is saved. Check its electorate and rules, then open it.", "notice")
             return redirect(url_for("admin.vote", vote_id=vote.id), 303)
     status = 400 if form.is_submitted() else 200
-    electorate = len(eligibility.electorate(p, utcnow().date(), fellows_only=form_name == "fellow"))
+    scope = policy.fellow_electorate if form_name == "fellow" else "all"
+    electorate = len(eligibility.electorate(p, utcnow().date(), scope=scope))
     return render_template("admin/vote_form.html", form=form, period=p, problem=problem, form_name=form_name,
                            electorate=electorate), status
 
