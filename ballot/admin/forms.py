@@ -123,6 +123,13 @@ class ResendForm(FlaskForm):
     right_id = HiddenField(validators=[DataRequired()])
 
 
+class AddVoterForm(FlaskForm):
+    """A member missed from an open vote's electorate, added with the reason."""
+
+    member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
+    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)])
+
+
 # One form per kind of vote -------------------------------------------------------------
 
 class VoteForm(FlaskForm):

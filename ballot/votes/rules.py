@@ -9,6 +9,8 @@ and the result.
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -408,3 +410,25 @@ def _who(rules: dict) -> str:
     if rules.get("always_voting"):
         details.append(" and ".join(c.title() + "s" for c in rules["always_voting"]) + " without opting in")
     return who + (f" ({'; '.join(details)})" if details else "")
+
+
+def ballot_order(count: int, order: str, link_token: str) -> list[int]:
+    """The order one ballot lists a question's ``count`` candidates in, as indexes into their fixed order.
+
+    "random" shuffles each ballot (the PSF's practice), "rotation" starts each
+    ballot at another candidate and keeps the cycle, "fixed" keeps the order
+    the candidates were entered in. The order comes from the ballot link
+    itself, so a ballot shows the same order however often it is opened, and
+    nothing about it is stored; answers name candidates, so the order never
+    reaches the count or the record.
+    """
+    indexes = list(range(count))
+    if order == "fixed" or count < 2:
+        return indexes
+    digest = hashlib.sha256(b"ballot candidate order\0" + link_token.encode()).digest()
+    seed = int.from_bytes(digest, "big")
+    if order == "rotation":
+        start = seed % count
+        return indexes[start:] + indexes[:start]
+    random.Random(seed).shuffle(indexes)
+    return indexes
