@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
 from ballot.bulk import insert_rows
@@ -513,17 +515,27 @@ def record_missed(
                 if count >= policy.missed_votes]
     if not at_limit:
         return []
-    in_force = {
-        right_id for right_id, at in db.session.execute(
-            select(Forfeiture.right_id, Forfeiture.forfeited_at).where(Forfeiture.right_id.in_(at_limit)))
-        if rules.forfeiture_in_force(policy, at, closed_at.date())
-    }
+    year = rules.forfeiture_year(policy, period.year, closed_at)
+    rights = [
+        right for right in db.session.scalars(
+            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
+        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
+    ]
+    if not rights:
+        return []
+    # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
+    connection = db.session.connection()
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    inserted = set(db.session.scalars(
+        dialect_insert(Forfeiture).values([
+            {"right_id": right.id, "year": year, "vote_id": vote_id, "forfeited_at": closed_at} for right in rights
+        ]).on_conflict_do_nothing().returning(Forfeiture.right_id)
+    ))
     forfeited = []
     until = "the end of the year" if policy.window == "calendar-year" else "the next period"
-    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id)):
-        if right.id in in_force or rules.is_exempt(right.member.classes, policy, closed_at.date()):
+    for right in rights:
+        if right.id not in inserted:
             continue
-        db.session.add(Forfeiture(right_id=right.id, vote_id=vote_id, forfeited_at=closed_at))
         outbox.queue(
             "forfeited", right.member.email,
             f"Your PSF voting privileges ({right.label}) have lapsed until {until}",

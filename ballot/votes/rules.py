@@ -18,7 +18,15 @@ from fractions import Fraction
 from ballot.counting.board import board_for
 from ballot.counting.methods import APPROVAL, METHODS
 from ballot.errors import InvalidInput, PolicyInvalid
-from ballot.policy import CANDIDATE_ORDERS, DENOMINATOR_WORDS, DENOMINATORS, Policy, Requirement, parse_fraction
+from ballot.policy import (
+    CANDIDATE_ORDERS,
+    DENOMINATOR_WORDS,
+    DENOMINATORS,
+    Floor,
+    Policy,
+    Requirement,
+    parse_fraction,
+)
 
 YES_NO = ("yes", "no", "abstain")
 AGREE = ("agree", "disagree", "abstain")
@@ -235,6 +243,8 @@ def _requirement(kind: Kind, policy: Policy, threshold: str | None, denominator:
         default_denominator = "electorate" if electorate == "group" else policy.fellow_denominator
         requirement = _parsed(threshold, denominator or default_denominator) if threshold else Requirement(
             policy.fellow_threshold, False, denominator or default_denominator)
+        if floor and not requirement.at_least_as_strict_as(floor.requirement):
+            raise _below_floor(kind, policy, floor, requirement)
         if requirement.share not in policy.fellow_allowed_thresholds or requirement.strict:
             allowed = " or ".join(str(t) for t in policy.fellow_allowed_thresholds)
             raise InvalidInput(f"a Fellow nomination passes at {allowed} of "
@@ -257,11 +267,15 @@ def _requirement(kind: Kind, policy: Policy, threshold: str | None, denominator:
         if requirement.share == 0:
             raise InvalidInput("a threshold of 0 would pass anything")
     if floor and not requirement.at_least_as_strict_as(floor.requirement):
-        raise InvalidInput(
-            f"a {kind.label.lower()} needs {floor.requirement.words()} under {policy.title} "
-            f"(section {floor.rule}: \"{floor.words}\"); {requirement.words()} is less"
-        )
+        raise _below_floor(kind, policy, floor, requirement)
     return requirement
+
+
+def _below_floor(kind: Kind, policy: Policy, floor: Floor, requirement: Requirement) -> InvalidInput:
+    return InvalidInput(
+        f"a {kind.label.lower()} needs {floor.requirement.words()} under {policy.title} "
+        f"(section {floor.rule}: \"{floor.words}\"); {requirement.words()} is less"
+    )
 
 
 def _parsed(threshold: str, denominator: str) -> Requirement:
