@@ -192,3 +192,19 @@ def test_console_pages_carry_the_security_headers(console):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert response.headers["Cache-Control"] == "no-store"
     assert "style=" not in response.text and "<script" not in response.text
+
+
+@pytest.mark.parametrize("target", [
+    "/admin/%0d%0aX", "/admin/%0aLocation:%20https://evil.example/", "/admin/%09audit", "/admin/\\\\evil.example",
+    "/admin/../votes", "/admin//evil.example", "/admin/audit?x=%0d%0a", "/admin/%E2%80%AE",
+])
+def test_a_next_page_that_is_not_a_clean_console_path_falls_back_to_the_dashboard(client, account, target):
+    page = client.get(f"/admin/login?next={target}")
+    response = client.post(f"/admin/login?next={target}",
+                           data={"csrf_token": csrf_token(page.text), "email": account["email"], "password": PASSWORD})
+    assert response.status_code == 303
+    response = code_step(client, code(account))
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert len(events("sign-in")) == 1

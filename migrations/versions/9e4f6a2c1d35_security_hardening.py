@@ -1,0 +1,29 @@
+"""sessions end on the server; "send me my links again" is queued
+
+Revision ID: 9e4f6a2c1d35
+Revises: 5b2e8d41c7a3
+Create Date: 2026-12-02 09:00:00.000000
+
+``administrator.session_generation``: every console session carries the
+generation it was made in; signing out, disabling and a password change move
+the account to the next one, ending every session made before.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '9e4f6a2c1d35'
+down_revision = '5b2e8d41c7a3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('administrator', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('administrator', schema=None) as batch_op:
+        batch_op.drop_column('session_generation')
