@@ -415,7 +415,8 @@ mail_group = click.Group("mail", help="The outbox.")
 @json_option
 @handles_errors
 def mail_send(as_json):
-    """Send every message that is due, once."""
+    """Answer the requests for links sent again, then send every message that is due, once."""
+    worker_runner.Worker([vote_tasks.ANSWER_LINK_REQUESTS]).round()
     counts = mail_tasks.send_due()
     return Output(counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
 

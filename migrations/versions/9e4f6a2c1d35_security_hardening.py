@@ -7,6 +7,8 @@ Create Date: 2026-12-02 09:00:00.000000
 ``administrator.session_generation``: every console session carries the
 generation it was made in; signing out, disabling and a password change move
 the account to the next one, ending every session made before.
+``link_request``: an address asked for on "send me my links again", until the
+worker has looked it up and queued the links (then the row is deleted).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,6 +22,11 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('link_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=320), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_link_request'))
+    )
     with op.batch_alter_table('administrator', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False))
 
@@ -27,3 +34,4 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('administrator', schema=None) as batch_op:
         batch_op.drop_column('session_generation')
+    op.drop_table('link_request')
