@@ -8,8 +8,9 @@ import os
 import re
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -52,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    # The rate limits' store failing raises one error type, whatever the store: pages answer it with a 503.
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {**app.config.get("RATELIMIT_STORAGE_OPTIONS", {}), "wrap_exceptions": True}
 
     db.init_app(app)
     with app.app_context():
@@ -154,6 +157,17 @@ def _error_pages(app: Flask) -> None:
         unit_of_work.abandon()
         # A Host header other than SERVER_NAME: no URL can be built for it, so no page either.
         return "Bad request: this address is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(StorageError)
+    def rate_limits_unavailable(exc: StorageError):
+        # Fail closed: a limited page (signing in, links sent again) is refused while its limit cannot be
+        # checked, rather than served without one.
+        unit_of_work.abandon()
+        app.logger.error("the rate limits' store is unreachable (%s: %s); refused %s %s with 503",
+                         type(exc.storage_error).__name__, exc.storage_error, request.method, request.path)
+        message = ("This service cannot check its request limits right now, so it cannot do this for the moment. "
+                   "Nothing was recorded; please try again in a few minutes.")
+        return render_template("error.html", message=message, status=503), 503, {"Retry-After": "120"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

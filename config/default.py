@@ -32,6 +32,11 @@ BALLOT_TRUSTED_PROXIES = 0
 # Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Fail closed: while the store cannot be reached, limited pages answer 503
+# (docs/DOMAIN.md, "Rate limits"), rather than serve without a limit (swallowing
+# the error) or with a limit per process (the in-memory fallback).
+RATELIMIT_SWALLOW_ERRORS = False
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
 # Ballot and opt-in pages have no limit per client address: their links are
 # signed capabilities that act once, and many members may vote from one address
 # (an office, a conference network). See docs/DOMAIN.md, "Rate limits".
