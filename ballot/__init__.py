@@ -11,10 +11,10 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ballot import unit_of_work
+from ballot import request_size, unit_of_work
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 
@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
         serialise_sqlite_transactions(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     mail.init_app(app)
+    request_size.init_app(app)  # before the CSRF check, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     _register_models()
@@ -168,6 +169,14 @@ def _error_pages(app: Flask) -> None:
         message = ("This service cannot check its request limits right now, so it cannot do this for the moment. "
                    "Nothing was recorded; please try again in a few minutes.")
         return render_template("error.html", message=message, status=503), 503, {"Retry-After": "120"}
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        unit_of_work.abandon()
+        limit = request.max_content_length
+        message = (f"This request is too large: this page accepts at most {limit / 2**20:g} MiB. "
+                   "Nothing was recorded." if limit else "This request is too large. Nothing was recorded.")
+        return render_template("error.html", message=message, status=413), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -50,7 +50,11 @@ BALLOT_ADMIN_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
 # and the name authenticator apps show next to the code.
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 BALLOT_ADMIN_TOTP_ISSUER = "PSF elections"
-# The largest roster file the console accepts.
+# The largest request body a page accepts (413 beyond), and the largest a form's
+# text fields may take together; the roster upload alone takes up to
+# BALLOT_ROSTER_MAX_BYTES, its file included.
+MAX_CONTENT_LENGTH = 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1024 * 1024
 BALLOT_ROSTER_MAX_BYTES = 64 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = True
