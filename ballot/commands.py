@@ -432,8 +432,24 @@ def mail_status(as_json):
     if stuck:
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
-                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again "
+                 "with `ballot mail release ID...`.")
     return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
+
+
+@mail_group.command("release")
+@click.argument("message_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all-stuck", is_flag=True, help="Release every message left half-sent.")
+@json_option
+@in_unit_of_work
+def mail_release(message_ids, all_stuck, as_json):
+    """Send again messages a stopped worker left half-sent (check the mail server's log first)."""
+    if bool(message_ids) == all_stuck:
+        raise InvalidInput("give the ids of messages left half-sent (see `ballot mail status`), or --all-stuck")
+    released = outbox.release(None if all_stuck else list(message_ids))
+    text = (f"Released {len(released)} message(s) (ids {', '.join(map(str, released))}); "
+            "`ballot worker` or `ballot mail send` sends them." if released else "No message was left half-sent.")
+    return Output({"released": released}, text)
 
 
 def worker_tasks() -> list:

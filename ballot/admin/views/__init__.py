@@ -1,7 +1,7 @@
 """The administrators' console under /admin: thin views over the same services as the commands.
 
 One blueprint, its views in a module per area: signing in, periods and the
-roster, votes, the audit log. Each request is one unit of work on behalf of
+roster, votes, the outbox, the audit log. Each request is one unit of work on behalf of
 the signed-in administrator; an action goes through ``act``, which runs it in
 a savepoint: a refused action rolls back alone (its audit entry with it) and
 is explained in a flash message or a 4xx page, never a 500.
@@ -89,4 +89,4 @@ def csv_response(text: str, filename: str) -> Response:
 
 
 # The views register themselves on ``bp``.
-from ballot.admin.views import audit_log, periods, sign_in, votes  # noqa: E402, F401
+from ballot.admin.views import audit_log, mail, periods, sign_in, votes  # noqa: E402, F401
