@@ -33,7 +33,7 @@ def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
 
 
 def test_the_mail_page_shows_stuck_messages_without_their_content(console, runner, tmp_path):
-    ada, bea = queued(runner, tmp_path)
+    ada, _ = queued(runner, tmp_path)
     assert "No message was left half-sent" in console.get("/admin/mail").text
     assert "left half-sent" not in console.get("/admin/").text
     stuck = left_half_sent(ada)
