@@ -25,6 +25,6 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def view_limit() -> None:
-        setting = getattr(app.view_functions.get(request.endpoint), "max_content_length_setting", None)
+        setting = getattr(app.view_functions.get(request.endpoint or ""), "max_content_length_setting", None)
         if setting is not None:
             request.max_content_length = app.config[setting]

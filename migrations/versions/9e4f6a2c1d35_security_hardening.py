@@ -1,7 +1,7 @@
 """sessions end on the server; "send me my links again" is queued
 
 Revision ID: 9e4f6a2c1d35
-Revises: 5b2e8d41c7a3
+Revises: 8e1f3c2a9d47
 Create Date: 2026-12-02 09:00:00.000000
 
 ``administrator.session_generation``: every console session carries the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9e4f6a2c1d35'
-down_revision = '5b2e8d41c7a3'
+down_revision = '8e1f3c2a9d47'
 branch_labels = None
 depends_on = None
 
