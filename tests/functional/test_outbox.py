@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -367,6 +368,4 @@ def test_all_stuck_messages_are_released_at_once(opt_ins, app, runner, inbox):
 
 
 def audited(action: str) -> list:
-    from ballot.audit.models import AuditEvent
-
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
