@@ -7,6 +7,7 @@ when the change that caused it was committed.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import logging
 import smtplib
 from email.utils import make_msgid, parseaddr
@@ -92,9 +93,28 @@ def render(message: OutboxMessage) -> tuple[str, str]:
     )
 
 
+# Flask-Mail writes messages out under the email package's SMTP policy, which parses every header
+# back through its header registry: most of the time of sending. The compat32 policy writes the same
+# headers, already encoded, as they stand (with CRLF line ends, as SMTP wants).
+WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+
+
+class OutboxMail(Message):
+    """A Flask-Mail message written out for the wire without re-parsing its own headers.
+
+    A subject outside ASCII is left to the SMTP policy: compat32 would fold a
+    long run of encoded words with a leading space.
+    """
+
+    def as_bytes(self) -> bytes:
+        if not (self.subject or "").isascii():
+            return super().as_bytes()
+        return self._message().as_bytes(policy=WIRE_POLICY)
+
+
 def mail_message(message: OutboxMessage, text: str, html: str) -> Message:
     """The message as Flask-Mail sends it."""
-    sent = Message(subject=message.subject, recipients=[message.to_address], body=text, html=html,
+    sent = OutboxMail(subject=message.subject, recipients=[message.to_address], body=text, html=html,
                    # RFC 3834: no out-of-office replies to an automatic message.
                    extra_headers={"Auto-Submitted": "auto-generated"})
     # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
