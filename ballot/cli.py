@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, NoAppException
 from ballot import create_app, sealing
 from ballot.errors import BallotError, InvalidInput
 from ballot.trustees import collection, keys
+from ballot.trustees.commands import REGISTRY_COMMANDS
 
 
 def _create_app():
@@ -82,15 +83,31 @@ def verify_command(path, signer, as_json):
         record = document["record"]
         click.echo(f"Verified: vote {record['vote']['id']} ({record['vote']['title']}), "
                    f"{len(record['ballots'])} ballots; the recount matches the published result.")
+        click.echo(_protection_text(record.get("protection", {"model": "sealing-key"})))
         if not signer:
             click.echo("The signature was checked against the key inside the record. To know who signed it,\n"
                        "run again with --signer and the installation's key from /signing-key.pem on its site.")
     sys.exit(1 if problems else 0)
 
 
+def _protection_text(protection: dict) -> str:
+    if protection["model"] != "trustees":
+        return "Its key was protected by the installation's sealing key while it was open (no trustees)."
+    return "\n".join(
+        [f"Its key was held by {protection['threshold']} of {len(protection['trustees'])} trustees; "
+         f"{len(protection['took_part'])} took part in opening it:"]
+        + [f"  #{n} {fingerprint}{'  took part' if fingerprint in protection['took_part'] else ''}"
+           for n, fingerprint in enumerate(protection["trustees"], start=1)]
+    )
+
+
 @main.group("trustee")
 def trustee_group():
-    """A trustee's own commands: run them on your machine; they need no database and no configuration."""
+    """Trustees: their own commands (keygen, answer: no database, no configuration) and the registry's."""
+
+
+for _command in REGISTRY_COMMANDS:
+    trustee_group.add_command(_command)
 
 
 def _trustee_errors(func):

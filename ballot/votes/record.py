@@ -2,21 +2,36 @@
 
 The record holds everything needed to recount: the vote's rules and
 questions, every counted ballot (its anonymous token, its receipt and its
-contents), the result, and the installation's signature over all of it.
-``verify`` needs nothing but the record (and, to be sure who signed it, the
-installation's published public key).
+contents), the result, how the vote's key was protected while it was open,
+and the installation's signature over all of it. ``verify`` needs nothing but
+the record (and, to be sure who signed it, the installation's published
+public key).
+
+Formats: ``ballot-record/3`` states the protection: ``{"model": "sealing-key"}``,
+or ``{"model": "trustees", "threshold": k, "trustees": [fingerprints, in the
+order of their shares], "took_part": [fingerprints of those whose answers
+opened it]}``. ``ballot-record/2``, from before trustees, has no protection
+(its votes were all protected by the sealing key) and still verifies.
 """
 
 from __future__ import annotations
 
+import re
+
 from ballot import sealing
 from ballot.votes.tally import tally
 
-FORMAT = "ballot-record/2"
+FORMAT = "ballot-record/3"
+FORMATS = ("ballot-record/2", FORMAT)  # what ``verify`` reads
+_FINGERPRINT = re.compile(r"[0-9A-F]{4}( [0-9A-F]{4}){15}")
 
 
-def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], result: dict) -> dict:
-    """``ballots``: dicts with token, receipt and contents; listed in receipt order."""
+def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], result: dict,
+          protection: dict) -> dict:
+    """``ballots``: dicts with token, receipt and contents; listed in receipt order.
+
+    ``protection``: how the vote's key was protected (``votes.custody.protection_of``).
+    """
     return {
         "format": FORMAT,
         "vote": vote_info,
@@ -27,6 +42,7 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
             key=lambda b: b["receipt"],
         ),
         "result": result,
+        "protection": protection,
     }
 
 
@@ -47,7 +63,7 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
         return ["not a signed ballot record (record, signature and signer expected)"]
     if not (isinstance(record, dict) and isinstance(signature, str) and isinstance(signer, str)):
         return ["not a signed ballot record (record, signature and signer expected)"]
-    if record.get("format") != FORMAT:
+    if record.get("format") not in FORMATS:
         return [f"unknown record format {record.get('format')!r}"]
     if trusted_signer_pem and trusted_signer_pem.strip() != signer.strip():
         problems.append("the record is not signed by the key you trust")
@@ -65,4 +81,34 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
                     record["result"]["electorate"])
     if recount != record["result"]:
         problems.append("the recounted result differs from the published result")
+    if record["format"] == FORMAT:
+        problems += protection_problems(record.get("protection"))
+    return problems
+
+
+def protection_problems(protection) -> list[str]:
+    """What is inconsistent in a record's statement of how the vote's key was protected."""
+    if protection == {"model": "sealing-key"}:
+        return []
+    if not isinstance(protection, dict) or protection.get("model") != "trustees":
+        return [f"the record's protection is neither the sealing key nor trustees: {protection!r}"]
+    if set(protection) != {"model", "threshold", "trustees", "took_part"}:
+        return ["the record's trustees are incomplete: their threshold, fingerprints and who took part are expected"]
+    threshold, trustees, took_part = protection["threshold"], protection["trustees"], protection["took_part"]
+    if not (isinstance(trustees, list) and isinstance(took_part, list) and type(threshold) is int):
+        return ["the record's trustees are malformed"]
+    problems = [f"{f!r} is not a key's fingerprint" for f in trustees + took_part
+                if not (isinstance(f, str) and _FINGERPRINT.fullmatch(f))]
+    if problems:
+        return problems
+    if len(set(trustees)) != len(trustees):
+        problems.append("a trustee is listed twice")
+    if len(set(took_part)) != len(took_part):
+        problems.append("a trustee is listed twice among those who took part")
+    if set(took_part) - set(trustees):
+        problems.append("someone who is not one of the vote's trustees took part")
+    if not 1 <= threshold <= len(trustees):
+        problems.append(f"{threshold} of {len(trustees)} trustees cannot be needed")
+    elif not threshold <= len(took_part) <= len(trustees):
+        problems.append(f"{len(took_part)} trustees took part, but {threshold} were needed to open the ballots")
     return problems

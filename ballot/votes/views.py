@@ -9,7 +9,7 @@ from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import BallotError, Conflict, InvalidInput
 from ballot.extensions import limiter
 from ballot.tokens import STANDING
-from ballot.votes import casting, links, queries
+from ballot.votes import casting, custody, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
 from ballot.votes.models import PUBLISHED
@@ -64,7 +64,10 @@ def ballot(vote_id: int, token: str):
     access = casting.access_from_link(vote_id, token)
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
-            "standing_link": standing_link(access.right_id, access.period_year)}
+            "standing_link": standing_link(access.right_id, access.period_year),
+            "protection": custody.describe_protection(
+                {"model": custody.TRUSTEES_MODEL, "threshold": vote.trustee_threshold} if vote.trustee_threshold
+                else {"model": custody.SEALING_KEY_MODEL})}
     if access.already_voted:
         if request.method == "POST":
             raise Conflict(casting.ALREADY_CAST)
@@ -95,9 +98,13 @@ def results(vote_id: int):
     document = queries.published_record(vote)
     receipt = request.form.get("receipt", "").strip().upper() if request.method == "POST" else ""
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
+    record = document["record"]
     return render_template(
-        "votes/results.html", vote=vote, result=vote.result, record=document["record"],
+        "votes/results.html", vote=vote, result=vote.result, record=record,
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
+        protection=custody.describe_protection(record.get("protection", {}), counted=True),
+        trustees=record.get("protection", {}).get("trustees", []),
+        took_part=record.get("protection", {}).get("took_part", []),
     )
 
 

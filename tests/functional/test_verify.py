@@ -122,9 +122,10 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
 
     document = json.loads(out.read_text())
     record = document["record"]
-    # The record holds the rules, questions, ballots and result: no sealed form, no key.
-    assert record["format"] == "ballot-record/2"
-    assert set(record) == {"format", "vote", "questions", "rules", "ballots", "result"}
+    # The record holds the rules, questions, ballots, result and protection: no sealed form, no key.
+    assert record["format"] == "ballot-record/3"
+    assert set(record) == {"format", "vote", "questions", "rules", "ballots", "result", "protection"}
+    assert record["protection"] == {"model": "sealing-key"}
     assert all(set(b) == {"token", "receipt", "contents"} for b in record["ballots"])
     assert [b["receipt"] for b in record["ballots"]] == sorted(b["receipt"] for b in record["ballots"])
     assert sorted(b["receipt"] for b in record["ballots"]) == sorted(receipts.values())
@@ -145,6 +146,8 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
     assert code == 0, stderr
     assert stdout.splitlines()[0] == (f"Verified: vote {vote_id} (Bylaws 2026), 4 ballots; "
                                       "the recount matches the published result.")
+    assert stdout.splitlines()[1] == ("Its key was protected by the installation's sealing key while it was open "
+                                      "(no trustees).")
     code, stdout, _ = verify(out, "--json")
     assert (code, json.loads(stdout)) == (0, {"verified": True, "problems": []})
 
@@ -366,6 +369,23 @@ def test_a_record_of_the_old_format_is_refused(app, record_text, tmp_path, verif
     assert (code, json.loads(stdout)) == (1, {"verified": False, "problems": problems})
     code, _, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
     assert code == 1 and "unknown record format 'ballot-record/1'" in stderr
+
+
+def test_a_record_of_the_format_before_trustees_still_verifies(app, record_text, tmp_path, verify):
+    # ballot-record/2 states no protection: every vote then was protected by the sealing key.
+    record = json.loads(record_text)["record"]
+    record["format"] = "ballot-record/2"
+    del record["protection"]
+    path = write(tmp_path, signed(record, app.config["BALLOT_SIGNING_KEY"]))
+    code, stdout, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
+    assert code == 0, stderr
+    assert "(no trustees)" in stdout
+    # The current format must state it.
+    record["format"] = "ballot-record/3"
+    code, stdout, _ = verify(write(tmp_path, signed(record, app.config["BALLOT_SIGNING_KEY"])), "--json")
+    assert code == 1
+    assert json.loads(stdout)["problems"] == [
+        "the record's protection is neither the sealing key nor trustees: None"]
 
 
 # --- Files that are no record -----------------------------------------------------------
