@@ -29,8 +29,8 @@ from ballot.outbox import services as outbox
 from ballot.outbox import tasks as mail_tasks
 from ballot.policy import load_policy
 from ballot.roster import services as roster
-from ballot.unit_of_work import unit_of_work
 from ballot.trustees import keys as trustee_keys
+from ballot.unit_of_work import unit_of_work
 from ballot.votes import custody, lifecycle, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
@@ -590,8 +590,9 @@ def demo():
 
 
 def register(app: Flask) -> None:
-    from ballot.admin.commands import admin_group  # it uses this module's helpers
-    from ballot.cli import trustee_group  # the trustees' own commands need no app; the registry's do
+    # Both use this module's helpers; `ballot trustee` is defined with the commands that need no app.
+    from ballot.admin.commands import admin_group
+    from ballot.cli import trustee_group
 
     for command in (period, roster_group, vote, mail_group, worker, demo, admin_group, trustee_group):
         app.cli.add_command(command)

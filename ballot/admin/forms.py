@@ -139,10 +139,13 @@ class VoteTrusteesForm(FlaskForm):
     """A draft's trustees (checkboxes, in the registry's order), k, and the administrator's confirmation."""
 
     trustees = SelectMultipleField("Trustees")
-    threshold = IntegerField("How many of them must answer after the close", validators=[InputRequired(), NumberRange(min=1)])
-    confirm = BooleanField("I have checked with the trustees: enough of them will be reachable, with their key and "
-                           "passphrase, after the close", validators=[DataRequired("Confirm that enough trustees will "
-                                                                                   "be reachable after the close.")])
+    threshold = IntegerField("How many of them must answer after the close",
+                             validators=[InputRequired(), NumberRange(min=1)])
+    confirm = BooleanField(
+        "I have checked with the trustees: enough of them will be reachable, with their key and passphrase, "
+        "after the close",
+        validators=[DataRequired("Confirm that enough trustees will be reachable after the close.")],
+    )
 
     def __init__(self, registered, *args, **kwargs):
         super().__init__(*args, **kwargs)

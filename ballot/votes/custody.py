@@ -33,7 +33,6 @@ from sqlalchemy import delete, select
 from ballot.audit import audit, vote_subject
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
-from ballot.timestamps import utcnow
 from ballot.trustees import collection, keys, shares
 from ballot.trustees import services as registry
 from ballot.votes.models import COUNTING, DRAFT, Vote, VoteTrustee

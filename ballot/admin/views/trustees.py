@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, url_for
 
 from ballot import unit_of_work
-from ballot.admin.forms import ActionForm, FingerprintForm, TrusteeAnswerForm, TrusteeForm, VoteTrusteesForm
+from ballot.admin.forms import (
+    ActionForm,
+    FingerprintForm,
+    TrusteeAnswerForm,
+    TrusteeForm,
+    VoteTrusteesForm,
+)
 from ballot.admin.views import act, bp, form_problem, login_required
 from ballot.errors import BallotError, NotFound
 from ballot.trustees import services as registry

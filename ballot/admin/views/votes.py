@@ -172,8 +172,9 @@ def close_vote(vote_id: int):
 
     def said(summary: dict) -> str:
         if summary["status"] == COUNTING:
-            return (f"Casting has stopped and missed votes are recorded. The vote waits for {summary['trustees_needed']} "
-                    f"of its {summary['trustees']} trustees' answers: give each their request below.")
+            return (f"Casting has stopped and missed votes are recorded. The vote waits for "
+                    f"{summary['trustees_needed']} of its {summary['trustees']} trustees' answers: give each their "
+                    "request below.")
         return "The vote is closed and counted. Check the result, then publish it."
 
     return act(lambda: lifecycle.close_vote(v), back=_back(vote_id), done=said)
