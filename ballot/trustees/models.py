@@ -7,13 +7,13 @@ import datetime as dt
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 FINGERPRINT_LENGTH = 79  # 16 groups of 4 hex digits and 15 spaces (``keys.fingerprint``)
 
 
-class Trustee(db.Model):
+class Trustee(Model):
     """Someone who holds a share of the key of each vote they are named for.
 
     Only the public key is here; the private key never leaves the trustee's

@@ -143,6 +143,7 @@ def protect_key(vote: Vote, rows: list[VoteTrustee]) -> bytes:
     private_key = X25519PrivateKey.generate()
     raw_private = bytearray(private_key.private_bytes(_RAW, serialization.PrivateFormat.Raw,
                                                       serialization.NoEncryption()))
+    assert vote.trustee_threshold is not None, "a vote opened with trustees has k"
     try:
         protected = shares.protect_vote_key(raw_private, vote.id, [row.trustee.public_key for row in rows],
                                             vote.trustee_threshold)
@@ -172,8 +173,17 @@ def collection_fingerprint(vote: Vote) -> str | None:
     return keys.fingerprint(vote.collection_key) if vote.collection_key else None
 
 
+def _kept(value: bytes | None, what: str, vote_id: int) -> bytes:
+    """Key material a counting vote still holds (it is destroyed only by the count or a cancellation)."""
+    if value is None:
+        raise Conflict(f"vote {vote_id} no longer holds {what}: it was counted or cancelled")
+    return value
+
+
 def _share_of(row: VoteTrustee) -> shares.TrusteeShare:
-    return shares.TrusteeShare(row.fingerprint, row.position, row.sealed_share, row.commitment)
+    return shares.TrusteeShare(row.fingerprint, row.position,
+                               _kept(row.sealed_share, f"the share of trustee #{row.position}", row.vote_id),
+                               _kept(row.commitment, f"the commitment of trustee #{row.position}", row.vote_id))
 
 
 def close_request(vote: Vote, fingerprint: str) -> collection.CloseRequest:
@@ -185,7 +195,8 @@ def close_request(vote: Vote, fingerprint: str) -> collection.CloseRequest:
     row = next((r for r in trustees_of(vote) if r.fingerprint == key_fingerprint), None)
     if row is None:
         raise NotFound(f"{key_fingerprint} is not a trustee of vote {vote.id}")
-    return collection.close_request(vote.id, vote.title, _share_of(row), vote.collection_key,
+    return collection.close_request(vote.id, vote.title, _share_of(row),
+                                    _kept(vote.collection_key, "the collection key", vote.id),
                                     current_app.config["BALLOT_SIGNING_KEY"])
 
 
@@ -198,7 +209,8 @@ def accept_answer(vote: Vote, text: str | bytes, now: dt.datetime) -> VoteTruste
     answer = collection.read_answer(text)
     rows = trustees_of(vote)
     received = {row.position for row in rows if row.answer is not None}
-    private_collection = collection.unwrap_collection_key(_sealing_key(), vote.id, vote.wrapped_collection_key)
+    private_collection = collection.unwrap_collection_key(
+        _sealing_key(), vote.id, _kept(vote.wrapped_collection_key, "the collection key", vote.id))
     share = collection.open_answer(answer, private_collection, vote.id, [_share_of(r) for r in rows], received)
     share.erase()
     row = next(r for r in rows if r.position == share.index)
@@ -218,14 +230,16 @@ def recover_vote_key(vote: Vote) -> X25519PrivateKey:
     """The vote's private key, from the answers kept (at least k of them), each opened and checked again."""
     rows = trustees_of(vote)
     trustee_shares = [_share_of(r) for r in rows]
-    private_collection = collection.unwrap_collection_key(_sealing_key(), vote.id, vote.wrapped_collection_key)
+    private_collection = collection.unwrap_collection_key(
+        _sealing_key(), vote.id, _kept(vote.wrapped_collection_key, "the collection key", vote.id))
     opened: list[shares.Share] = []
     try:
         for row in rows:
             if row.answer is not None:
                 opened.append(collection.open_answer(collection.read_answer(row.answer), private_collection, vote.id,
                                                      trustee_shares, {s.index for s in opened}))
-        raw_private = bytearray(shares.recover_vote_key(vote.wrapped_key, vote.id, opened))
+        wrapped_key = _kept(vote.wrapped_key, "its wrapped key", vote.id)
+        raw_private = bytearray(shares.recover_vote_key(wrapped_key, vote.id, opened))
     finally:
         for share in opened:
             share.erase()

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ballot import REQUIRED_SECRETS, ROOT
 from ballot.audit.models import AuditEvent

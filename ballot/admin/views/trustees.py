@@ -23,7 +23,7 @@ from ballot.votes import custody, lifecycle, queries
 def trustees():
     form = TrusteeForm()
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.name.data is not None:
         try:
             with unit_of_work.attempt():
                 trustee = registry.register_trustee(form.name.data, form.public_key.data.read())
@@ -44,12 +44,13 @@ def trustees():
 @login_required
 def disable_trustee():
     form = FingerprintForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.fingerprint.data is None:
         abort(400)
+    fingerprint = form.fingerprint.data
     back = url_for("admin.trustees")
 
     def disable():
-        trustee = registry.get_trustee(form.fingerprint.data)
+        trustee = registry.get_trustee(fingerprint)
         registry.disable_trustee(trustee)
         return trustee.name
 
