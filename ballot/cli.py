@@ -64,7 +64,7 @@ def secrets_command(write):
 @click.option("--json", "as_json", is_flag=True)
 def verify_command(path, signer, as_json):
     """Recompute a vote's result from its published record alone."""
-    from ballot.votes.record import verify
+    from ballot.votes.record import protection_statement, verify
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -83,22 +83,14 @@ def verify_command(path, signer, as_json):
         record = document["record"]
         click.echo(f"Verified: vote {record['vote']['id']} ({record['vote']['title']}), "
                    f"{len(record['ballots'])} ballots; the recount matches the published result.")
-        click.echo(_protection_text(record.get("protection", {"model": "sealing-key"})))
+        protection = record.get("protection", {"model": "sealing-key"})  # ballot-record/2: the sealing key
+        click.echo(protection_statement(protection))  # checked word for word against the data above
+        for n, fingerprint in enumerate(protection.get("trustees", []), start=1):
+            click.echo(f"  trustee #{n} {fingerprint}{'  took part' if fingerprint in protection['took_part'] else ''}")
         if not signer:
             click.echo("The signature was checked against the key inside the record. To know who signed it,\n"
                        "run again with --signer and the installation's key from /signing-key.pem on its site.")
     sys.exit(1 if problems else 0)
-
-
-def _protection_text(protection: dict) -> str:
-    if protection["model"] != "trustees":
-        return "Its key was protected by the installation's sealing key while it was open (no trustees)."
-    return "\n".join(
-        [f"Its key was held by {protection['threshold']} of {len(protection['trustees'])} trustees; "
-         f"{len(protection['took_part'])} took part in opening it:"]
-        + [f"  #{n} {fingerprint}{'  took part' if fingerprint in protection['took_part'] else ''}"
-           for n, fingerprint in enumerate(protection["trustees"], start=1)]
-    )
 
 
 @main.group("trustee")

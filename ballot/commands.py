@@ -338,14 +338,23 @@ def vote_close(vote_id, as_json):
               help="A trustee's key fingerprint, as `ballot trustee list` shows it (repeat, in order).")
 @click.option("--threshold", type=int, help="How many of them must answer after the close for it to be counted.")
 @click.option("--none", "no_trustees", is_flag=True, help="No trustees: the installation's sealing key protects it.")
+@click.option("--confirm", "confirmed", is_flag=True,
+              help="You have checked with the trustees that enough of them will be reachable after the close.")
 @json_option
 @in_unit_of_work
-def vote_trustees(vote_id, fingerprints, threshold, no_trustees, as_json):
-    """Name a draft vote's trustees and how many of them must answer for it to be counted."""
+def vote_trustees(vote_id, fingerprints, threshold, no_trustees, confirmed, as_json):
+    """Name a draft vote's trustees and how many of them must answer for it to be counted.
+
+    Losing trustees can make a vote impossible to count: the command states what
+    losing them means for these k of n, and names them only with --confirm.
+    """
     if bool(fingerprints) == no_trustees:
         raise InvalidInput("give the trustees (--trustee FINGERPRINT, repeated, and --threshold K) or --none")
     v = queries.get_vote(vote_id)
     rows = custody.set_trustees(v, list(fingerprints), threshold)
+    if rows and v.trustee_threshold is not None and not confirmed:
+        raise InvalidInput(custody.losing_trustees_warning(v.trustee_threshold, len(rows)) + " Check with the "
+                           "trustees that enough of them will be reachable, then run this again with --confirm.")
     data = {"id": vote_id, "threshold": v.trustee_threshold,
             "trustees": [{"index": r.position, "name": r.trustee.name, "fingerprint": r.fingerprint} for r in rows]}
     if not rows or v.trustee_threshold is None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -35,7 +37,11 @@ from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
 from ballot.trustees import collection, keys, shares
 from ballot.trustees import services as registry
+from ballot.votes import record as vote_record
 from ballot.votes.models import COUNTING, DRAFT, Vote, VoteTrustee
+
+if TYPE_CHECKING:
+    from ballot.votes.casting import BallotPaper
 
 SEALING_KEY_MODEL, TRUSTEES_MODEL = "sealing-key", "trustees"
 _RAW = serialization.Encoding.Raw
@@ -270,19 +276,19 @@ def protection_of(vote: Vote, took_part: list[VoteTrustee] | None = None) -> dic
     return protection
 
 
-def describe_protection(protection: dict, counted: bool = False) -> str:
-    """Which model protects a vote's ballots, in one plain sentence for voters (before or after the count)."""
-    if protection.get("model") != TRUSTEES_MODEL:
-        if counted:
-            return ("How the ballots were protected: until the close they were sealed with a key kept under this "
-                    "installation's own secret key, with no trustees; whoever ran the service held that secret.")
+def describe_protection(vote: Vote | BallotPaper) -> str:
+    """Which model protects a vote's ballots, in plain words: the record's statement once it is counted,
+    and before that one sentence for its voters (on the ballot page, without counting the trustees: it is
+    the busiest page there is)."""
+    if isinstance(vote, Vote) and vote.record is not None:
+        # A record from before trustees (ballot-record/2) states no protection: the sealing key protected it.
+        protection = json.loads(vote.record).get("protection", {"model": SEALING_KEY_MODEL})
+        return vote_record.protection_statement(protection)
+    if vote.trustee_threshold is None:
         return ("How your ballot is protected: until the close it is sealed with a key kept under this "
                 "installation's own secret key, with no trustees; whoever runs the service holds that secret.")
-    threshold = protection["threshold"]
-    of = f" of its {len(protection['trustees'])}" if protection.get("trustees") else " of its"
-    if counted:
-        return (f"How the ballots were protected: they were sealed with a key that only {threshold}{of} trustees "
-                "together could unlock after the close, so nobody who ran the service could open them alone.")
-    return (f"How your ballot is protected: it is sealed with a key that only {threshold}{of} trustees together "
-            "can unlock, after the close; nobody who runs the service can open it alone.")
-
+    of = f"the vote's {len(trustees_of(vote))}" if isinstance(vote, Vote) else "the vote's"
+    alone = ("one of them alone could open it" if vote.trustee_threshold == 1
+             else "nobody who runs the service can open it alone, nor fewer of the trustees")
+    return (f"How your ballot is protected: it is sealed with a key that only {vote.trustee_threshold} of {of} "
+            f"trustees together can unlock, after the close; {alone}.")

@@ -10,8 +10,12 @@ public key).
 Formats: ``ballot-record/3`` states the protection: ``{"model": "sealing-key"}``,
 or ``{"model": "trustees", "threshold": k, "trustees": [fingerprints, in the
 order of their shares], "took_part": [fingerprints of those whose answers
-opened it]}``. ``ballot-record/2``, from before trustees, has no protection
-(its votes were all protected by the sealing key) and still verifies.
+opened it]}``, each with a ``statement``: the same in plain words
+(``protection_statement``), which ``verify`` checks word for word, so that a
+reader who trusts the sentence trusts the data. Its wording is part of the
+format: a new wording needs a new format. ``ballot-record/2``, from before
+trustees, has no protection (its votes were all protected by the sealing key)
+and still verifies.
 """
 
 from __future__ import annotations
@@ -26,11 +30,25 @@ FORMATS = ("ballot-record/2", FORMAT)  # what ``verify`` reads
 _FINGERPRINT = re.compile(r"[0-9A-F]{4}( [0-9A-F]{4}){15}")
 
 
+def protection_statement(protection: dict) -> str:
+    """How a counted vote's key was protected, in plain words, as its record states it."""
+    if protection.get("model") != "trustees":
+        return ("No trustees: until the close the ballots were sealed with a key kept under this installation's "
+                "own secret key; whoever ran the service held that secret and could have opened them before the "
+                "close.")
+    threshold, count, took_part = protection["threshold"], len(protection["trustees"]), len(protection["took_part"])
+    alone = ("one trustee alone could have opened them" if threshold == 1
+             else "nobody who ran the service could open them alone, nor fewer of the trustees")
+    return (f"Trustees: the ballots were sealed with a key that only {threshold} of the vote's {count} trustees "
+            f"together could unlock after the close; {alone}. {took_part} of them took part in opening them.")
+
+
 def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], result: dict,
           protection: dict) -> dict:
     """``ballots``: dicts with token, receipt and contents; listed in receipt order.
 
-    ``protection``: how the vote's key was protected (``votes.custody.protection_of``).
+    ``protection``: how the vote's key was protected (``votes.custody.protection_of``); the record adds its
+    statement in plain words.
     """
     return {
         "format": FORMAT,
@@ -42,7 +60,7 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
             key=lambda b: b["receipt"],
         ),
         "result": result,
-        "protection": protection,
+        "protection": {**protection, "statement": protection_statement(protection)},
     }
 
 
@@ -88,12 +106,15 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
 
 def protection_problems(protection) -> list[str]:
     """What is inconsistent in a record's statement of how the vote's key was protected."""
-    if protection == {"model": "sealing-key"}:
-        return []
-    if not isinstance(protection, dict) or protection.get("model") != "trustees":
+    if not isinstance(protection, dict) or protection.get("model") not in ("sealing-key", "trustees"):
         return [f"the record's protection is neither the sealing key nor trustees: {protection!r}"]
-    if set(protection) != {"model", "threshold", "trustees", "took_part"}:
-        return ["the record's trustees are incomplete: their threshold, fingerprints and who took part are expected"]
+    if protection["model"] == "sealing-key":
+        if set(protection) != {"model", "statement"}:
+            return ["the record's protection by the sealing key is stated with other fields than its statement"]
+        return _statement_problems(protection)
+    if set(protection) != {"model", "threshold", "trustees", "took_part", "statement"}:
+        return ["the record's trustees are incomplete: their threshold, fingerprints, who took part and the "
+                "statement are expected"]
     threshold, trustees, took_part = protection["threshold"], protection["trustees"], protection["took_part"]
     if not (isinstance(trustees, list) and isinstance(took_part, list) and type(threshold) is int):
         return ["the record's trustees are malformed"]
@@ -111,4 +132,12 @@ def protection_problems(protection) -> list[str]:
         problems.append(f"{threshold} of {len(trustees)} trustees cannot be needed")
     elif not threshold <= len(took_part) <= len(trustees):
         problems.append(f"{len(took_part)} trustees took part, but {threshold} were needed to open the ballots")
-    return problems
+    return problems or _statement_problems(protection)
+
+
+def _statement_problems(protection: dict) -> list[str]:
+    expected = protection_statement(protection)
+    if protection["statement"] != expected:
+        return [f"the record's statement of how the ballots were protected does not match its data: it should "
+                f"read {expected!r}"]
+    return []

@@ -65,9 +65,7 @@ def ballot(vote_id: int, token: str):
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
             "standing_link": standing_link(access.right_id, access.period_year),
-            "protection": custody.describe_protection(
-                {"model": custody.TRUSTEES_MODEL, "threshold": vote.trustee_threshold} if vote.trustee_threshold
-                else {"model": custody.SEALING_KEY_MODEL})}
+            "protection": custody.describe_protection(vote)}
     if access.already_voted:
         if request.method == "POST":
             raise Conflict(casting.ALREADY_CAST)
@@ -102,7 +100,7 @@ def results(vote_id: int):
     return render_template(
         "votes/results.html", vote=vote, result=vote.result, record=record,
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
-        protection=custody.describe_protection(record.get("protection", {}), counted=True),
+        protection=custody.describe_protection(vote),
         trustees=record.get("protection", {}).get("trustees", []),
         took_part=record.get("protection", {}).get("took_part", []),
     )

@@ -480,7 +480,7 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     document_keys = {"format", "vote", "questions", "rules", "ballots", "result", "protection"}
     for vote_id in vote_ids:
         assert set(published[vote_id]["record"]) == document_keys, "no key and no sealed form is published"
-        assert published[vote_id]["record"]["protection"] == {"model": "sealing-key"}
+        assert published[vote_id]["record"]["protection"]["model"] == "sealing-key"
         for entry in published[vote_id]["record"]["ballots"]:
             assert set(entry) == {"token", "receipt", "contents"}
             assert set(entry["contents"]) == {"answers"}

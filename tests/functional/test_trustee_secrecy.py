@@ -120,7 +120,7 @@ def test_k_minus_1_trustees_with_the_database_and_the_configuration_open_no_ball
         vote_id = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "policy", "--title", "Bylaws",
                       "--question", "Adopt the bylaws?", "--closes-at", closes_at(3600))["id"]
         run(runner, "vote", "trustees", str(vote_id), *[a for m in machines for a in ("--trustee", m.fingerprint)],
-            "--threshold", "2")
+            "--threshold", "2", "--confirm")
         run(runner, "vote", "open", str(vote_id))
         ballot_links = sorted(links(runner, inbox, vote_id).values())
         for link, choice in zip(ballot_links, CHOICES, strict=True):

@@ -48,7 +48,8 @@ def trustee_vote(runner, tmp_path, machines: list[Machine], threshold: int = 2, 
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "policy", "--title", title,
                "--question", "Adopt the bylaws?", "--closes-at", closes_at(3600))
     chosen = run(runner, "vote", "trustees", str(vote["id"]),
-                 *[a for m in machines for a in ("--trustee", m.fingerprint)], "--threshold", str(threshold))
+                 *[a for m in machines for a in ("--trustee", m.fingerprint)], "--threshold", str(threshold),
+                 "--confirm")
     assert [t["fingerprint"] for t in chosen["trustees"]] == [m.fingerprint for m in machines]
     assert [t["index"] for t in chosen["trustees"]] == list(range(1, len(machines) + 1))
     run(runner, "vote", "open", str(vote["id"]))
@@ -110,7 +111,9 @@ def test_a_2_of_3_vote_is_counted_with_any_two_of_its_trustees(year, runner, cli
                                                                 answering):
     vote_id = trustee_vote(runner, tmp_path, machines)
     ballot_page = client.get(next(iter(links(runner, inbox, vote_id).values())).removeprefix("https://vote.test"))
-    assert "it is sealed with a key that only 2 of its trustees together can unlock" in ballot_page.text
+    assert ("How your ballot is protected: it is sealed with a key that only 2 of the vote's trustees together can "
+            "unlock, after the close; nobody who runs the service can open it alone, nor fewer of the trustees."
+            ) in html.unescape(ballot_page.text)
     inbox.clear()
     run(runner, "vote", "remind", str(vote_id))
     cast_ballots(runner, client, inbox, vote_id)
@@ -156,16 +159,19 @@ def test_a_2_of_3_vote_is_counted_with_any_two_of_its_trustees(year, runner, cli
     out = tmp_path / "record.json"
     assert runner.invoke(args=["vote", "export", str(vote_id), "-o", str(out)]).exit_code == 0
     record = json.loads(out.read_text())["record"]
+    statement = ("Trustees: the ballots were sealed with a key that only 2 of the vote's 3 trustees together could "
+                 "unlock after the close; nobody who ran the service could open them alone, nor fewer of the "
+                 "trustees. 2 of them took part in opening them.")
     assert record["protection"] == {"model": "trustees", "threshold": 2,
                                     "trustees": [m.fingerprint for m in machines],
-                                    "took_part": [first.fingerprint, second.fingerprint]}
+                                    "took_part": [first.fingerprint, second.fingerprint], "statement": statement}
     verified = CliRunner().invoke(main, ["verify", str(out), "--signer", str(signer)])
     assert verified.exit_code == 0, verified.output
-    assert "Its key was held by 2 of 3 trustees; 2 took part in opening it:" in verified.stdout
-    assert f"#{answering[0] + 1} {first.fingerprint}  took part" in verified.stdout
+    assert verified.stdout.splitlines()[1:] == [statement] + [
+        f"  trustee #{n + 1} {m.fingerprint}{'  took part' if n in answering else ''}" for n, m in enumerate(machines)]
 
-    results = client.get(f"/votes/{vote_id}/results").text
-    assert "they were sealed with a key that only 2 of its 3 trustees together could unlock" in results
+    results = html.unescape(client.get(f"/votes/{vote_id}/results").text)
+    assert statement in results
     for n, machine in enumerate(machines):
         state = "took part in the count" if n in answering else "did not take part"
         assert f"<code>{machine.fingerprint}</code>: {state}" in results
@@ -312,12 +318,18 @@ def test_k_must_be_at_least_2_unless_the_installation_allows_one_and_at_most_n(y
     assert "is not a key's fingerprint" in refused(runner, "vote", "trustees", vote_id, "--trustee", "ABCD",
                                                    "--threshold", "2")
     assert "give the trustees" in refused(runner, "vote", "trustees", vote_id)
-    assert events("vote.trustees") == []
+    # The administrator confirms k and n after reading what losing trustees means; until then nothing changes.
+    unconfirmed = refused(runner, "vote", "trustees", vote_id, *two, "--threshold", "2")
+    assert "not one of them may lose their key or be unreachable" in unconfirmed
+    assert "If fewer than 2 can answer, the ballots can never be opened, by anyone" in unconfirmed
+    assert unconfirmed.endswith("then run this again with --confirm.")
+    assert events("vote.trustees") == [] and rows_of(int(vote_id)) == []
+    assert queries.get_vote(int(vote_id)).trustee_threshold is None
 
     monkeypatch.setitem(app.config, "BALLOT_ALLOW_SINGLE_TRUSTEE", True)
-    chosen = run(runner, "vote", "trustees", vote_id, *two, "--threshold", "1")
+    chosen = run(runner, "vote", "trustees", vote_id, *two, "--threshold", "1", "--confirm")
     assert chosen["threshold"] == 1
-    text = runner.invoke(args=["vote", "trustees", vote_id, *two, "--threshold", "2"]).output
+    text = runner.invoke(args=["vote", "trustees", vote_id, *two, "--threshold", "2", "--confirm"]).output
     assert "Vote 1 will be held by 2 of these 2 trustees:" in text.replace(f"Vote {vote_id}", "Vote 1")
     assert "not one of them may lose their key or be unreachable" in text
     assert "If fewer than 2 can answer, the ballots can never be opened, by anyone" in text
@@ -347,7 +359,7 @@ def test_an_installation_with_trustees_starts_every_draft_with_them_and_opens_no
     assert shown["trustees_needed"] == 2
     assert "protects every vote with trustees" in refused(runner, "vote", "trustees", vote_id, "--none")
     run(runner, "vote", "trustees", vote_id, *[a for m in machines for a in ("--trustee", m.fingerprint)],
-        "--threshold", "2")
+        "--threshold", "2", "--confirm")
     run(runner, "vote", "open", vote_id)
     assert queries.get_vote(int(vote_id)).wrapped_key is not None
 
@@ -370,9 +382,17 @@ def test_a_vote_without_trustees_says_so_to_its_voters(year, runner, client, inb
     cast_ballots(runner, client, inbox, vote["id"])
     assert run(runner, "vote", "close", str(vote["id"]))["status"] == "closed"
     run(runner, "vote", "publish", str(vote["id"]))
+    statement = ("No trustees: until the close the ballots were sealed with a key kept under this installation's own "
+                 "secret key; whoever ran the service held that secret and could have opened them before the close.")
     results = html.unescape(client.get(f"/votes/{vote['id']}/results").text)
-    assert "until the close they were sealed with a key kept under this installation's own secret key" in results
-    assert "The vote's trustees" not in results
+    assert statement in results and "The vote's trustees" not in results
+    # The record says so in the same words, and `ballot verify` repeats them once it has checked them.
+    out = tmp_path / "record.json"
+    assert runner.invoke(args=["vote", "export", str(vote["id"]), "-o", str(out)]).exit_code == 0
+    assert json.loads(out.read_text())["record"]["protection"] == {"model": "sealing-key", "statement": statement}
+    verified = CliRunner().invoke(main, ["verify", str(out)])
+    assert verified.exit_code == 0, verified.output
+    assert verified.stdout.splitlines()[1] == statement
 
 
 def test_cancelling_an_open_trustee_vote_destroys_its_shares(year, runner, tmp_path, machines):

@@ -79,7 +79,7 @@ def vote(vote_id: int):
         "worker_failure": failure_of(OPEN_TASK if v.status == DRAFT else CLOSE_TASK, v.id),
         "trustees": trustees,
     }
-    page["protection"] = custody.describe_protection(custody.protection_of(v))
+    page["protection"] = custody.describe_protection(v)
     if v.status == DRAFT:
         choices = trustee_registry.list_trustees(enabled_only=True)
         chosen = [row.fingerprint for row in trustees]

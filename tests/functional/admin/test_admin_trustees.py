@@ -157,5 +157,6 @@ def test_a_vote_with_trustees_from_the_draft_to_the_count_in_the_console(year, c
     assert console.get(f"/admin/votes/{vote_id}/trustees/1/request.json").status_code == 409
     page = follow(console, post(console, f"/admin/votes/{vote_id}/publish"))
     assert "The result and the signed record are published." in text_of(page)
-    results = console.get(f"/votes/{vote_id}/results").text
-    assert "only 2 of its 3 trustees together could unlock" in results
+    results = html.unescape(console.get(f"/votes/{vote_id}/results").text)
+    assert "only 2 of the vote's 3 trustees together could unlock after the close" in results
+    assert "2 of them took part in opening them." in results
