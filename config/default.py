@@ -77,4 +77,3 @@ BALLOT_ALLOW_SINGLE_TRUSTEE = False
 # BALLOT_TOKEN_SECRET     anonymous ballot tokens
 # BALLOT_SEALING_KEY      wraps each vote's private key while the vote is open (32 bytes, urlsafe base64)
 # BALLOT_SIGNING_KEY      signs the published record (Ed25519 private key, PEM)
-

@@ -94,6 +94,13 @@ def installation_trustees(config) -> tuple[list[str], int] | None:
     if not isinstance(fingerprints, list) or not fingerprints or type(threshold) is not int:
         raise PolicyInvalid(problem)
     try:
-        return [normal_fingerprint(f) for f in fingerprints], threshold
+        normal = [normal_fingerprint(f) for f in fingerprints]
     except InvalidInput as exc:
         raise PolicyInvalid(f"BALLOT_TRUSTEES: {exc}") from None
+    if not 1 <= threshold <= len(normal):
+        raise PolicyInvalid(f"BALLOT_TRUSTEES: the threshold must be from 1 to {len(normal)} (the trustees named), "
+                            f"not {threshold}")
+    if threshold < 2 and config.get("BALLOT_ALLOW_SINGLE_TRUSTEE") is not True:
+        raise PolicyInvalid("BALLOT_TRUSTEES: with a threshold of 1 one trustee alone could open the ballots early; "
+                            "set BALLOT_ALLOW_SINGLE_TRUSTEE = True to accept that")
+    return normal, threshold

@@ -369,6 +369,16 @@ def test_an_installation_with_trustees_starts_every_draft_with_them_and_opens_no
     with pytest.raises(PolicyInvalid, match="is not a key's fingerprint"):
         create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "BALLOT_TRUSTEES": {"trustees": ["ABCD"], "threshold": 2}})
+    two = [m.fingerprint for m in machines[:2]]
+    with pytest.raises(PolicyInvalid, match=r"the threshold must be from 1 to 2 \(the trustees named\), not 3"):
+        create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "BALLOT_TRUSTEES": {"trustees": two, "threshold": 3}})
+    with pytest.raises(PolicyInvalid, match="one trustee alone could open the ballots early"):
+        create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "BALLOT_TRUSTEES": {"trustees": two, "threshold": 1}})
+    single = create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": "sqlite://", "BALLOT_ALLOW_SINGLE_TRUSTEE": True,
+                         "BALLOT_TRUSTEES": {"trustees": two, "threshold": 1}})
+    assert single.config["BALLOT_TRUSTEES"]["threshold"] == 1
 
 
 def test_a_vote_without_trustees_says_so_to_its_voters(year, runner, client, inbox, tmp_path):
