@@ -138,6 +138,7 @@ def test_a_vote_with_trustees_from_the_draft_to_the_count_in_the_console(year, c
     assert "<strong>1 of the 2</strong> answers needed are in" in text_of(page)
     assert page.text.count("answered ") == 1 and page.text.count(">waiting<") == 2
     assert machines[0].passphrase.read_text().strip() not in text_of(page)
+    assert json.loads(first.read_text())["sealed_share"] not in page.text  # who answered, never what
 
     # A repeated or wrong answer is refused with the reason and changes nothing.
     page = follow(console, upload(console, f"/admin/votes/{vote_id}/trustee-answers", "answer", first.read_bytes(),
