@@ -448,12 +448,6 @@ def record_missed(
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
     # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
     missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
-    # Closes at once (two workers; the worker and an administrator) count the same rights' missed votes.
-    # Each takes these rights' rows in turn, in one order, before counting: the second then counts the
-    # first's missed votes and sees its forfeitures, so that no right forfeits twice, or is missed. (On
-    # PostgreSQL each statement reads what is committed when it starts; SQLite's writers take turns.)
-    db.session.execute(select(VotingRight.id).where(VotingRight.id.in_(missed_here))
-                       .order_by(VotingRight.id).with_for_update())
     at_limit = [right_id for right_id, count in _missed_counts(policy, missed_here, closed_at).items()
                 if count >= policy.missed_votes]
     if not at_limit:
