@@ -31,7 +31,7 @@ from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
 from ballot.trustees import keys as trustee_keys
 from ballot.unit_of_work import unit_of_work
-from ballot.votes import custody, lifecycle, links, queries
+from ballot.votes import custody, lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
 
@@ -146,6 +146,27 @@ def period_close_enrolment(year, as_json):
     return Output({"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
 
 
+@period.command("waive-affirmation")
+@click.argument("year", type=int)
+@click.option("--dry-run", is_flag=True, help="Show who would be enrolled; change nothing.")
+@json_option
+@in_unit_of_work
+def period_waive_affirmation(year, dry_run, as_json):
+    """Enrol, without opting in, those who voted in the most recent regular Board election (bylaws 4.2)."""
+    p = eligibility.get_period(year)
+    result = waiver.plan(p) if dry_run else waiver.apply(p)
+    election = result.election
+    data = {"year": year, "dry_run": dry_run, "election": election.id if election else None,
+            "voters": result.voters, "on_roster": result.found, "enrolled": len(result.right_ids)}
+    if election is None:
+        return Output(data, f"No regular Board election before {year} was decided: the waiver would enrol no one.")
+    verb = "Would enrol" if dry_run else "Enrolled"
+    return Output(data, f"{verb} {len(result.right_ids)} voting rights by the affirmation waiver: "
+                        f"{result.voters} members voted in vote {election.id} ({election.title}, closed "
+                        f"{election.closed_at:%Y-%m-%d}), {result.found} of them on the {year} roster; "
+                        "rights already enrolled or voting without opting in are left as they are.")
+
+
 @period.command("enrolled")
 @click.argument("year", type=int)
 @json_option
@@ -211,7 +232,9 @@ def roster_import(path, year, dry_run, as_json):
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    report = eligibility.import_roster(eligibility.get_period(year), data, path.name, dry_run=dry_run)
+    p = eligibility.get_period(year)
+    policy = eligibility.policy_of(p)
+    report = eligibility.import_roster(p, data, path.name, dry_run=dry_run)
     verb = "Would import" if dry_run else "Imported"
     text = (
         f"{verb} {report.members} members ({report.format}): {len(report.added)} added, "
@@ -219,6 +242,10 @@ def roster_import(path, year, dry_run, as_json):
         + ("" if dry_run else f"; {report.rights_added} new voting rights, "
                               f"{report.enrolled_from_roster} enrolled from the export's opt-ins")
         + "."
+        + "".join(f"\n{count} members' class {name!r} read as {policy.class_aliases[name]!r} ({policy.title})."
+                  for name, count in report.aliased.items())
+        + (f"\n{len(report.rekeyed)} members matched to the earlier import's by email: the file keys members "
+           "differently, and their rights and enrolments are kept." if report.rekeyed else "")
     )
     return Output(report.as_dict(), text)
 
@@ -493,6 +520,21 @@ def _trustees_text(v, trustees) -> str:
     return "\n".join(lines)
 
 
+@vote.command("add-voter")
+@click.argument("vote_id", type=int)
+@click.argument("member")
+@click.option("--reason", required=True, help="Why they are added: kept in the audit log.")
+@json_option
+@in_unit_of_work
+def vote_add_voter(vote_id, member, reason, as_json):
+    """Add to an open vote a MEMBER (id or email) who was missed; they get their ballot link."""
+    count = lifecycle.add_voter(queries.get_vote(vote_id), member, reason)
+    v = queries.get_vote(vote_id)
+    return Output({"id": vote_id, "added": count, "electorate": v.electorate_size},
+                  f"Added {member} to vote {vote_id} ({count} voting right(s)); its electorate is now "
+                  f"{v.electorate_size}; the ballot link is queued.")
+
+
 @vote.command("list")
 @click.option("--period", "year", type=int)
 @json_option
@@ -517,7 +559,9 @@ def vote_export(vote_id, out):
 
 def _result_text(result: dict) -> str:
     lines = [f"Turnout {result['participants']}/{result['electorate']} ({result['turnout_percent']}%)"
-             + ("; quorum not met: the vote is void." if result["void"] else ".")]
+             + ("; quorum not met: the vote is void, and decides nothing." if result["void"] else ".")
+             + (f" The electorate includes {result['added_after_opening']} added after opening."
+                if result.get("added_after_opening") else "")]
     for q in result["questions"]:
         counts = ", ".join(f"{k} {v}" for k, v in q["counts"].items())
         if "elected" in q:

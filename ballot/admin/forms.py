@@ -124,6 +124,13 @@ class ResendForm(FlaskForm):
     right_id = HiddenField(validators=[DataRequired()])
 
 
+class AddVoterForm(FlaskForm):
+    """A member missed from an open vote's electorate, added with the reason."""
+
+    member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
+    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)])
+
+
 # Trustees -----------------------------------------------------------------------------
 
 TRUSTEE_FILE_LIMIT = 64 * 1024  # a .pub or answer file is well under a kilobyte

@@ -65,6 +65,9 @@ def ballot(vote_id: int, token: str):
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
             "standing_link": standing_link(access.right_id, access.period_year),
+            "orders": {q["id"]: vote_rules.ballot_order(len(q["choices"]), vote.rules.get("candidate_order", "fixed"),
+                                                        token) for q in vote.questions},
+            "affiliations": vote.rules.get("affiliations") or {},
             "protection": custody.describe_protection(vote)}
     if access.already_voted:
         if request.method == "POST":

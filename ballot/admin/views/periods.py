@@ -22,6 +22,7 @@ from ballot.policy import load_policy
 from ballot.roster import services as roster
 from ballot.roster.services import RosterRefused
 from ballot.votes import queries as votes
+from ballot.votes import waiver
 
 
 @bp.route("/periods", methods=["POST"])
@@ -46,8 +47,10 @@ def open_period():
 @login_required
 def period(year: int):
     p = eligibility.get_period(year)
+    policy = eligibility.policy_of(p)
+    waiver_plan = waiver.plan(p) if policy.affirmation_waiver and p.enrolment_closed_at is None else None
     return render_template(
-        "admin/period.html", period=p, policy=eligibility.policy_of(p), counts=eligibility.enrolment_counts(p),
+        "admin/period.html", period=p, policy=policy, counts=eligibility.enrolment_counts(p), waiver=waiver_plan,
         history=roster.import_history(p.id), votes=votes.list_votes(p), upload_form=RosterUploadForm(),
         opt_in_form=OptInForm(), action=ActionForm(), vote_kinds=vote_forms_under(eligibility.policy_of(p)),
     )
@@ -62,6 +65,16 @@ def send_opt_in(year: int):
         abort(400)
     return act(lambda: eligibility.send_opt_in(p, resend=form.resend.data),
                back=url_for("admin.period", year=year), done="Queued {outcome} opt-in messages.")
+
+
+@bp.route("/periods/<int:year>/affirmation-waiver", methods=["POST"])
+@login_required
+def affirmation_waiver(year: int):
+    p = eligibility.get_period(year)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: len(waiver.apply(p).right_ids), back=url_for("admin.period", year=year),
+               done="Enrolled {outcome} voting rights by the affirmation waiver.")
 
 
 @bp.route("/periods/<int:year>/close-enrolment", methods=["POST"])
