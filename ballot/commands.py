@@ -580,7 +580,8 @@ mail_group = click.Group("mail", help="The outbox.")
 @json_option
 @handles_errors
 def mail_send(as_json):
-    """Send every message that is due, once."""
+    """Answer the requests for links sent again, then send every message that is due, once."""
+    worker_runner.Worker([vote_tasks.ANSWER_LINK_REQUESTS]).round()
     counts = mail_tasks.send_due()
     return Output(counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
 
@@ -596,8 +597,24 @@ def mail_status(as_json):
     if stuck:
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
-                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again "
+                 "with `ballot mail release ID...`.")
     return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
+
+
+@mail_group.command("release")
+@click.argument("message_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all-stuck", is_flag=True, help="Release every message left half-sent.")
+@json_option
+@in_unit_of_work
+def mail_release(message_ids, all_stuck, as_json):
+    """Send again messages a stopped worker left half-sent (check the mail server's log first)."""
+    if bool(message_ids) == all_stuck:
+        raise InvalidInput("give the ids of messages left half-sent (see `ballot mail status`), or --all-stuck")
+    released = outbox.release(None if all_stuck else list(message_ids))
+    text = (f"Released {len(released)} message(s) (ids {', '.join(map(str, released))}); "
+            "`ballot worker` or `ballot mail send` sends them." if released else "No message was left half-sent.")
+    return Output({"released": released}, text)
 
 
 def worker_tasks() -> list:

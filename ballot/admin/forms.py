@@ -84,13 +84,8 @@ class OptInForm(FlaskForm):
 
 
 class RosterUploadForm(FlaskForm):
+    # Its size is limited with the request's (BALLOT_ROSTER_MAX_BYTES, ballot.request_size).
     roster = FileField("Roster file (CSV or JSON)", validators=[FileRequired("Choose a roster file.")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
-        too_large = FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")
-        self.roster.validators = [*self.roster.validators, too_large]
 
 
 class RosterConfirmForm(FlaskForm):

@@ -37,12 +37,13 @@ def _asked_address() -> str:
                error_message="Links for this address were asked for several times already. Please check your "
                              "inbox and spam folder, or wait an hour and try again.")
 def link_again():
-    """Send me my links again: the answer is the same whether or not the address is known."""
+    """Send me my links again: the answer, and the work done for it, are the same whether or not the
+    address is known; the worker looks it up and sends the links."""
     address = request.form.get("email", "").strip()
     if request.method == "GET":
         return render_template("votes/link_again.html", address="", problem=None, sent=False)
     try:
-        links.send_links_again(address)
+        links.ask_for_links_again(address)
     except InvalidInput as exc:
         return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
     return render_template("votes/link_again.html", address=address, problem=None, sent=True)

@@ -1,7 +1,7 @@
 """trustees hold votes' keys k of n
 
 Revision ID: 1da8e8318342
-Revises: 8e1f3c2a9d47
+Revises: 9e4f6a2c1d35
 Create Date: 2026-12-01 01:13:44.472107
 
 ``trustee`` registers trustees by their public keys. ``vote_trustee`` names a
@@ -19,7 +19,7 @@ import ballot.timestamps
 
 # revision identifiers, used by Alembic.
 revision = '1da8e8318342'
-down_revision = '8e1f3c2a9d47'
+down_revision = '9e4f6a2c1d35'
 branch_labels = None
 depends_on = None
 
