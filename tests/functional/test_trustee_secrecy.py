@@ -122,7 +122,8 @@ def test_k_minus_1_trustees_with_the_database_and_the_configuration_open_no_ball
         run(runner, "vote", "trustees", str(vote_id), *[a for m in machines for a in ("--trustee", m.fingerprint)],
             "--threshold", "2", "--confirm")
         run(runner, "vote", "open", str(vote_id))
-        ballot_links = sorted(links(runner, inbox, vote_id).values())
+        by_address = links(runner, inbox, vote_id)
+        ballot_links = [by_address[a] for a in sorted(by_address, reverse=True)]  # cast in reverse right order
         for link, choice in zip(ballot_links, CHOICES, strict=True):
             assert cast(client, link, {"q1": choice}).status_code == 200
 
@@ -188,6 +189,12 @@ def test_k_minus_1_trustees_with_the_database_and_the_configuration_open_no_ball
         after_one = dump_database(app)
         [vote] = after_one["vote"]
         assert vote["status"] == "counting" and vote["result"] is None
+        # Casting stopped at the close: the ledger was written again then, in right order, not at the count.
+        stored_order = [p["right_id"] for p in after_one["participation_record"]]
+        assert len(stored_order) == VOTERS and stored_order == sorted(stored_order), "the order of casting shows"
+        postgres = "xmin" in mid["participation_record"][0]
+        cast_xmins = {p["xmin"] for p in mid["participation_record"]} if postgres else set()
+        assert not [p for p in after_one["participation_record"] if p.get("xmin") in cast_xmins]
         # The configuration unwraps the collection key, and so opens every answer in the copy: Ada's share again.
         collection_key = collection.unwrap_collection_key(sealing_key, vote_id, bytes(vote["wrapped_collection_key"]))
         trustee_shares = [shares.TrusteeShare(r["fingerprint"], r["position"], bytes(r["sealed_share"]),
@@ -216,6 +223,8 @@ def test_k_minus_1_trustees_with_the_database_and_the_configuration_open_no_ball
         after = dump_database(app)
         [vote] = after["vote"]
         assert after["sealed_ballot"] == []
+        assert not [row for rows in after.values() for row in rows if row.get("xmin") in cast_xmins], (
+            "something a cast wrote survives the count")
         assert all(vote[c] is None for c in ("public_key", "wrapped_key", "collection_key", "wrapped_collection_key"))
         assert all(r["sealed_share"] is None and r["commitment"] is None and r["answer"] is None
                    for r in after["vote_trustee"])
