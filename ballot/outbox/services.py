@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 from sqlalchemy import func, select
 
 from ballot.audit import audit
@@ -91,18 +92,49 @@ def render(message: OutboxMessage) -> tuple[str, str]:
     )
 
 
-def deliver(message: OutboxMessage, text: str, html: str) -> None:
-    """Hand one message to the mail server (or, in the demo, print it)."""
-    if current_app.config["BALLOT_MAIL_TRANSPORT"] == "console":
-        print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
-        return
+def mail_message(message: OutboxMessage, text: str, html: str) -> Message:
+    """The message as Flask-Mail sends it."""
     sent = Message(subject=message.subject, recipients=[message.to_address], body=text, html=html,
                    # RFC 3834: no out-of-office replies to an automatic message.
                    extra_headers={"Auto-Submitted": "auto-generated"})
     # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
     # Flask-Mail makes a (name, address) sender one string when the Message is built; its types keep the tuple.
     sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)  # type: ignore[arg-type]
-    mail.send(sent)
+    return sent
+
+
+class Delivery:
+    """One connection to the mail server for a batch of messages (or, in the demo, the console).
+
+    Opened at the first message, so that a server that cannot be reached
+    counts against the message being sent; closed when the batch ends.
+    """
+
+    def __init__(self) -> None:
+        self.console = current_app.config["BALLOT_MAIL_TRANSPORT"] == "console"
+        self.connection: Connection | None = None
+        self.error: Exception | None = None  # what the last send raised, if anything
+
+    def send(self, message: OutboxMessage, text: str, html: str) -> None:
+        if self.console:
+            print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
+            return
+        if self.connection is None:
+            self.connection = mail.connect().__enter__()
+        try:
+            self.connection.send(mail_message(message, text, html))
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()  # the next message, or the next batch, connects again
+            raise
+
+    def close(self) -> None:
+        """Say QUIT; a connection the server already dropped is simply let go."""
+        if self.connection is not None and self.connection.host is not None:
+            try:
+                self.connection.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.host.close()
+        self.connection = None
 
 
 # A message claimed this long ago and still "sending" was left by a worker that stopped: sending one

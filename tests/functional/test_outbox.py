@@ -223,6 +223,64 @@ def test_a_refusing_smtp_server_is_retried_then_marked_failed(opt_ins, app, inbo
     assert inbox.messages == []
 
 
+class Counting:
+    """An SMTP server that counts its connections and accepts messages; with ``drop_after`` it drops the
+    connection after that many messages (as a server restarting would)."""
+
+    def __init__(self, drop_after: int | None = None):
+        self.connections = 0
+        self.accepted: list[str] = []
+        self.drop_after = drop_after
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.accepted.append(envelope.rcpt_tos[0])
+            if self.drop_after is not None and len(self.accepted) % self.drop_after == 0:
+                server.transport.close()  # the reply never arrives: the client sees the connection drop
+                return "250 OK"
+        return "250 OK"
+
+
+def counting_server(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
+def test_a_batch_goes_over_one_connection(opt_ins, app, monkeypatch):
+    handler = Counting()
+    controller = counting_server(handler)
+    try:
+        point_mail_at(app, monkeypatch, controller.port)
+        assert send_due() == {"sent": 3, "retry": 0, "failed": 0}
+        assert handler.connections == 1 and len(handler.accepted) == 3
+        assert {m.status for m in messages()} == {SENT}
+    finally:
+        controller.stop()
+
+
+def test_a_dropped_connection_ends_the_batch_and_the_rest_go_out_on_a_new_one(opt_ins, app, monkeypatch):
+    handler = Counting(drop_after=1)
+    controller = counting_server(handler)
+    try:
+        point_mail_at(app, monkeypatch, controller.port)
+        counts = send_due()
+        # The server took each message but dropped the line before saying so: each counts a failed attempt
+        # and is retried later; the messages after it were sent over a new connection each.
+        assert counts == {"sent": 0, "retry": 3, "failed": 0}
+        assert handler.connections == 3
+        assert all(m.status == PENDING and m.attempts == 1 for m in messages())
+    finally:
+        controller.stop()
+
+
 def test_a_message_that_cannot_be_sent_fails_without_stopping_the_others(opt_ins, app, runner, inbox):
     first = messages()[0]
     first.subject = "Your ballot: a title\nBcc: everyone@example.org"  # a header no SMTP server may get
