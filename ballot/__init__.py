@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ballot import request_size, unit_of_work
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
+from ballot.trustees.services import installation_trustees
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = (
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     if proxies:
         # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    installation_trustees(app.config)  # a malformed BALLOT_TRUSTEES stops the service here
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.
@@ -127,6 +129,7 @@ def _register_models() -> None:
     import ballot.eligibility.models  # noqa: F401
     import ballot.outbox.models  # noqa: F401
     import ballot.roster.models  # noqa: F401
+    import ballot.trustees.models  # noqa: F401
     import ballot.votes.models  # noqa: F401
     import ballot.worker.models  # noqa: F401
 

@@ -67,6 +67,18 @@ WTF_CSRF_TIME_LIMIT = 24 * 3600
 # demand one; the token and the SameSite session cookie do the work.
 WTF_CSRF_SSL_STRICT = False
 
+# Who holds each vote's key while it is open (docs/TRUSTEES.md).
+# None: the key is wrapped under BALLOT_SEALING_KEY (below), unless the vote names
+#   trustees (the console's draft page, or `ballot vote trustees`); whoever holds
+#   the configuration and a copy of the database could open its ballots early.
+# {"trustees": ["FINGERPRINT", ...], "threshold": K}: every vote is held by
+#   trustees, K of whom must answer after the close for it to be counted; a new
+#   draft starts with these, may name others, and cannot open without trustees.
+BALLOT_TRUSTEES = None
+# Whether a vote may need only one trustee's answer (K = 1): that trustee alone
+# could then open its ballots early.
+BALLOT_ALLOW_SINGLE_TRUSTEE = False
+
 # Secrets. There are none by default: `ballot` refuses to start without them,
 # except under `make run`, which writes a fresh set into the instance folder.
 # SECRET_KEY              Flask sessions and CSRF

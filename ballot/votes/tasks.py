@@ -20,7 +20,7 @@ from ballot.errors import BallotError
 from ballot.extensions import db
 from ballot.unit_of_work import attempt
 from ballot.votes import lifecycle, links
-from ballot.votes.models import DRAFT, OPEN, LinkRequest, Vote, VoteReminder
+from ballot.votes.models import COUNTING, DRAFT, OPEN, LinkRequest, Vote, VoteReminder
 from ballot.worker import Claimed, ItemTask, waiting_items
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,12 @@ def claim_due_close(now: dt.datetime, skip: set[int]) -> Claimed | None:
 
 
 def close_scheduled(vote_id: int, now: dt.datetime) -> str:
+    """Close a vote at its closing time: counted at once, or, with trustees, left waiting for their answers."""
     vote = db.session.get_one(Vote, vote_id)
     summary = lifecycle.close_vote(vote, now)
+    if summary["status"] == COUNTING:
+        return (f"closed {vote_subject(vote)}: {summary['missed']} missed, {summary['forfeited']} rights forfeited; "
+                f"it waits for {summary['trustees_needed']} of its {summary['trustees']} trustees' answers")
     return (f"closed {vote_subject(vote)}: {summary['ballots']} ballots, {summary['missed']} missed, "
             f"{summary['forfeited']} rights forfeited")
 

@@ -477,9 +477,10 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     for vote in dump["vote"]:
         assert vote["status"] == "published"
         assert vote["public_key"] is None and vote["wrapped_key"] is None, "a closed vote's keys are destroyed"
-    document_keys = {"format", "vote", "questions", "rules", "ballots", "result"}
+    document_keys = {"format", "vote", "questions", "rules", "ballots", "result", "protection"}
     for vote_id in vote_ids:
         assert set(published[vote_id]["record"]) == document_keys, "no key and no sealed form is published"
+        assert published[vote_id]["record"]["protection"]["model"] == "sealing-key"
         for entry in published[vote_id]["record"]["ballots"]:
             assert set(entry) == {"token", "receipt", "contents"}
             assert set(entry["contents"]) == {"answers"}

@@ -62,8 +62,11 @@ def ballot_error(exc: BallotError):
     return render_template("admin/error.html", message=str(exc), status=status), status
 
 
-def act(do, *, back: str, done: str | None = None):
-    """Do an action in a savepoint, then flash and go back; a refusal is flashed instead."""
+def act(do, *, back: str, done=None):
+    """Do an action in a savepoint, then flash and go back; a refusal is flashed instead.
+
+    ``done``: the message, formatted with the outcome, or a function of the outcome that says it.
+    """
     try:
         with unit_of_work.attempt():
             outcome = do()
@@ -71,7 +74,7 @@ def act(do, *, back: str, done: str | None = None):
         flash(str(exc), "problem")
         return redirect(back, 303)
     if done:
-        flash(done.format(outcome=outcome), "notice")
+        flash(done(outcome) if callable(done) else done.format(outcome=outcome), "notice")
     return redirect(back, 303)
 
 
@@ -89,4 +92,4 @@ def csv_response(text: str, filename: str) -> Response:
 
 
 # The views register themselves on ``bp``.
-from ballot.admin.views import audit_log, mail, periods, sign_in, votes  # noqa: E402, F401
+from ballot.admin.views import audit_log, mail, periods, sign_in, trustees, votes  # noqa: E402, F401

@@ -158,7 +158,7 @@ def test_the_default_limits_come_from_configuration(app):
 def test_every_console_page_needs_a_signed_in_administrator(app, client):
     token = csrf_token(client.get("/admin/login").text)
     values = {"year": 2026, "vote_id": 1, "upload_id": 1, "reminder_id": 1, "form_name": "board",
-              "message_id": 1}
+              "message_id": 1, "position": 1}
     checked = 0
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin.") or rule.endpoint in ("admin.login", "admin.login_code"):
