@@ -431,21 +431,8 @@ def mail_status(as_json):
     if stuck:
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
-                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log, and send again those "
-                 "that never arrived with `ballot mail release ID...`.")
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
     return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
-
-
-@mail_group.command("release")
-@click.argument("message_ids", metavar="ID...", nargs=-1, type=int, required=True)
-@json_option
-@in_unit_of_work
-def mail_release(message_ids, as_json):
-    """Send again messages a worker left half-sent, once the mail server's log shows they never arrived."""
-    for message_id in message_ids:
-        outbox.release(message_id)
-    return Output({"released": list(message_ids)},
-                  f"Released {len(message_ids)} message(s): the worker sends them in its next round.")
 
 
 def worker_tasks() -> list:

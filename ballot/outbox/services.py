@@ -14,8 +14,6 @@ from flask import current_app, render_template
 from flask_mail import Message
 from sqlalchemy import func, select
 
-from ballot.audit import audit
-from ballot.errors import Conflict, NotFound
 from ballot.extensions import db, mail
 from ballot.outbox.models import PENDING, SENDING, OutboxMessage
 from ballot.timestamps import utcnow
@@ -102,33 +100,14 @@ def deliver(message: OutboxMessage, text: str, html: str) -> None:
     mail.send(sent)
 
 
-STUCK_AFTER = dt.timedelta(minutes=10)  # no worker takes this long to hand one message to the mail server
-
-
-def stuck(now: dt.datetime | None = None) -> list[OutboxMessage]:
+def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime | None = None) -> list[OutboxMessage]:
     """Messages claimed by a worker that never finished: possibly sent, so never retried by themselves."""
     now = now or utcnow()
     return list(
         db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - STUCK_AFTER)
+            select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
         )
     )
-
-
-def release(message_id: int, now: dt.datetime | None = None) -> OutboxMessage:
-    """Let the worker send a stuck message again, once an administrator has found in the mail server's log
-    that it never arrived: the service cannot know whether the mail server took it before the worker died."""
-    now = now or utcnow()
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
-        raise NotFound(f"there is no outbox message {message_id}")
-    if message.status != SENDING or message.next_attempt_at > now - STUCK_AFTER:
-        raise Conflict(f"message {message_id} is {message.status}; only a message a worker left half-sent "
-                       f"(claimed over {STUCK_AFTER.seconds // 60} minutes ago) can be released")
-    audit("mail.release", f"outbox message {message_id}", now=now, template=message.template)
-    message.status, message.next_attempt_at = PENDING, now
-    db.session.flush()
-    return message
 
 
 def outbox_counts() -> dict:

@@ -12,7 +12,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -143,33 +142,6 @@ def test_a_message_being_sent_is_not_picked_up_again(opt_ins, app, runner, inbox
     db.session.commit()
     assert run(runner, "mail", "status")["stuck"] == [claimed.id]
     assert "never finished" in runner.invoke(args=["mail", "status"]).output
-
-
-def test_a_stuck_message_is_sent_again_only_when_an_administrator_releases_it(opt_ins, app, runner, inbox):
-    claimed = messages()[0]
-    claimed.status = SENDING  # a worker claimed it and died before the mail server took it
-    claimed.next_attempt_at = utcnow()
-    db.session.commit()
-    assert run(runner, "mail", "send")["sent"] == 2
-    sent = messages(SENT)[0]
-
-    def release(*ids):
-        return runner.invoke(args=["mail", "release", *map(str, ids)])
-
-    too_early = release(claimed.id)  # a worker may still be handing it to the mail server
-    assert too_early.exit_code == 1 and "half-sent (claimed over 10 minutes ago)" in too_early.output
-    claimed.next_attempt_at = utcnow() - dt.timedelta(minutes=11)
-    db.session.commit()
-    for refused, why in ((release(claimed.id, sent.id), f"message {sent.id} is sent"),
-                         (release(claimed.id, 999_999), "there is no outbox message 999999")):
-        assert refused.exit_code == 1 and why in refused.output  # refused whole: nothing released
-        assert [m.id for m in messages(SENDING)] == [claimed.id]
-    assert run(runner, "mail", "release", str(claimed.id)) == {"released": [claimed.id]}
-    assert db.session.scalar(select(AuditEvent.subject).where(AuditEvent.action == "mail.release")) == (
-        f"outbox message {claimed.id}")
-    assert run(runner, "mail", "send")["sent"] == 1
-    assert [m.id for m in messages(SENT)] == sorted([m.id for m in messages()])
-    assert sorted(m["To"] for m in inbox.messages) == sorted(m.to_address for m in messages())  # each once
 
 
 # --- Failures: retries with backoff, then failed ---------------------------------
