@@ -1,23 +1,41 @@
 # `make run`: the service with a demo on http://127.0.0.1:5000 (SQLite, mail on the console).
-# `make test`: the whole suite, on SQLite and PostgreSQL.
+# `make test`: the checks (`make lint`: ruff, mypy), then the whole suite, on SQLite and PostgreSQL.
+# `make lock`: refresh requirements.lock after changing the dependencies in pyproject.toml.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements.lock
 DEV_CONFIG := $(CURDIR)/instance/dev.py
 export BALLOT_CONFIG ?= $(DEV_CONFIG)
 
-.PHONY: run test bench check clean browser screenshots
+.PHONY: run test lint lock bench check clean browser screenshots
 
 # The browser tests drive Debian's Chromium (browsers cannot be downloaded
 # here, so never `playwright install`) and check pages with axe-core from npm.
 CHROMIUM := /usr/bin/chromium
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
-$(BIN)/ballot: pyproject.toml
+# The locked, hash-checked dependencies (runtime, test and dev), then the project itself.
+# `pip check` fails when pyproject.toml names a dependency that the lock lacks: run `make lock`.
+$(BIN)/ballot: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# Keeps the versions pinned in the lock where pyproject.toml allows them; `make lock UPGRADE=1`
+# moves every dependency to its newest release. For Python 3.11 on Linux x86_64, as on the servers.
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
+# uv comes with the locked tools; this is for a checkout whose lock is missing or broken.
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv
 
 $(DEV_CONFIG): | $(BIN)/ballot
 	$(BIN)/ballot secrets --write $(DEV_CONFIG)
@@ -29,8 +47,12 @@ run: $(BIN)/ballot $(DEV_CONFIG)
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops); the worker sends mail to this console."
 	$(BIN)/ballot worker --interval 5 & trap 'kill $$!' EXIT INT TERM; $(BIN)/ballot run --host 127.0.0.1 --port 5000
 
-test: $(BIN)/ballot browser
+test: lint browser
 	$(BIN)/python -m pytest
+
+lint: $(BIN)/ballot
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 # What the browser tests need; without it they are skipped (and fail under CI).
 browser: $(AXE)

@@ -18,7 +18,13 @@ from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED_SECRETS = ("SECRET_KEY", "BALLOT_LINK_SECRET", "BALLOT_TOKEN_SECRET", "BALLOT_SEALING_KEY", "BALLOT_SIGNING_KEY")
+REQUIRED_SECRETS = (
+    "SECRET_KEY",
+    "BALLOT_LINK_SECRET",
+    "BALLOT_TOKEN_SECRET",
+    "BALLOT_SEALING_KEY",
+    "BALLOT_SIGNING_KEY",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,11 +53,15 @@ def create_app(config: dict | None = None) -> Flask:
     if type(proxies) is not int or proxies < 0:
         raise PolicyInvalid(f"BALLOT_TRUSTED_PROXIES must be a whole number of proxies, 0 or more (not {proxies!r})")
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+        # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "hide_parameters": True,
+    }
 
     db.init_app(app)
     with app.app_context():

@@ -9,10 +9,14 @@ same service still leaves nothing behind.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, insert
 
 from ballot.extensions import db
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:
@@ -29,7 +33,9 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
         name: table.columns[name].type.bind_processor(connection.dialect) for name in columns
         if name not in json_columns
     }
-    with connection.connection.dbapi_connection.cursor() as cursor:
+    # PostgreSQL is reached through psycopg 3 (postgresql+psycopg://), whose cursors copy.
+    driver_connection = cast("psycopg.Connection", connection.connection.dbapi_connection)
+    with driver_connection.cursor() as cursor:
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([

@@ -27,7 +27,7 @@ from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.outbox import services as outbox
 from ballot.outbox import tasks as mail_tasks
-from ballot.policy import load_policy
+from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, links, queries
@@ -150,11 +150,13 @@ def period_close_enrolment(year, as_json):
 @json_option
 @in_unit_of_work
 def period_enrolled(year, as_json):
-    """List the enrolled voting rights."""
-    rows = eligibility.export_enrolled(eligibility.get_period(year))
-    lines = [f"{len(rows)} enrolled voting rights in {year}:"] + [
-        f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}"
-        f"{' (forfeited)' if r.forfeited else ''}"
+    """List who can vote now: the enrolled rights (and those that vote without opting in), forfeited ones marked."""
+    rows = eligibility.export_voting_members(eligibility.get_period(year))
+    forfeited = sum(1 for r in rows if r.forfeited)
+    lines = [f"{len(rows) - forfeited} voting rights can vote in {year}"
+             + (f"; {forfeited} more forfeited their privileges" if forfeited else "") + ":"] + [
+        f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}, "
+        f"{eligibility.HOW_WORDS[r.how]}{' (forfeited)' if r.forfeited else ''}"
         for r in rows
     ]
     return Output([r.as_dict() for r in rows], "\n".join(lines))
@@ -167,14 +169,14 @@ def period_enrolled(year, as_json):
 def period_show(year, as_json):
     """Summarise a period: rights, enrolment, imports."""
     p = eligibility.get_period(year)
-    rights = eligibility.rights_of(p)
-    enrolled = eligibility.enrolled(p)
+    counts = eligibility.enrolment_counts(p)
     history = roster.import_history(p.id)
     data = {
         "year": p.year, "policy": p.policy["name"], "opened_at": p.opened_at.isoformat(),
         "enrolment_closed_at": p.enrolment_closed_at.isoformat() if p.enrolment_closed_at else None,
-        "rights": len(rights), "enrolled": len(enrolled),
-        "forfeited": sum(1 for r in enrolled if r.forfeited),
+        "rights": counts.rights, "qualifying": counts.qualifying, "can_vote": counts.can_vote,
+        "enrolled": counts.enrolled_by_link + counts.enrolled_from_roster + counts.enrolled_by_waiver,
+        "always_voting": counts.always_voting, "forfeited": counts.forfeited,
         "imports": [
             {"at": i.imported_at.isoformat(), "file": i.filename, "format": i.format, "members": i.members,
              "added": i.added, "changed": i.changed, "removed": i.removed}
@@ -182,8 +184,9 @@ def period_show(year, as_json):
         ],
     }
     text = (
-        f"{year} ({p.policy['title']}): {len(rights)} voting rights, {len(enrolled)} enrolled, "
-        f"{data['forfeited']} forfeited; enrolment {'closed' if p.enrolment_closed_at else 'open'}.\n"
+        f"{year} ({p.policy['title']}): {counts.rights} voting rights, {counts.can_vote} can vote now "
+        f"({data['enrolled']} enrolled, {counts.always_voting} without opting in), {counts.forfeited} forfeited; "
+        f"enrolment {'closed' if p.enrolment_closed_at else 'open'}.\n"
         + "\n".join(f"  import {i['at']} {i['file']} ({i['format']}): {i['members']} members, +{i['added']} "
                     f"~{i['changed']} -{i['removed']}" for i in data["imports"])
     )
@@ -239,28 +242,46 @@ def vote_summary(v) -> dict:
 @click.option("--title", required=True)
 @click.option("--description", default="")
 @click.option("--closes-at", required=True, help="ISO date and time with zone, e.g. 2026-12-01T18:00Z.")
-@click.option("--question", "questions", multiple=True, help="A question or Fellow nominee (repeat for a batch).")
+@click.option("--question", "questions", multiple=True,
+              help="A question, or a Fellow nominee (repeat for a batch; a member id or email where the policy "
+                   "allows only members).")
 @click.option("--candidate", "candidates", multiple=True, help="A Board candidate (repeat).")
-@click.option("--seats", type=int, help="Board seats to fill.")
+@click.option("--seats", type=int, help="Board: seats to fill.")
 @click.option("--method", type=click.Choice(list(METHODS)), help="Board: election method (default: the policy's).")
+@click.option("--election", type=click.Choice(vote_rules.ELECTIONS),
+              help="Board: a regular (default) or special election.")
+@click.option("--candidate-order", type=click.Choice(CANDIDATE_ORDERS),
+              help="Board: how each ballot lists the candidates (default: the policy's).")
 @click.option("--max-approvals", type=int, help="Board: most candidates one ballot may approve.")
-@click.option("--affiliation", "affiliations", multiple=True, help="Board: NAME=ORGANISATION for the cap.")
-@click.option("--sitting", "sitting", multiple=True, help="Board: ORGANISATION=N directors staying on.")
-@click.option("--threshold", help="e.g. 3/4 for a Fellow vote, or another threshold for other matters.")
-@click.option("--denominator", type=click.Choice(["participating", "yes-no"]))
+@click.option("--affiliation", "affiliations", multiple=True,
+              help="Board: NAME=ORGANISATION[;ORGANISATION...], a candidate's affiliations (repeat).")
+@click.option("--board-size", type=int, help="Board: directors in all, the seats filled now and those staying on.")
+@click.option("--continuing", multiple=True,
+              help="Board: one per director staying on: their affiliations, ';'-separated, or '-' for none.")
+@click.option("--threshold", help="What passes: 'at least 2/3', 'more than 1/2', or a share such as 3/4 (at least).")
+@click.option("--denominator", type=click.Choice(DENOMINATORS),
+              help="What the threshold is a share of: yes-no, participating, or the whole electorate.")
 @click.option("--quorum", help="Share of the electorate that must vote, e.g. 1/3.")
+@click.option("--electorate", type=click.Choice(["fellows", "voting-members", "group"]),
+              help="Fellow votes: who approves (default: the policy's).")
+@click.option("--group-name", help="Fellow votes by a group: its name, e.g. 'the Board of Directors'.")
+@click.option("--group-member", "group_members", multiple=True,
+              help="Fellow votes by a group: a member (member id or email; repeat).")
 @click.option("--managing-years", type=int, help="Fellow votes: include Managing Members of this many years.")
 @json_option
 @in_unit_of_work
-def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, max_approvals,
-                affiliations, sitting, threshold, denominator, quorum, managing_years, as_json):
+def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, election,
+                candidate_order, max_approvals, affiliations, board_size, continuing, threshold, denominator, quorum,
+                electorate, group_name, group_members, managing_years, as_json):
     """Create a draft vote."""
+    group = {"name": group_name or "", "members": list(group_members)} if group_name or group_members else None
     v = lifecycle.create_vote(
         eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
         questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
         denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
-        affiliations=vote_rules.parse_assignments(affiliations, "--affiliation"),
-        sitting=vote_rules.parse_assignments(sitting, "--sitting", int), method=method,
+        affiliations=vote_rules.parse_affiliations(affiliations), board_size=board_size,
+        continuing=vote_rules.parse_continuing(continuing) if continuing else None, method=method,
+        election=election, candidate_order=candidate_order, electorate=electorate, group=group,
     )
     return Output(vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
 

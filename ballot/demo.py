@@ -74,12 +74,13 @@ def load_demo() -> list[str]:
     for vote in queries.list_votes(period):
         if vote.status != "open":
             continue
-        for right_id in db.session.scalars(db.select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)):
-            right = db.session.get(VotingRight, right_id)
+        electorate = db.select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)
+        for right_id in db.session.scalars(electorate):
+            right = db.session.get_one(VotingRight, right_id)
             token = links(BALLOT_LINK, {"v": vote.id, "r": right_id}, vote.closes_at)
             lines.append(f"  ballot of {right.member.display_name} ({right.label}): "
                          f"{outbox.external_url('votes.ballot', vote_id=vote.id, token=token)}")
-    enrolled = {r.right_id for r in eligibility.enrolled(period)}
+    enrolled = {r.right_id for r in eligibility.voting_members(period)}
     for right in rights:
         if right.id not in enrolled:
             token = links(OPT_IN, {"r": right.id}, eligibility.opt_in_expiry(period.year))

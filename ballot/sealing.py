@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ballot.errors import InvalidInput
+from ballot.errors import InvalidInput, PolicyInvalid
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 PAD_BLOCK = 512
@@ -128,6 +128,8 @@ def public_key_pem(signing_key_pem: str) -> str:
 
 def sign(value, signing_key_pem: str) -> str:
     key = serialization.load_pem_private_key(signing_key_pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise PolicyInvalid("the signing key is not an Ed25519 private key; make one with `ballot secrets`")
     return b64(key.sign(canonical_json(value)))
 
 

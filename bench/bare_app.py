@@ -55,7 +55,9 @@ def create_app() -> Flask:
 
     @app.post("/insert")
     def insert_row():
-        db.session.execute(insert(bare_row).values(token=secrets.token_urlsafe(32), value=request.form.get("value", "")))
+        db.session.execute(
+            insert(bare_row).values(token=secrets.token_urlsafe(32), value=request.form.get("value", ""))
+        )
         db.session.commit()
         return "inserted\n"
 

@@ -361,7 +361,9 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     db.session.execute(
         insert(Enrollment).from_select(
             ["right_id", "confirmed_at", "source"],
-            select(VotingRight.id, literal(now, UTCDateTime()), literal("link")).where(VotingRight.period_id == period.id),
+            select(VotingRight.id, literal(now, UTCDateTime()), literal("link")).where(
+                VotingRight.period_id == period.id
+            ),
         )
     )
     db.session.commit()
@@ -438,7 +440,7 @@ def _bench_http(app, results: Results, args, vote: Vote, electorate: list[int], 
     get_rate = got["ok"].get("get", 0) / got["elapsed"]
     pair_rate = paired["ok"].get("post", 0) / paired["elapsed"]
     ratios = " ".join(f"{rate_and_cpu([p], 'post')[1] / rate_and_cpu([b], 'insert')[1]:.2f}"
-                      for b, p in zip(bare_runs, post_runs))
+                      for b, p in zip(bare_runs, post_runs, strict=True))
     threads = f"{args.threads} client threads"
     results.add(Figure("bare", "bare endpoint: one INSERT, requests/s", "", bare_rate, f"{bare_rate:.0f} /s",
                        note=f"{bare_ok:,} inserts in {ROUNDS} rounds, {threads}; p50 "
@@ -476,7 +478,8 @@ def _bench_http(app, results: Results, args, vote: Vote, electorate: list[int], 
 
 
 def rate_and_cpu(outcomes: list[dict], kind: str) -> tuple[int, float, float]:
-    """Successful requests of ``kind`` over several runs, their rate, and CPU milliseconds (workers and database) each."""
+    """Successful requests of ``kind`` over several runs, their rate, and CPU milliseconds
+    (workers and database) each."""
     ok = sum(o["ok"].get(kind, 0) for o in outcomes)
     seconds = sum(o["elapsed"] for o in outcomes)
     cpu = sum(o["cpu_app"] + o["cpu_db"] for o in outcomes)
@@ -637,7 +640,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=None, help="roster size (default 100000; 5000 with --quick)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 5,000 members, 300 casts, 5 s phases")
-    parser.add_argument("--casts", type=int, default=None, help="cast POSTs to measure (default 2000; 300 with --quick)")
+    parser.add_argument(
+        "--casts", type=int, default=None, help="cast POSTs to measure (default 2000; 300 with --quick)"
+    )
     parser.add_argument("--seconds", type=float, default=None,
                         help="time limit of each HTTP phase (default 10; 5 with --quick)")
     parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")

@@ -75,7 +75,7 @@ def check_password(email: str, password: str) -> Administrator | None:
     tried = email.strip().lower()
     admin = db.session.scalar(select(Administrator).where(Administrator.email == tried))
     matches = credentials.password_matches(admin.password_hash if admin else None, password)
-    if not matches or admin.disabled_at is not None:
+    if admin is None or not matches or admin.disabled_at is not None:
         audit("sign-in.refused", actor=tried, step="password")  # the email tried, never the password
         return None
     if credentials.needs_rehash(admin.password_hash):

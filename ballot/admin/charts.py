@@ -8,6 +8,7 @@ numbers in a table beside the chart.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass
 
 WIDTH = 400  # the SVG's viewBox width; it scales to the page
@@ -57,7 +58,7 @@ class Chart:
         return any(bar.highlight for bar in self.bars)
 
 
-def bar_chart(title: str, values: list[tuple[str, int]], highlight: set[str] = frozenset()) -> Chart:
+def bar_chart(title: str, values: list[tuple[str, int]], highlight: Collection[str] = frozenset()) -> Chart:
     """A horizontal bar chart of ``values`` (label, count), bars scaled to the largest."""
     top = max((value for _, value in values), default=0)
     bars = [

@@ -46,7 +46,8 @@ def admin_list(as_json):
     data = [{"email": a.email, "created_at": a.created_at.isoformat(),
              "disabled_at": a.disabled_at.isoformat() if a.disabled_at else None} for a in rows]
     return Output(data, "\n".join(
-        f"{a.email:<40} created {a.created_at:%Y-%m-%d}{'  disabled ' + f'{a.disabled_at:%Y-%m-%d}' if a.disabled_at else ''}"
+        f"{a.email:<40} created {a.created_at:%Y-%m-%d}"
+        f"{'  disabled ' + f'{a.disabled_at:%Y-%m-%d}' if a.disabled_at else ''}"
         for a in rows
     ) or "No administrators.")
 

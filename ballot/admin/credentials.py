@@ -98,7 +98,9 @@ def unwrap_secret(sealing_key: bytes, email: str, wrapped: bytes) -> bytes:
     try:
         return AESGCM(sealing_key).decrypt(wrapped[:12], wrapped[12:], _label(email))
     except InvalidTag:
-        raise InvalidInput("this administrator's second factor cannot be unwrapped with this installation's sealing key") from None
+        raise InvalidInput(
+            "this administrator's second factor cannot be unwrapped with this installation's sealing key"
+        ) from None
 
 
 def _label(email: str) -> bytes:

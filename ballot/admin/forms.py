@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -18,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than the WTForms stubs
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -34,6 +35,10 @@ from ballot.votes import rules as vote_rules
 WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
 
 
+@overload
+def utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: dt.datetime | None) -> dt.datetime | None:
     """A date and time typed in the console is UTC (the forms say so)."""
     return value.replace(tzinfo=dt.UTC) if value is not None else None
@@ -83,7 +88,8 @@ class RosterUploadForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
-        self.roster.validators = [*self.roster.validators, FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")]
+        too_large = FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")
+        self.roster.validators = [*self.roster.validators, too_large]
 
 
 class RosterConfirmForm(FlaskForm):
@@ -108,7 +114,9 @@ class ReminderForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField("Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)]
+    )
 
 
 class ResendForm(FlaskForm):
@@ -155,32 +163,56 @@ class BoardVoteForm(VoteForm):
     heading = vote_rules.kind_label("board")
     candidates = TextAreaField("Candidates (one per line)", validators=[DataRequired()])
     seats = IntegerField("Seats to fill", validators=[InputRequired(), NumberRange(min=1)])
+    election = SelectField("Election", default="regular", choices=[
+        SelectChoice("regular", "a regular election"), SelectChoice("special", "a special election")])
     method = SelectField("Election method")
+    candidate_order = SelectField("How each ballot lists the candidates", choices=[
+        SelectChoice("random", "in a random order on each ballot"),
+        SelectChoice("rotation", "rotated: each ballot starts with another candidate"),
+        SelectChoice("fixed", "in the order given above"),
+    ])
     max_approvals = IntegerField("Approval voting: most candidates one ballot may approve (optional)",
                                  validators=[Optional(), NumberRange(min=1)])
-    affiliations = TextAreaField("Approval voting: affiliations for the cap (optional; one “Name = Organisation” per line)")
-    sitting = TextAreaField("Approval voting: directors staying on (optional; one “Organisation = number” per line)")
+    affiliations = TextAreaField(
+        "Each candidate's affiliations (one “Name = Organisation; Other organisation” per line; "
+        "employer, officer, director, consultant, 1% owner: section 5.14)"
+    )
+    board_size = IntegerField("Directors on the whole Board, the seats filled now and those staying on",
+                              validators=[Optional(), NumberRange(min=1)])
+    continuing = TextAreaField("Directors staying on: one line each, their affiliations separated by “;”, "
+                               "or “-” for none")
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
-        self.method.choices = [SelectChoice(name, f"{label}{' (the policy’s)' if name == policy.board_method else ''}")
-                               for name, label in METHODS.items()]
+        self.method.choices = [
+            SelectChoice(name, METHODS[name] + (" (the policy’s)" if name == policy.board_method else ""))
+            for name in policy.board_methods
+        ]
         if self.method.data is None:
             self.method.data = policy.board_method
+        if self.candidate_order.data is None:
+            self.candidate_order.data = policy.candidate_order
+        if policy.affiliation_cap is None:  # the cap does not apply: nothing to enter for it
+            del self.affiliations, self.board_size, self.continuing
 
     def options(self) -> dict:
+        capped = self.policy.affiliation_cap is not None
         return {
             "kind": "board", "candidates": lines(self.candidates.data), "seats": self.seats.data,
-            "method": self.method.data, "max_approvals": self.max_approvals.data,
-            "affiliations": vote_rules.parse_assignments(lines(self.affiliations.data), "affiliations"),
-            "sitting": vote_rules.parse_assignments(lines(self.sitting.data), "directors staying on", int),
+            "method": self.method.data, "max_approvals": self.max_approvals.data, "election": self.election.data,
+            "candidate_order": self.candidate_order.data,
+            "affiliations": vote_rules.parse_affiliations(lines(self.affiliations.data)) if capped else None,
+            "board_size": self.board_size.data if capped else None,
+            "continuing": vote_rules.parse_continuing(lines(self.continuing.data)) if capped else None,
         }
 
 
 class MatterVoteForm(VoteForm):
     """Working-group charters and Sponsor admissions: yes > no, nothing to set."""
 
-    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
+    questions = TextAreaField(
+        "Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()]
+    )
 
     def __init__(self, policy: Policy, kind_name: str, *args, **kwargs):
         self.kind_name = kind_name
@@ -194,13 +226,23 @@ class MatterVoteForm(VoteForm):
 DENOMINATORS = [
     SelectChoice("participating", "everyone who cast a ballot (abstentions count against)"),
     SelectChoice("yes-no", "yes and no answers only (abstentions do not count)"),
+    SelectChoice("electorate", "everyone entitled to vote in it (the whole electorate)"),
 ]
 
 
 class FellowVoteForm(VoteForm):
     kind_name = "fellow"
     heading = vote_rules.kind_label("fellow")
-    nominees = TextAreaField("Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()])
+    nominees = TextAreaField(
+        "Nominees (one per line; each is answered agree, disagree or abstain)", validators=[DataRequired()]
+    )
+    electorate = SelectField("Who approves them", choices=[
+        SelectChoice("voting-members", "the voting members"),
+        SelectChoice("fellows", "the Fellows"),
+        SelectChoice("group", "a chartered Working Group or the Board (named below)"),
+    ])
+    group_name = StringField("The group's name (for a vote by a group)", validators=[Optional(), Length(max=200)])
+    group_members = TextAreaField("The group's members (one member id or email address per line)")
     threshold = SelectField("Passes with at least")
     denominator = SelectField("of", choices=DENOMINATORS)
     managing_years = IntegerField("Also let Managing Members of at least this many years vote (optional)",
@@ -208,32 +250,51 @@ class FellowVoteForm(VoteForm):
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
+        if policy.nominees_must_be_members:
+            self.nominees.label.text = ("Nominees (one per line: their member id or email address; only members "
+                                        "can be nominated)")
         self.threshold.choices = [SelectChoice(str(t)) for t in policy.fellow_allowed_thresholds]
         if self.threshold.data is None:
             self.threshold.data = str(policy.fellow_threshold)
         if self.denominator.data is None:
-            self.denominator.data = policy.denominator
+            self.denominator.data = policy.fellow_denominator
+        if self.electorate.data is None:
+            self.electorate.data = policy.fellow_electorate
+        if "managing" not in policy.enabled_classes:
+            del self.managing_years
 
     def options(self) -> dict:
+        group = None
+        if self.electorate.data == "group":
+            group = {"name": self.group_name.data or "", "members": lines(self.group_members.data)}
         return {
             "kind": "fellow", "questions": lines(self.nominees.data), "threshold": self.threshold.data,
-            "denominator": self.denominator.data, "managing_years": self.managing_years.data,
+            "denominator": self.denominator.data, "electorate": self.electorate.data, "group": group,
+            "managing_years": self.managing_years.data if "managing_years" in self else None,
         }
 
 
 class OtherVoteForm(VoteForm):
-    """Policy ratification, governance, Sponsor benefits, recertification, any other matter."""
+    """Policy ratification, governance, recertification, the bylaws' acts, any other matter."""
 
     kind_name = "other"
     heading = "Another matter put to the members"  # one form for every kind whose threshold can be set
     kind = SelectField("Kind of matter")
-    questions = TextAreaField("Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()])
-    threshold = StringField("Threshold (optional: such as 2/3; empty means yes > no)", validators=[Optional(), Length(max=20)])
-    denominator = SelectField("A set threshold is a share of", choices=[SelectChoice("", "the policy’s choice"), *DENOMINATORS])
+    questions = TextAreaField(
+        "Questions (one per line; each is answered yes, no or abstain)", validators=[DataRequired()]
+    )
+    threshold = StringField(
+        "What passes (optional: such as “more than 1/2” or “at least 2/3”; empty for the kind's own rule)",
+        validators=[Optional(), Length(max=40)]
+    )
+    denominator = SelectField(
+        "A set threshold is a share of", choices=[SelectChoice("", "the kind's or the policy’s choice"), *DENOMINATORS]
+    )
 
     def __init__(self, policy: Policy, *args, **kwargs):
         super().__init__(policy, *args, **kwargs)
-        self.kind.choices = [SelectChoice(k.name, k.label) for k in vote_rules.KINDS.values() if k.threshold_settable]
+        self.kind.choices = [SelectChoice(k.name, k.label) for k in vote_rules.kinds_under(policy)
+                             if k.threshold_settable]
 
     def options(self) -> dict:
         return {
@@ -256,3 +317,10 @@ VOTE_FORM_LABELS = {
     "sponsor-admission": vote_rules.kind_label("sponsor-admission"), "fellow": vote_rules.kind_label("fellow"),
     "other": OtherVoteForm.heading,
 }
+
+
+def vote_forms_under(policy: Policy) -> dict[str, str]:
+    """The console's forms for new votes an organisation under ``policy`` has (no Sponsor admission
+    without Sponsor Members), with what each creates."""
+    kinds = {k.name for k in vote_rules.kinds_under(policy)}
+    return {name: label for name, label in VOTE_FORM_LABELS.items() if name == "other" or name in kinds}

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 
-class Administrator(db.Model):
+class Administrator(Model):
     """Someone who runs the elections: a password (argon2id) and a TOTP second factor."""
 
     __tablename__ = "administrator"
@@ -28,7 +28,7 @@ class Administrator(db.Model):
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class RosterUpload(db.Model):
+class RosterUpload(Model):
     """A roster file uploaded in the console, kept until it is confirmed (or for a day) so the
     confirmation imports exactly the file that was previewed."""
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 
 from ballot.admin.models import RosterUpload
 from ballot.audit import audit
@@ -69,7 +70,7 @@ def confirm_roster_upload(
 
 
 def discard_roster_upload(upload: RosterUpload) -> None:
-    audit("roster.discard", str(db.session.get(EligibilityPeriod, upload.period_id).year), filename=upload.filename)
+    audit("roster.discard", str(db.session.get_one(EligibilityPeriod, upload.period_id).year), filename=upload.filename)
     db.session.delete(upload)
     db.session.flush()
 
@@ -77,6 +78,7 @@ def discard_roster_upload(upload: RosterUpload) -> None:
 def purge_expired_uploads(now: dt.datetime | None = None) -> int:
     """Delete uploads kept for more than a day (the worker does this every round)."""
     now = now or utcnow()
-    return db.session.execute(
+    # A DELETE's result is a CursorResult, which the session's types do not say.
+    return cast(CursorResult, db.session.execute(
         delete(RosterUpload).where(RosterUpload.uploaded_at < now - ROSTER_UPLOAD_LIFETIME)
-    ).rowcount
+    )).rowcount

@@ -41,7 +41,7 @@ def vote_subject(vote) -> str:
 
 def audit_page(page: int, per_page: int = 50) -> tuple[list[AuditEvent], int]:
     """One page of the audit log, newest first, and the number of pages."""
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    total = db.session.scalars(select(func.count()).select_from(AuditEvent)).one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     events = db.session.scalars(

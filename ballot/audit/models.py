@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One action: an administrator's, a command's or the worker's, sign-ins included.
 
     Never a ballot token, receipt, link, or anything else that ties a ballot to a voter.

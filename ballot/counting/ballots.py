@@ -122,7 +122,7 @@ def _prepare(
         tally = Counter(rankings)
     else:
         tally = {}
-        for ranking, weight in zip(rankings, weights):
+        for ranking, weight in zip(rankings, weights, strict=True):
             tally[ranking] = tally.get(ranking, 0) + weight
 
     # Distinct tiers are fewer still (mostly one name each): each is checked and

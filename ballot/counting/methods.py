@@ -19,9 +19,9 @@ from typing import Any
 from ballot.counting.approval import count_approval
 from ballot.counting.ballots import RankedBallot
 from ballot.counting.board import Affiliations, Continuing
-from ballot.counting.irv import count_irv
-from ballot.counting.schulze import elect_schulze
-from ballot.counting.stv import count_meek, count_scottish
+from ballot.counting.irv import IrvResult, count_irv
+from ballot.counting.schulze import SchulzeElection, elect_schulze
+from ballot.counting.stv import StvResult, count_meek, count_scottish
 
 APPROVAL = "approval"
 METHODS = {
@@ -52,6 +52,7 @@ def count_board(
         approval = count_approval(candidates, ballots, seats, **board)
         return list(approval.elected), approval.as_dict()
     ranked = [RankedBallot.of(*names) for names in ballots]
+    result: StvResult | IrvResult | SchulzeElection
     if method == "meek-stv":
         result = count_meek(candidates, ranked, seats, **board)
     elif method == "scottish-stv":

@@ -100,9 +100,9 @@ def count_schulze(
     ranking: list[list[str]] = []
     left = list(standing)
     while left:
-        tier = [x for x in left if not any(p[y][x] > p[x][y] for y in left if y != x)]
-        ranking.append(sorted(prepared.candidates[x] for x in tier))
-        left = [x for x in left if x not in tier]
+        unbeaten = [x for x in left if not any(p[y][x] > p[x][y] for y in left if y != x)]
+        ranking.append(sorted(prepared.candidates[x] for x in unbeaten))
+        left = [x for x in left if x not in unbeaten]
 
     names = prepared.candidates
     return SchulzeResult(

@@ -461,7 +461,7 @@ class _ScottishCount:
                 subject=None if subject is None else self.names[subject],
                 quota=Fraction(self.quota, SCOTTISH_SCALE),
                 votes=self._as_fractions(self.votes),
-                transfers=self._as_fractions([a - b for a, b in zip(self.votes, before)]),
+                transfers=self._as_fractions([a - b for a, b in zip(self.votes, before, strict=True)]),
                 non_transferable=Fraction(self.non_transferable, SCOTTISH_SCALE),
                 lost_to_rounding=Fraction(self.lost_to_rounding, SCOTTISH_SCALE),
                 elected=[self.names[c] for c in elected],
@@ -708,6 +708,8 @@ class _MeekCount:
         hopeful = self._hopeful()
         if hopeful and len(self.elected) < self.seats:
             note = "the remaining hopefuls fill the seats left (rule C.1)"
+            passed_over: list[int]
+            ties: list[dict[str, Any]]
             if self.shares.allows(*(self.names[c] for c in hopeful)):
                 elected, passed_over, ties = sorted(hopeful, key=lambda c: self.names[c]), [], []
             else:

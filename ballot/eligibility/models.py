@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.roster.models import Member
 from ballot.timestamps import UTCDateTime
 
@@ -20,7 +20,7 @@ def capacity_label(capacity: str, sponsor: str) -> str:
     return f"as delegate of {sponsor}" if capacity == DELEGATE else "as an individual member"
 
 
-class EligibilityPeriod(db.Model):
+class EligibilityPeriod(Model):
     """A year of voting: its roster, its rights, and the policy it runs under."""
 
     __tablename__ = "eligibility_period"
@@ -34,7 +34,7 @@ class EligibilityPeriod(db.Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class VotingRight(db.Model):
+class VotingRight(Model):
     """A person acting in one capacity: individual, or delegate of one Sponsor Member."""
 
     __tablename__ = "voting_right"
@@ -54,7 +54,7 @@ class VotingRight(db.Model):
         return capacity_label(self.capacity, self.sponsor)
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     """A right whose holder answered the opt-in affirmatively."""
 
     __tablename__ = "enrollment"
@@ -64,7 +64,7 @@ class Enrollment(db.Model):
     source: Mapped[str] = mapped_column(String(20))  # "link" or "roster" (python.org's affirmation)
 
 
-class MissedVote(db.Model):
+class MissedVote(Model):
     """A right that was in a vote's electorate and cast no ballot before it closed."""
 
     __tablename__ = "missed_vote"
@@ -75,11 +75,12 @@ class MissedVote(db.Model):
     closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class Forfeiture(db.Model):
-    """A right that lost its voting privileges until the next period."""
+class Forfeiture(Model):
+    """A right that lost its voting privileges: until the next period, or under a calendar-year
+    window until the year ends (so a right may forfeit again in a later year of the same period)."""
 
     __tablename__ = "forfeiture"
 
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
-    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))  # the close that reached the limit
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)  # the close that reached the limit
     forfeited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

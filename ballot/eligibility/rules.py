@@ -70,7 +70,7 @@ def in_fellow_electorate(
         return True
     if managing_years is None:
         return False
-    since = _years_before(on, managing_years)
+    since = years_before(on, managing_years)
     return any(
         c.name == MANAGING and is_active(c, on) and c.start is not None and c.start <= since
         for c in classes
@@ -87,6 +87,28 @@ def forfeits(missed: int, classes: Iterable[MemberClass], policy: Policy, on: dt
     return not is_exempt(classes, policy, on) and missed >= policy.missed_votes
 
 
+def always_votes(capacity: str, classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
+    """A right that votes without opting in: an individual right of a class the policy says is always
+    voting (psf-bylaws 4.09: "Fellows are always considered voting members")."""
+    return capacity == INDIVIDUAL and bool(active_classes(classes, on) & set(policy.always_voting))
+
+
+def counts_for_quorum_only_if_voting(capacity: str, classes: Iterable[MemberClass], policy: Policy,
+                                     on: dt.date) -> bool:
+    """psf-bylaws 4.8: Fellows, "if they vote, shall be counted for purposes of a quorum"."""
+    return capacity == INDIVIDUAL and bool(active_classes(classes, on) & set(policy.quorum_only_if_voting))
+
+
+def forfeiture_in_force(policy: Policy, forfeited_at: dt.datetime, on: dt.date) -> bool:
+    """Whether a right that forfeited at ``forfeited_at`` is still without its privileges on ``on``.
+
+    Over the period (the model): until the next period. Over a calendar year
+    (psf-bylaws 4.11: "revoked for the remainder of such year"): until the
+    year ends; from 1 January the right is back.
+    """
+    return policy.window != "calendar-year" or forfeited_at.year == on.year
+
+
 def window_start(policy: Policy, at: dt.datetime) -> dt.datetime:
     """From when missed votes count towards the limit at ``at``: the whole period, or the
     calendar year of ``at`` (a vote missed in an earlier year no longer counts)."""
@@ -95,7 +117,13 @@ def window_start(policy: Policy, at: dt.datetime) -> dt.datetime:
     return dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
+def managing_since(classes: Iterable[MemberClass], on: dt.date) -> dt.date | None:
+    """When the person's active Managing class began, if they hold one on ``on`` (and its start is known)."""
+    starts = [c.start for c in classes if c.name == MANAGING and is_active(c, on) and c.start is not None]
+    return min(starts) if starts else None
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

@@ -18,14 +18,14 @@ from ballot.eligibility.models import (
     MissedVote,
     VotingRight,
 )
-from ballot.errors import Conflict, NotFound, TokenInvalid
+from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
 from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
-from ballot.roster.records import RosterMember
+from ballot.roster.records import RosterMember, display_name
 from ballot.timestamps import utcnow
 from ballot.tokens import OPT_IN, STANDING
 
@@ -47,7 +47,9 @@ def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> El
 
 def get_period(year: int) -> EligibilityPeriod:
     # A year from the command line may be any size; the column is 32-bit.
-    period = db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    period = (
+        db.session.scalar(select(EligibilityPeriod).where(EligibilityPeriod.year == year)) if 0 < year < 2**31 else None
+    )
     if period is None:
         raise NotFound(f"there is no {year} eligibility period; open it with `ballot period open {year}`")
     return period
@@ -234,7 +236,7 @@ def right_from_token(kind: str, token: str) -> VotingRight:
 def confirm_opt_in(right: VotingRight, now: dt.datetime | None = None) -> bool:
     """Enrol the right; True if newly enrolled, False if it already was."""
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     if db.session.get(Enrollment, right.id) is not None:
         return False
     if period.enrolment_closed_at is not None:
@@ -254,50 +256,170 @@ def close_enrolment(period: EligibilityPeriod, now: dt.datetime | None = None) -
     db.session.flush()
 
 
+# Who can vote: the voting roll ----------------------------------------------------
+
+ALWAYS = "always"  # votes without opting in (psf-bylaws 4.09: Fellows)
+HOW_WORDS = {"link": "opted in", "roster": "opted in with the membership system",
+             "waiver": "enrolled by the affirmation waiver", ALWAYS: "votes without opting in"}
+
+
 @dataclass(frozen=True)
-class EnrolledRight:
+class RollEntry:
+    """A right that can take part in votes now: on the roster, qualifying, enrolled or always voting."""
+
+    right_id: int
+    capacity: str
+    sponsor: str
+    how: str  # an enrolment source ("link", "roster", "waiver") or ALWAYS
+    forfeited: bool  # its privileges are forfeited now: left out of electorates of votes opened now
+    quorum_only_if_voting: bool
+    fellow: bool  # in a Fellow vote's electorate of Fellows (as individuals)
+    managing_since: dt.date | None  # the start of an active Managing class, for --managing-years
+
+
+def voting_roll(period: EligibilityPeriod, on: dt.date) -> list[RollEntry]:
+    """Every right of the period that can vote on ``on``, forfeited ones marked: the one answer to
+    "who can vote" that `period show`, `period enrolled`, the console and every electorate use.
+
+    A right is on it while its holder is on the roster (not removed by a
+    re-import) and qualifies, and it is enrolled or votes without opting in.
+    """
+    policy = policy_of(period)
+    enrolled = dict(db.session.execute(
+        select(Enrollment.right_id, Enrollment.source).join(VotingRight, VotingRight.id == Enrollment.right_id)
+        .where(VotingRight.period_id == period.id)
+    ).all())
+    forfeited = {
+        right_id for right_id, at in db.session.execute(
+            select(Forfeiture.right_id, Forfeiture.forfeited_at)
+            .join(VotingRight, VotingRight.id == Forfeiture.right_id)
+            .where(VotingRight.period_id == period.id)
+        ) if rules.forfeiture_in_force(policy, at, on)
+    }
+    roll = []
+    for right_id, capacity, sponsor, details in db.session.execute(
+        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.details)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
+        .order_by(VotingRight.id)
+    ):
+        classes = classes_of(details)
+        if not rules.qualifies(capacity, sponsor, classes, details["delegate_for"], policy, on):
+            continue
+        how = enrolled.get(right_id) or (ALWAYS if rules.always_votes(capacity, classes, policy, on) else None)
+        if how is None:
+            continue
+        roll.append(RollEntry(
+            right_id, capacity, sponsor, how, right_id in forfeited,
+            rules.counts_for_quorum_only_if_voting(capacity, classes, policy, on),
+            rules.in_fellow_electorate(capacity, classes, on, None),
+            rules.managing_since(classes, on),
+        ))
+    return roll
+
+
+@dataclass(frozen=True)
+class Entitled:
+    """A right in a vote's electorate, as frozen when the vote opens."""
+
+    right_id: int
+    quorum_only_if_voting: bool
+
+
+def electorate(
+    period: EligibilityPeriod, on: dt.date, *, scope: str = "all", managing_years: int | None = None,
+    group_keys: list[str] | None = None,
+) -> list[Entitled]:
+    """The rights taking part in a vote opening on ``on``.
+
+    ``scope``: "all" and "voting-members" (every voting right not forfeited),
+    "fellows" (individual rights of Fellows, and of Managing Members of
+    ``managing_years`` if given), or "group": the individual rights of the
+    members named by ``group_keys`` (a chartered Working Group, the Board),
+    who vote as the group's members whether or not they opted in.
+    """
+    if scope == "group":
+        return [Entitled(right_id, False) for right_id in group_rights(period, group_keys or [], on)]
+    chosen = []
+    for entry in voting_roll(period, on):
+        if entry.forfeited:
+            continue
+        if scope == "fellows" and not (entry.fellow or _managing_enough(entry, on, managing_years)):
+            continue
+        chosen.append(Entitled(entry.right_id, entry.quorum_only_if_voting))
+    return chosen
+
+
+def _managing_enough(entry: RollEntry, on: dt.date, managing_years: int | None) -> bool:
+    return (managing_years is not None and entry.capacity == rules.INDIVIDUAL and entry.managing_since is not None
+            and entry.managing_since <= rules.years_before(on, managing_years))
+
+
+def group_rights(period: EligibilityPeriod, keys: list[str], on: dt.date) -> list[int]:
+    """The individual rights of the members named (by member id or email); each must be on the roster
+    and hold an individual right, or the whole group is refused naming who is not."""
+    policy = policy_of(period)
+    found, missing = [], []
+    for key in keys:
+        member = find_member(period, key)
+        right = db.session.scalar(
+            select(VotingRight).where(VotingRight.member_id == member.id, VotingRight.capacity == rules.INDIVIDUAL)
+        ) if member is not None else None
+        if right is None or not right_qualifies(right, policy, on):
+            missing.append(key)
+        elif right.id not in found:
+            found.append(right.id)
+    if missing:
+        raise InvalidInput(f"not members holding a voting right on the {period.year} roster: {', '.join(missing)}")
+    return found
+
+
+def find_member(period: EligibilityPeriod, key_or_email: str) -> Member | None:
+    """A member on the period's roster (not removed), by member id or by email address."""
+    text = key_or_email.strip()
+    return db.session.scalar(
+        select(Member).where(Member.period_id == period.id, Member.removed_at.is_(None),
+                             (Member.key == text) | (Member.email == text.lower()))
+        .order_by(Member.id).limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class VotingMember:
+    """A line of the voting roll as administrators read it."""
+
     right_id: int
     member_key: str
     name: str
     email: str
     capacity: str
     sponsor: str
-    confirmed_at: dt.datetime
-    source: str
+    how: str
     forfeited: bool
 
     def as_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["confirmed_at"] = self.confirmed_at.isoformat()
-        return d
+        return dict(self.__dict__)
 
 
-def enrolled(period: EligibilityPeriod) -> list[EnrolledRight]:
-    forfeited = set(
-        db.session.scalars(
-            select(Forfeiture.right_id).join(VotingRight, VotingRight.id == Forfeiture.right_id)
-            .where(VotingRight.period_id == period.id)
-        )
-    )
+def voting_members(period: EligibilityPeriod, on: dt.date | None = None) -> list[VotingMember]:
+    """The voting roll with names: who can vote now (forfeited rights marked)."""
+    roll = {entry.right_id: entry for entry in voting_roll(period, on or utcnow().date())}
     rows = db.session.execute(
-        select(VotingRight, Enrollment)
-        .join(Enrollment, Enrollment.right_id == VotingRight.id)
-        .where(VotingRight.period_id == period.id)
+        select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
         .order_by(VotingRight.id)
     ).all()
     return [
-        EnrolledRight(
-            right.id, right.member.key, right.member.display_name, right.member.email,
-            right.capacity, right.sponsor, enrolment.confirmed_at, enrolment.source,
-            right.id in forfeited,
-        )
-        for right, enrolment in rows
+        VotingMember(right_id, key, display_name(given, family, email), email, roll[right_id].capacity,
+                     roll[right_id].sponsor, roll[right_id].how, roll[right_id].forfeited)
+        for right_id, key, given, family, email in rows if right_id in roll
     ]
 
 
-def export_enrolled(period: EligibilityPeriod) -> list[EnrolledRight]:
-    """The enrolled rights, for an administrator to take away: who took them is audited."""
-    rows = enrolled(period)
+def export_voting_members(period: EligibilityPeriod) -> list[VotingMember]:
+    """The voting roll, for an administrator to take away: who took it is audited."""
+    rows = voting_members(period)
     audit("period.export-enrolled", str(period.year), rights=len(rows))
     return rows
 
@@ -311,37 +433,9 @@ def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
     )
 
 
-# Electorates, missed votes, forfeiture ----------------------------------------
-
-def electorate(
-    period: EligibilityPeriod, on: dt.date, *, fellows_only: bool = False,
-    managing_years: int | None = None,
+def record_missed(
+    vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime
 ) -> list[int]:
-    """The right ids taking part in a vote opening on ``on``: enrolled, not forfeited, still qualifying."""
-    policy = policy_of(period)
-    forfeited = select(Forfeiture.right_id)
-    rows = db.session.execute(
-        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.details)
-        .join(Enrollment, Enrollment.right_id == VotingRight.id)
-        .join(Member, Member.id == VotingRight.member_id)
-        .where(
-            VotingRight.period_id == period.id,
-            Member.removed_at.is_(None),
-            VotingRight.id.not_in(forfeited),
-        )
-        .order_by(VotingRight.id)
-    ).all()
-    chosen = []
-    for right_id, capacity, sponsor, details in rows:
-        if not _qualifies(capacity, sponsor, details, None, policy, on):
-            continue
-        if fellows_only and not rules.in_fellow_electorate(capacity, classes_of(details), on, managing_years):
-            continue
-        chosen.append(right_id)
-    return chosen
-
-
-def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime) -> list[int]:
     """Record who missed a vote and forfeit the rights that reached the limit.
 
     Returns the ids of the rights forfeited by this close; each is told by email.
@@ -350,28 +444,34 @@ def record_missed(vote_id: int, period: EligibilityPeriod, missed_right_ids: lis
         return []
     insert_rows(MissedVote.__table__,
                 [{"right_id": r, "vote_id": vote_id, "closed_at": closed_at} for r in missed_right_ids])
-    db.session.flush()
     policy = policy_of(period)
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
     # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
     missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
-    counts = _missed_counts(policy, missed_here, closed_at)
-    already = set(db.session.scalars(select(Forfeiture.right_id).where(Forfeiture.right_id.in_(missed_here))))
+    at_limit = [right_id for right_id, count in _missed_counts(policy, missed_here, closed_at).items()
+                if count >= policy.missed_votes]
+    if not at_limit:
+        return []
+    in_force = {
+        right_id for right_id, at in db.session.execute(
+            select(Forfeiture.right_id, Forfeiture.forfeited_at).where(Forfeiture.right_id.in_(at_limit)))
+        if rules.forfeiture_in_force(policy, at, closed_at.date())
+    }
     forfeited = []
-    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(missed_here))):
-        if right.id in already:
+    until = "the end of the year" if policy.window == "calendar-year" else "the next period"
+    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id)):
+        if right.id in in_force or rules.is_exempt(right.member.classes, policy, closed_at.date()):
             continue
-        if rules.forfeits(counts.get(right.id, 0), right.member.classes, policy, closed_at.date()):
-            db.session.add(Forfeiture(right_id=right.id, vote_id=vote_id, forfeited_at=closed_at))
-            outbox.queue(
-                "forfeited", right.member.email,
-                f"Your PSF voting privileges ({right.label}) have lapsed until the next period",
-                {"name": right.member.display_name, "year": period.year, "capacity": right.label,
-                 "missed": counts[right.id], "limit": policy.missed_votes,
-                 "standing": standing_link_for_mail(right.id, period.year)},
-                now=closed_at,
-            )
-            forfeited.append(right.id)
+        db.session.add(Forfeiture(right_id=right.id, vote_id=vote_id, forfeited_at=closed_at))
+        outbox.queue(
+            "forfeited", right.member.email,
+            f"Your PSF voting privileges ({right.label}) have lapsed until {until}",
+            {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+             "limit": policy.missed_votes, "until": until, "window": policy.window,
+             "standing": standing_link_for_mail(right.id, period.year)},
+            now=closed_at,
+        )
+        forfeited.append(right.id)
     return forfeited
 
 
@@ -414,7 +514,7 @@ class Standing:
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
     now = now or utcnow()
-    period = db.session.get(EligibilityPeriod, right.period_id)
+    period = db.session.get_one(EligibilityPeriod, right.period_id)
     policy = policy_of(period)
     missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.id == right.id), now)
     return Standing(
@@ -426,21 +526,28 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
         missed=missed.get(right.id, 0),
         missed_limit=policy.missed_votes,
         window=policy.window,
-        forfeited=db.session.get(Forfeiture, right.id) is not None,
+        forfeited=any(rules.forfeiture_in_force(policy, at, now.date()) for at in db.session.scalars(
+            select(Forfeiture.forfeited_at).where(Forfeiture.right_id == right.id))),
         exempt=rules.is_exempt(right.member.classes, policy, now.date()),
     )
 
 
 @dataclass(frozen=True)
 class EnrolmentCounts:
-    """How an opt-in campaign is going: the console's view of a period."""
+    """How an opt-in campaign is going, and who can vote: the console's view of a period.
+
+    ``can_vote`` is the electorate of a vote for every voting right opened
+    now: the voting roll (``voting_roll``) less the forfeited.
+    """
 
     rights: int
     qualifying: int
     asked: int
-    enrolled: int
+    can_vote: int
     enrolled_by_link: int
     enrolled_from_roster: int
+    enrolled_by_waiver: int
+    always_voting: int
     forfeited: int
     confirmations_by_day: list[tuple[dt.date, int]]
 
@@ -448,33 +555,32 @@ class EnrolmentCounts:
 def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) -> EnrolmentCounts:
     now = now or utcnow()
     policy = policy_of(period)
+    roll = voting_roll(period, now.date())
     # Plain rows, not objects: a period may hold a hundred thousand rights.
     rights = db.session.execute(
         select(VotingRight.capacity, VotingRight.sponsor, VotingRight.opt_in_sent_at, Member.details, Member.removed_at)
         .join(Member, Member.id == VotingRight.member_id).where(VotingRight.period_id == period.id)
     ).all()
     confirmations = db.session.execute(
-        select(Enrollment.confirmed_at, Enrollment.source).join(VotingRight, VotingRight.id == Enrollment.right_id)
-        .where(VotingRight.period_id == period.id)
-    ).all()
+        select(Enrollment.confirmed_at).join(VotingRight, VotingRight.id == Enrollment.right_id)
+        .where(VotingRight.period_id == period.id, Enrollment.source == "link")
+    ).scalars().all()
     by_day: dict[dt.date, int] = {}
-    for confirmed_at, source in confirmations:
-        if source == "link":
-            by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
-    forfeited = db.session.scalar(
-        select(func.count()).select_from(Forfeiture).join(VotingRight, VotingRight.id == Forfeiture.right_id)
-        .where(VotingRight.period_id == period.id)
-    )
+    for confirmed_at in confirmations:
+        by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
+    voting = [entry for entry in roll if not entry.forfeited]
     return EnrolmentCounts(
         rights=len(rights),
         qualifying=sum(
             _qualifies(r.capacity, r.sponsor, r.details, r.removed_at, policy, now.date()) for r in rights
         ),
         asked=sum(1 for r in rights if r.opt_in_sent_at is not None),
-        enrolled=len(confirmations),
-        enrolled_by_link=sum(1 for _, source in confirmations if source == "link"),
-        enrolled_from_roster=sum(1 for _, source in confirmations if source == "roster"),
-        forfeited=forfeited,
+        can_vote=len(voting),
+        enrolled_by_link=sum(1 for e in voting if e.how == "link"),
+        enrolled_from_roster=sum(1 for e in voting if e.how == "roster"),
+        enrolled_by_waiver=sum(1 for e in voting if e.how == "waiver"),
+        always_voting=sum(1 for e in voting if e.how == ALWAYS),
+        forfeited=len(roll) - len(voting),
         confirmations_by_day=sorted(by_day.items()),
     )
 

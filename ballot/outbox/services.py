@@ -26,7 +26,9 @@ def external_url(endpoint: str, **values) -> str:
     """An absolute URL built from the configured SERVER_NAME, never a request's Host."""
     config = current_app.config
     adapter = current_app.url_map.bind(
-        config["SERVER_NAME"], url_scheme=config["PREFERRED_URL_SCHEME"], script_name=config.get("APPLICATION_ROOT") or "/"
+        config["SERVER_NAME"],
+        url_scheme=config["PREFERRED_URL_SCHEME"],
+        script_name=config.get("APPLICATION_ROOT") or "/",
     )
     return adapter.build(endpoint, values, force_external=True)
 
@@ -96,7 +98,8 @@ def deliver(message: OutboxMessage, text: str, html: str) -> None:
                    # RFC 3834: no out-of-office replies to an automatic message.
                    extra_headers={"Auto-Submitted": "auto-generated"})
     # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
-    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)
+    # Flask-Mail makes a (name, address) sender one string when the Message is built; its types keep the tuple.
+    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)  # type: ignore[arg-type]
     mail.send(sent)
 
 
@@ -105,7 +108,9 @@ def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime 
     now = now or utcnow()
     return list(
         db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
+            select(OutboxMessage).where(
+                OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than
+            )
         )
     )
 

@@ -43,7 +43,7 @@ def send_due(now: dt.datetime | None = None, limit: int = 500,
         if claimed is None:
             break
         with unit_of_work(WORKER):
-            message = db.session.get(OutboxMessage, claimed)
+            message = db.session.get_one(OutboxMessage, claimed)
             counts[_send(message, now_, max_attempts)] += 1
     return counts
 

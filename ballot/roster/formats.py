@@ -85,7 +85,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
@@ -252,7 +252,7 @@ class _Row:
         if value in (None, "", []):
             return ()
         if isinstance(value, str) and not self.record:
-            items: list[object] = value.split(";")
+            items: Sequence[object] = value.split(";")
         elif isinstance(value, list) and self.record:
             items = value
         else:
@@ -529,13 +529,13 @@ def _known_columns(
     layout: _Layout, names: Iterable[str], places: Iterable[_P]
 ) -> tuple[tuple[str, ...], tuple[_P, ...]]:
     """The layout's columns among a header's cells or a record's keys (``names``), and where each is."""
-    known = [(column, place) for name, place in zip(names, places) if (column := layout.column_of(name))]
+    known = [(column, place) for name, place in zip(names, places, strict=True) if (column := layout.column_of(name))]
     return tuple(column for column, _ in known), tuple(place for _, place in known)
 
 
 def _fields(columns: tuple[str, ...], places: tuple[_P, ...], record: Any) -> dict[str, object]:
     """A record's values by column: ``places`` are their indices in a CSV row or keys in a JSON object."""
-    return dict(zip(columns, map(record.__getitem__, places)))
+    return dict(zip(columns, map(record.__getitem__, places), strict=True))
 
 
 # --- CSV ------------------------------------------------------------------
@@ -649,7 +649,7 @@ def _json_members(
 ) -> Iterator[_Row]:
     line, counted = 1, 0
     known: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # members mostly share their keys
-    for number, (offset, record) in enumerate(zip(offsets, records), start=1):
+    for number, (offset, record) in enumerate(zip(offsets, records, strict=True), start=1):
         line += text.count("\n", counted, offset)
         counted = offset
         if isinstance(record, dict):

@@ -7,12 +7,12 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.roster.records import MemberClass, display_name
 from ballot.timestamps import UTCDateTime
 
 
-class RosterImport(db.Model):
+class RosterImport(Model):
     """One import of a roster file: what it added, changed and removed."""
 
     __tablename__ = "roster_import"
@@ -36,7 +36,7 @@ def classes_of(details: dict) -> tuple[MemberClass, ...]:
     return tuple(MemberClass.from_dict(c) for c in details["classes"])
 
 
-class Member(db.Model):
+class Member(Model):
     """A person on a period's roster; ``removed_at`` is set when a later import drops them."""
 
     __tablename__ = "member"

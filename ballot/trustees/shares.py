@@ -107,7 +107,8 @@ def protect_vote_key(
     try:
         nonce = os.urandom(_NONCE_SIZE)
         ciphertext = AESGCM(wrapping_key).encrypt(nonce, vote_private_key, _vote_key_label(vote_id, threshold))
-        splits = Shamir.split(threshold, len(trustee_public_keys), wrapping_key)
+        # PyCryptodome's types say bytes; it takes any bytes-like, and a bytearray can be erased after.
+        splits = Shamir.split(threshold, len(trustee_public_keys), wrapping_key)  # type: ignore[arg-type]
     finally:
         erase(wrapping_key)
     trustee_shares = []

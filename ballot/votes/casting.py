@@ -148,7 +148,7 @@ _ballot_boxes: dict[int, BallotBox] = {}  # by vote id, in this process
 
 def _keep_box(access: BallotAccess) -> BallotBox | None:
     vote = access.vote
-    if vote.status != OPEN:
+    if vote.status != OPEN or vote.public_key is None:  # an open vote has its key until it closes
         return None
     box = BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year)
     _ballot_boxes[vote.id] = box
@@ -207,7 +207,9 @@ def _box_for_casting(vote_id: int, right_id: int, now: dt.datetime) -> BallotBox
     if access.already_voted:
         raise Conflict(ALREADY_CAST)
     check_open(access.vote, now)
-    return _keep_box(access)
+    box = _keep_box(access)
+    assert box is not None, "check_open refuses a vote that is not open"
+    return box
 
 
 def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
@@ -36,7 +37,7 @@ from ballot.votes.models import (
     SealedBallot,
     Vote,
 )
-from ballot.votes.queries import electorate_of, not_voted, period_of, record_of
+from ballot.votes.queries import electorate_of, not_voted, period_of, quorum_base, record_of
 from ballot.votes.tally import tally
 from ballot.worker import forget_failures
 
@@ -45,10 +46,11 @@ log = logging.getLogger(__name__)
 
 def create_vote(
     period, kind: str, title: str, closes_at: dt.datetime, *,
-    description: str = "", questions: list[str] = (), candidates: list[str] = (), **options,
+    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (), **options,
 ) -> Vote:
     """A draft vote; its rules are checked now and frozen when it opens."""
-    kind_ = vote_rules.get_kind(kind)
+    policy = eligibility.policy_of(period)
+    kind_ = vote_rules.get_kind(kind, policy)
     if not title.strip():
         raise InvalidInput("a vote needs a title")
     if any(ord(c) < 32 or ord(c) == 127 for c in title.strip()):
@@ -56,20 +58,34 @@ def create_vote(
         raise InvalidInput("a vote's title must be one line of text")
     if closes_at.tzinfo is None:
         raise InvalidInput("the closing time needs a time zone (e.g. 2026-12-01T18:00+00:00)")
+    if kind_.name == "fellow" and policy.nominees_must_be_members:
+        questions = [_nominee(period, text) for text in questions if text.strip()]
+    built = vote_rules.build_questions(kind_, list(questions), list(candidates))
+    rules = vote_rules.build_rules(kind_, policy, candidates=list(candidates), **options)
+    if rules.get("group"):
+        # Each member named must be on the roster with a voting right: refused now, not at opening.
+        eligibility.group_rights(period, rules["group"]["members"], utcnow().date())
     vote = Vote(
         period_id=period.id, kind=kind_.name, title=title.strip(), description=description.strip(),
-        status=DRAFT, closes_at=closes_at,
-        questions=vote_rules.build_questions(kind_, list(questions), list(candidates)),
-        rules=vote_rules.build_rules(kind_, eligibility.policy_of(period), **options),
+        status=DRAFT, closes_at=closes_at, questions=built, rules=rules,
     )
-    if vote.rules.get("affiliations"):
-        unknown = set(vote.rules["affiliations"]) - set(vote.questions[0]["choices"])
-        if unknown:
-            raise InvalidInput(f"affiliations name people who are not candidates: {', '.join(sorted(unknown))}")
     audit("vote.create", vote.title, period=period.year, kind=vote.kind)
     db.session.add(vote)
     db.session.flush()
     return vote
+
+
+def _nominee(period, text: str) -> str:
+    """A Fellow nominee under a policy where only members can be nominated (psf-bylaws 4.8: "a member
+    must be nominated"): named by member id, email, or "Name <email>"; the member's name is the question."""
+    address = text.strip()
+    if address.endswith(">") and "<" in address:
+        address = address[address.rindex("<") + 1:-1]
+    member = eligibility.find_member(period, address)
+    if member is None:
+        raise InvalidInput(f"{text.strip()!r} is not a member on the {period.year} roster; only members can be "
+                           "nominated as Fellows: name each nominee by member id or email address")
+    return member.display_name
 
 
 def _locked(vote: Vote) -> Vote:
@@ -81,7 +97,8 @@ def _locked(vote: Vote) -> Vote:
 
 def _require(vote: Vote, status: str, action: str) -> None:
     if vote.status != status:
-        raise Conflict(f"vote {vote.id} is {vote.status}; only a {status} vote can be {action}")
+        article = "an" if status[0] in "aeiou" else "a"
+        raise Conflict(f"vote {vote.id} is {vote.status}; only {article} {status} vote can be {action}")
 
 
 def _sealing_key() -> bytes:
@@ -98,14 +115,17 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
         raise Conflict(f"vote {vote.id} would close at {vote.closes_at:%Y-%m-%d %H:%M} UTC, which has passed")
     if policy.max_open_days and vote.closes_at - now > dt.timedelta(days=policy.max_open_days):
         raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
-    right_ids = electorate_of(vote, now.date())
-    if not right_ids:
+    entitled = electorate_of(vote, now.date())
+    if not entitled:
         raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
     scheduled = {"scheduled": vote.opens_at.isoformat()} if vote.opens_at and vote.opens_at <= now else {}
     audit("vote.open", vote_subject(vote), now=now, **scheduled)
     vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
-    vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(right_ids)
-    insert_rows(ElectorateEntry.__table__, [{"vote_id": vote.id, "right_id": r} for r in right_ids])
+    vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(entitled)
+    insert_rows(ElectorateEntry.__table__, [
+        {"vote_id": vote.id, "right_id": e.right_id, "quorum_only_if_voting": e.quorum_only_if_voting}
+        for e in entitled])
+    right_ids = [e.right_id for e in entitled]
     queue_ballot_links(vote, right_ids, now)
     db.session.flush()
     log.info("vote %s opened with %s rights", vote.id, len(right_ids))
@@ -123,6 +143,7 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     now = now or utcnow()
     vote = _locked(vote)
     _require(vote, OPEN, "closed")
+    assert vote.wrapped_key is not None and vote.opened_at is not None, "an open vote has its key and opening time"
     closed_at = min(now, vote.closes_at)
     audit("vote.close", vote_subject(vote), now=now,
           **({"scheduled": vote.closes_at.isoformat()} if vote.closes_at <= now else {}))
@@ -137,7 +158,8 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
                         "contents": {"answers": opened["answers"]}})
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
-    vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size)
+    vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size,
+                        quorum_base(vote))
     info = {
         "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
         "opened_at": vote.opened_at.isoformat(), "closed_at": closed_at.isoformat(),
@@ -222,6 +244,7 @@ def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None 
     now = now or utcnow()
     vote = _locked(vote)
     _require(vote, OPEN, "extended")
+    assert vote.opened_at is not None, "an open vote has its opening time"
     if new_closes_at.tzinfo is None:
         raise InvalidInput("the closing time needs a time zone")
     if now >= vote.closes_at:

@@ -104,7 +104,7 @@ def resend_link(vote: Vote, right_id: int, now: dt.datetime | None = None) -> st
         raise NotFound("that voting right is not in this vote's electorate")
     audit("vote.resend-link", vote_subject(vote), right=right_id)
     queue_ballot_links(vote, [right_id], now)
-    return db.session.get(VotingRight, right_id).member.email
+    return db.session.get_one(VotingRight, right_id).member.email
 
 
 # Reminders ----------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def cancel_reminder(vote: Vote, reminder_id: int) -> None:
 def send_scheduled_reminder(reminder: VoteReminder, now: dt.datetime) -> int:
     """Send a scheduled reminder whose time has come (the worker); one due after its vote closed
     or was cancelled is marked sent to nobody."""
-    vote = db.session.get(Vote, reminder.vote_id)
+    vote = db.session.get_one(Vote, reminder.vote_id)
     if vote.status == OPEN and now < vote.closes_at:
         count = _remind(vote, reminder, now)
     else:

@@ -47,14 +47,14 @@ def list_votes(period: EligibilityPeriod | None = None) -> list[Vote]:
 
 
 def period_of(vote: Vote) -> EligibilityPeriod:
-    return db.session.get(EligibilityPeriod, vote.period_id)
+    return db.session.get_one(EligibilityPeriod, vote.period_id)
 
 
-def electorate_of(vote: Vote, on: dt.date) -> list[int]:
+def electorate_of(vote: Vote, on: dt.date) -> list[eligibility.Entitled]:
     """The rights that would be in the vote's electorate if it opened on ``on``."""
     return eligibility.electorate(
-        period_of(vote), on, fellows_only=vote.rules["electorate"] == "fellows",
-        managing_years=vote.rules.get("managing_years"),
+        period_of(vote), on, scope=vote.rules["electorate"], managing_years=vote.rules.get("managing_years"),
+        group_keys=vote.rules.get("group", {}).get("members", []),
     )
 
 
@@ -66,9 +66,21 @@ def electorate_preview(vote: Vote, now: dt.datetime | None = None) -> int:
 
 
 def participation_count(vote: Vote) -> int:
-    return db.session.scalar(
+    return db.session.scalars(
         select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
-    )
+    ).one()
+
+
+def quorum_base(vote: Vote) -> int:
+    """What the vote's quorum is a share of: its electorate, less those counted only if they vote and
+    did not (psf-bylaws 4.8: Fellows "if they vote, shall be counted for purposes of a quorum")."""
+    voted = select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id)
+    idle_conditional = db.session.scalars(
+        select(func.count()).select_from(ElectorateEntry)
+        .where(ElectorateEntry.vote_id == vote.id, ElectorateEntry.quorum_only_if_voting.is_(True),
+               ElectorateEntry.right_id.not_in(voted))
+    ).one()
+    return vote.electorate_size - idle_conditional
 
 
 def not_voted(vote: Vote) -> list[int]:
@@ -83,7 +95,7 @@ def not_voted(vote: Vote) -> list[int]:
 
 def turnout_by_day(vote: Vote) -> list[tuple[dt.date, int]]:
     """How many ballots were cast on each day: all the participation ledger knows, never what."""
-    return [tuple(row) for row in db.session.execute(
+    return [(day, count) for day, count in db.session.execute(
         select(ParticipationRecord.voted_on, func.count())
         .where(ParticipationRecord.vote_id == vote.id)
         .group_by(ParticipationRecord.voted_on)
@@ -177,6 +189,7 @@ def signing_public_key() -> str:
 
 def record_of(vote: Vote) -> dict:
     """The vote's record as built at the close (published or not)."""
+    assert vote.record is not None, "a vote has its record from its close"
     return json.loads(vote.record)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from typing import Any
 
 from ballot.counting.methods import APPROVAL, count_board
 
@@ -27,38 +28,63 @@ def passes(in_favour: int, denominator: int, threshold: Fraction, strict: bool) 
     return share > threshold if strict else share >= threshold
 
 
-def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_size: int) -> dict:
-    """The result of a vote from the contents of its counted ballots."""
+def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_size: int,
+          quorum_base: int | None = None) -> dict:
+    """The result of a vote from the contents of its counted ballots.
+
+    ``quorum_base`` is the number of rights the quorum is a share of, when some
+    count only if they vote (bylaws 4.8: Fellows "if they vote, shall be counted
+    for purposes of a quorum"); by default the whole electorate. It is part of
+    the published record, so a recount needs nothing else.
+
+    A vote below its quorum is void and decides nothing (bylaws 3.9: "the vote
+    is declared void"): each question shows its counts and "void", and no one is
+    elected and nothing passes or fails.
+    """
     participants = len(ballots)
     quorum = Fraction(rules["quorum"])
-    result = {
+    base = electorate_size if quorum_base is None else quorum_base
+    result: dict[str, Any] = {
         "electorate": electorate_size,
         "participants": participants,
         "turnout": f"{Fraction(participants, electorate_size) if electorate_size else Fraction(0)}",
         "turnout_percent": round(100 * participants / electorate_size, 1) if electorate_size else 0.0,
         "quorum": str(quorum),
-        "quorum_met": quorum_met(participants, electorate_size, quorum),
+        "quorum_base": base,
+        "quorum_met": quorum_met(participants, base, quorum),
         "questions": [],
     }
     for question in questions:
         answers = [ballot["answers"][question["id"]] for ballot in ballots]
-        if rules["ballot"] in (APPROVAL, RANKED):
+        if not result["quorum_met"]:
+            outcome = _void(rules, question, answers)
+        elif rules["ballot"] in (APPROVAL, RANKED):
             outcome = _board(rules, question, answers)
         else:
-            outcome = _yes_no(rules, question, answers)
-        if not result["quorum_met"]:
-            outcome["outcome"] = "void"
+            outcome = _yes_no(rules, question, answers, electorate_size)
         result["questions"].append(outcome)
     result["void"] = not result["quorum_met"]
     return result
 
 
-def _yes_no(rules: dict, question: dict, answers: list[str]) -> dict:
+def _void(rules: dict, question: dict, answers: list) -> dict:
+    """A question of a void vote: the counts, for the record, and nothing decided."""
+    if rules["ballot"] in (APPROVAL, RANKED):
+        counts = _board_counts(rules, question, answers)
+    else:
+        counts = Counter(answers)
+    return {"id": question["id"], "title": question["title"],
+            "counts": {choice: counts[choice] for choice in question["choices"]}, "outcome": "void"}
+
+
+def _yes_no(rules: dict, question: dict, answers: list[str], electorate_size: int) -> dict:
     favour, against, abstain = question["choices"]
     counts = Counter(answers)
     denominator = counts[favour] + counts[against]
     if rules["denominator"] == "participating":
         denominator += counts[abstain]
+    elif rules["denominator"] == "electorate":
+        denominator = electorate_size  # "a majority of the members entitled to vote": everyone in it
     threshold = Fraction(rules["threshold"])
     passed = passes(counts[favour], denominator, threshold, rules["strict"])
     return {
@@ -75,14 +101,14 @@ def _yes_no(rules: dict, question: dict, answers: list[str]) -> dict:
 
 def _board(rules: dict, question: dict, answers: list[list[str]]) -> dict:
     """A Board question: approvals, or rankings, counted by the vote's method."""
+    capped = bool(rules.get("affiliation_cap"))
     elected, report = count_board(
         rules["method"], question["choices"], answers, rules["seats"],
         affiliations=rules.get("affiliations") or None,
-        cap=Fraction(rules["affiliation_cap"]) if rules.get("affiliation_cap") else None,
-        sitting=rules.get("sitting") or None,
+        cap=Fraction(rules["affiliation_cap"]) if capped else None,
+        continuing=rules.get("continuing") if capped else None,
     )
-    # Approvals per candidate, or first preferences for a ranked ballot.
-    counts = Counter(name for names in answers for name in (names if rules["ballot"] == APPROVAL else names[:1]))
+    counts = _board_counts(rules, question, answers)
     return {
         "id": question["id"],
         "title": question["title"],
@@ -92,6 +118,11 @@ def _board(rules: dict, question: dict, answers: list[list[str]]) -> dict:
         "report": report,
         "outcome": "elected",
     }
+
+
+def _board_counts(rules: dict, question: dict, answers: list[list[str]]) -> Counter:
+    """Approvals per candidate, or first preferences for a ranked ballot."""
+    return Counter(name for names in answers for name in (names if rules["ballot"] == APPROVAL else names[:1]))
 
 
 def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[dict, list[str]]:
@@ -122,11 +153,15 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
                 continue
             most = rules.get("max_approvals")
             if most and len(chosen) > most:
-                problems.append(f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}.")
+                problems.append(
+                    f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}."
+                )
                 continue
             abstain = bool(form.get(f"{qid}-abstain"))
             if chosen and abstain:
-                problems.append(f"{question['title']}: you chose candidates and also to abstain; choose one or the other.")
+                problems.append(
+                    f"{question['title']}: you chose candidates and also to abstain; choose one or the other."
+                )
                 continue
             if not chosen and not abstain:
                 problems.append(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")

@@ -45,11 +45,12 @@ def claim_due_opening(now: dt.datetime, skip: set[int]) -> Claimed | None:
 def open_scheduled(vote_id: int, now: dt.datetime) -> str:
     """Open a draft at its scheduled time; one that cannot open (nobody in its electorate, say)
     keeps its draft status and loses the schedule, so that the worker does not try every round."""
-    vote = db.session.get(Vote, vote_id)
+    vote = db.session.get_one(Vote, vote_id)
     try:
         with attempt():
             rights = lifecycle.open_vote(vote, now)
     except BallotError as exc:
+        assert vote.opens_at is not None, "claimed because its opening time has come"
         audit("vote.open.refused", vote_subject(vote), now=now, scheduled=vote.opens_at.isoformat(), reason=str(exc))
         vote.opens_at = None
         log.warning("vote %s could not open at its scheduled time: %s", vote_id, exc)
@@ -62,7 +63,7 @@ def claim_due_close(now: dt.datetime, skip: set[int]) -> Claimed | None:
 
 
 def close_scheduled(vote_id: int, now: dt.datetime) -> str:
-    vote = db.session.get(Vote, vote_id)
+    vote = db.session.get_one(Vote, vote_id)
     summary = lifecycle.close_vote(vote, now)
     return (f"closed {vote_subject(vote)}: {summary['ballots']} ballots, {summary['missed']} missed, "
             f"{summary['forfeited']} rights forfeited")
@@ -82,7 +83,7 @@ def claim_due_reminder(now: dt.datetime, skip: set[int]) -> Claimed | None:
 
 
 def send_reminder(reminder_id: int, now: dt.datetime) -> str:
-    reminder = db.session.get(VoteReminder, reminder_id)
+    reminder = db.session.get_one(VoteReminder, reminder_id)
     count = links.send_scheduled_reminder(reminder, now)
     return f"reminder {reminder_id} of vote {reminder.vote_id}: queued to {count} voting rights"
 

@@ -126,8 +126,11 @@ class Worker:
                     if claimed is None:
                         return done
                     tried.add(claimed.item)
+                    failed_before = failure_of(task.name, claimed.item)
+                    attempts = failed_before.attempts if failed_before is not None else 0
                     line = task.handle(claimed.item, now)
-                    _recovered(task.name, claimed)
+                    if attempts:
+                        _recovered(task.name, claimed, attempts)
                 done.append(line)
             except Exception as exc:
                 if claimed is None:
@@ -137,11 +140,9 @@ class Worker:
         return done
 
 
-def _recovered(task: str, claimed: Claimed) -> None:
-    failure = db.session.get(WorkerFailure, (task, claimed.item))
-    if failure is not None:
-        audit("worker.recovered", claimed.subject, task=task, attempts=failure.attempts + 1)
-        db.session.delete(failure)
+def _recovered(task: str, claimed: Claimed, failed_attempts: int) -> None:
+    audit("worker.recovered", claimed.subject, task=task, attempts=failed_attempts + 1)
+    forget_failures(task, claimed.item)
 
 
 def _failed(task: str, claimed: Claimed, exc: Exception, now: dt.datetime) -> str:

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ballot.extensions import db
+from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 
-class WorkerFailure(db.Model):
+class WorkerFailure(Model):
     """An item of a scheduled task that failed (a vote the worker could not close, say).
 
     The worker tries it again after ``retry_at`` (backing off each time) and

@@ -31,7 +31,7 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
 
         opt_in(ada, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         opt_in(grace, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
-        assert re.search(r"Enrolled\D*2\b", admin.enrolled()), admin.enrolled()
+        assert re.search(r"Can vote now\D*2\b", admin.enrolled()), admin.enrolled()
 
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -65,7 +65,9 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
         expect(ada.get_by_role("heading", level=1)).to_contain_text("Results")
         ada.get_by_role("textbox", name="Receipt").fill(ada_receipt)
         ada.get_by_role("button", name="Check").click()
-        expect(ada.get_by_role("status")).to_contain_text(f"Receipt {ada_receipt} is among the counted ballots. It was counted as:")
+        expect(ada.get_by_role("status")).to_contain_text(
+            f"Receipt {ada_receipt} is among the counted ballots. It was counted as:"
+        )
         expect(ada.locator("ul.receipts")).to_contain_text(grace_receipt)
         first, second = (ada.get_by_role("region", name=nominee) for nominee in NOMINEES)
         for name in ("Agree 1", "Disagree 0", "Abstain 1"):

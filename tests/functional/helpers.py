@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -33,7 +34,7 @@ RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
 def run(runner, *args: str) -> dict | list:
     """Invoke a `ballot` command with --json; fail the test on a non-zero exit."""
     result = runner.invoke(args=[*args, "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output or "".join(traceback.format_exception(result.exception))
     return json.loads(result.output)
 
 

@@ -78,7 +78,7 @@ def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committ
 
     answers = simultaneously([
         (lambda b=b, t=t: b.request("POST", path, {"csrf_token": t, "q1": "yes", "step": "cast"}))
-        for b, t in zip(browsers, tokens)
+        for b, t in zip(browsers, tokens, strict=True)
     ])
 
     statuses = Counter(status for status, _ in answers)
@@ -114,7 +114,7 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
     emails = sorted(rights)
     browsers = {email: Browser(gunicorn.port) for email in emails}
     with ThreadPoolExecutor(max_workers=RACERS) as pool:
-        tokens = dict(zip(emails, pool.map(lambda e: browsers[e].open_ballot(paths[e]), emails)))
+        tokens = dict(zip(emails, pool.map(lambda e: browsers[e].open_ballot(paths[e]), emails), strict=True))
     acknowledged = threading.Semaphore(0)
 
     def cast(email):
@@ -141,7 +141,7 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
     for status, page in answers:
         if status == 409:
             assert "closed" in page
-    cast_by = {e for e, (status, _) in zip(emails, answers) if status == 200}
+    cast_by = {e for e, (status, _) in zip(emails, answers, strict=True) if status == 200}
     receipts = {RECEIPT.search(page).group(1) for status, page in answers if status == 200}
     assert len(receipts) == len(cast_by)
     assert snapshots and all(ledger == box for ledger, box in snapshots), snapshots

@@ -82,7 +82,7 @@ def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, i
     assert all(f"/votes/{year}/ballot/" in link for link in links)
 
     # The fresh link works; once that right has voted, only the other one is sent again.
-    individual = next(link for link, t in zip(links, texts) if "as an individual member" in t)
+    individual = next(link for link, t in zip(links, texts, strict=True) if "as an individual member" in t)
     assert cast(client, individual, {"q1": "yes"}).status_code == 200
     inbox.clear()
     ask(client, "ada@example.org")

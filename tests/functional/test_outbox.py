@@ -305,7 +305,7 @@ def test_opening_the_opt_in_link_does_not_enrol_only_the_post_from_the_page_does
     assert enrolled.status_code == 200
     assert "You are enrolled" in enrolled.text
     rights = run(runner, "period", "enrolled", "2026")
-    assert [(r["member_key"], r["capacity"], r["source"]) for r in rights] == [("tom", "individual", "link")]
+    assert [(r["member_key"], r["capacity"], r["how"]) for r in rights] == [("tom", "individual", "link")]
 
     again = client.post(path, data={"csrf_token": token})
     assert again.status_code == 200 and "You were already enrolled" in again.text

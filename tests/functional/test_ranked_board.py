@@ -39,7 +39,7 @@ def test_ranked_board_election_end_to_end(method, app, runner, client, inbox, tm
     setup_year(runner, tmp_path, len(BALLOTS) + 1)
     vote_id = board(runner, method, 2)
     voters = list(links(runner, inbox, vote_id).values())
-    for link, ballot in zip(voters, BALLOTS):
+    for link, ballot in zip(voters, BALLOTS, strict=False):  # one voter more: the last abstains below
         assert cast(client, link, ranks(*ballot)).status_code == 200
     assert cast(client, voters[-1], {"board-abstain": "1"}).status_code == 200
     closed = run(runner, "vote", "close", str(vote_id))

@@ -232,7 +232,9 @@ def test_a_dry_run_reports_and_writes_nothing(period, runner):
 
 
 def test_a_dry_run_against_a_stored_roster_reports_the_changes(period, runner, tmp_path):
-    first = write(tmp_path, f"a,Ada,,ada@example.org,supporting:{CURRENT},,", "b,Bea,,bea@example.org,fellow:2010-01-01,,")
+    first = write(
+        tmp_path, f"a,Ada,,ada@example.org,supporting:{CURRENT},,", "b,Bea,,bea@example.org,fellow:2010-01-01,,"
+    )
     import_file(runner, first)
     before = state()
     second = write(tmp_path, f"a,Ada,,ada@new.example.org,supporting:{CURRENT},,",
@@ -344,7 +346,7 @@ def test_a_pythonorg_export_with_a_recent_affirmation_enrols_from_the_roster(per
     report = import_file(runner, DATA / "pythonorg.csv")
     assert (report["rights_added"], report["enrolled_from_roster"]) == (5, 3)
     enrolled = run(runner, "period", "enrolled", "2026")
-    assert sorted((r["member_key"], r["capacity"], r["sponsor"], r["source"]) for r in enrolled) == [
+    assert sorted((r["member_key"], r["capacity"], r["sponsor"], r["how"]) for r in enrolled) == [
         ("ada", "individual", "", "roster"),  # Supporting and Fellow on two rows: one right
         ("engines-rep", "delegate", "sponsor:engines-rep", "roster"),
         ("mgarcia", "individual", "", "roster"),

@@ -283,7 +283,7 @@ def token_payload(token: str) -> dict:
 
 def spearman(xs: list[int], ys: list[int]) -> float:
     n = len(xs)
-    return 1 - 6 * sum((x - y) ** 2 for x, y in zip(xs, ys)) / (n * (n * n - 1))
+    return 1 - 6 * sum((x - y) ** 2 for x, y in zip(xs, ys, strict=True)) / (n * (n * n - 1))
 
 
 def stored_timestamps(dump: dict) -> list[tuple[str, str, dt.datetime]]:
@@ -324,7 +324,7 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     orders = cast_orders(RUNS)
     receipts = {}  # (vote id, voter) -> receipt shown to the voter
     cast_started = utcnow()
-    for vote_id, order, run in zip(vote_ids, orders, range(RUNS)):
+    for vote_id, order, run in zip(vote_ids, orders, range(RUNS), strict=True):
         for voter in order:
             browser = Browser(live_server)
             receipts[vote_id, voter] = browser.cast(links[vote_id, email_of(voter)], choices_of(voter, run))
@@ -380,12 +380,12 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     # stored in clear in that row would link the voter to their ballot, and the
     # checks below (no value of the record in the mid-vote copy) would see it.
     if postgres:
-        for vote_id, order, run in zip(vote_ids, orders, range(RUNS)):
+        for vote_id, order, run in zip(vote_ids, orders, range(RUNS), strict=True):
             box = sorted(mid_box(vote_id), key=lambda b: ctid_key(b["ctid"]))
             assert box == mid_box(vote_id), "SELECT * follows ctid order"
             ledger = {p["right_id"]: p["xmin"] for p in mid["participation_record"] if p["vote_id"] == vote_id}
             assert [b["xmin"] for b in box] == [ledger[rights[email_of(v)]] for v in order]
-            for voter, row in zip(order, box):
+            for voter, row in zip(order, box, strict=True):
                 ballot = opened(row)
                 assert sealing.receipt_for(ballot["token"]) == receipts[vote_id, voter]
                 assert ballot["answers"] == choices_of(voter, run)
@@ -413,7 +413,7 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
 
     # Each voter checks their receipt on the public results page.
     published = {}
-    for vote_id, run in zip(vote_ids, range(RUNS)):
+    for vote_id, run in zip(vote_ids, range(RUNS), strict=True):
         status, body = Browser(live_server).request("GET", f"/votes/{vote_id}/record.json")
         assert status == 200
         published[vote_id] = json.loads(body)
@@ -460,7 +460,7 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     assert {str(p["voted_on"]) for p in dump["participation_record"]} <= {str(today), str(cast_ended.date())}
     absent = rights[email_of(VOTERS)]
     assert {(m["vote_id"], m["right_id"]) for m in dump["missed_vote"]} == {(v, absent) for v in vote_ids}
-    for vote_id, run in zip(vote_ids, range(RUNS)):
+    for vote_id, run in zip(vote_ids, range(RUNS), strict=True):
         document = published[vote_id]
         assert vote_record.verify(document) == []
         by_receipt = {b["receipt"]: b for b in document["record"]["ballots"]}
@@ -516,7 +516,7 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
 
     # --- (c) Order: the record lists ballots by receipt, whatever the casting order. ---
     correlations = []
-    for vote_id, order in zip(vote_ids, orders):
+    for vote_id, order in zip(vote_ids, orders, strict=True):
         listed = [b["receipt"] for b in published[vote_id]["record"]["ballots"]]
         assert listed == sorted(listed), "the record is in the order of its receipts, digests of random tokens"
         position = {receipt: n for n, receipt in enumerate(listed)}

@@ -20,7 +20,8 @@ def roster_csv() -> str:
     rows = [
         "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
         # Supporting and Fellow: one individual right; also a Sponsor Delegate: a second right.
-        f'ada,Ada,"Lovelace, Countess",ada@example.org,supporting:{THIS_YEAR};fellow:2015-05-01:;sponsor:{THIS_YEAR},,ACME Corp',
+        f'ada,Ada,"Lovelace, Countess",ada@example.org,'
+        f"supporting:{THIS_YEAR};fellow:2015-05-01:;sponsor:{THIS_YEAR},,ACME Corp",
         f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
         "margaret,Margaret,Hamilton,margaret@example.org,managing:2020-02-01:,Infrastructure,",
         "basic,Basic,Member,basic@example.org,basic::,,",
@@ -90,7 +91,7 @@ def test_fellow_vote_at_exactly_two_thirds_passes_and_fails_under_three_quarters
     answers = ["agree"] * 6 + ["disagree"] * 2 + ["abstain"]  # 6 of 9 participating: exactly 2/3
     receipts = []
     for vote_id in votes.values():
-        for who, answer in zip(fellows, answers):
+        for who, answer in zip(fellows, answers, strict=True):
             response = cast(client, ballot_link(inbox, f"{who}@example.org", vote_id), {"q1": answer})
             assert response.status_code == 200
             receipts.append(receipt_of(response))

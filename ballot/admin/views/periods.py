@@ -8,12 +8,12 @@ from ballot import unit_of_work
 from ballot.admin import uploads
 from ballot.admin.dashboard import csv_text
 from ballot.admin.forms import (
-    VOTE_FORM_LABELS,
     ActionForm,
     OpenPeriodForm,
     OptInForm,
     RosterConfirmForm,
     RosterUploadForm,
+    vote_forms_under,
 )
 from ballot.admin.views import act, bp, csv_response, login_required
 from ballot.eligibility import services as eligibility
@@ -28,7 +28,7 @@ from ballot.votes import queries as votes
 @login_required
 def open_period():
     form = OpenPeriodForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.year.data is None:
         flash("Give a year between 2000 and 2200 and choose the rules.", "problem")
         return redirect(url_for("admin.dashboard"), 303)
     year = form.year.data
@@ -49,7 +49,7 @@ def period(year: int):
     return render_template(
         "admin/period.html", period=p, policy=eligibility.policy_of(p), counts=eligibility.enrolment_counts(p),
         history=roster.import_history(p.id), votes=votes.list_votes(p), upload_form=RosterUploadForm(),
-        opt_in_form=OptInForm(), action=ActionForm(), vote_kinds=VOTE_FORM_LABELS,
+        opt_in_form=OptInForm(), action=ActionForm(), vote_kinds=vote_forms_under(eligibility.policy_of(p)),
     )
 
 
@@ -77,11 +77,11 @@ def close_enrolment(year: int):
 @bp.route("/periods/<int:year>/enrolled.csv")
 @login_required
 def enrolled_csv(year: int):
-    rows = eligibility.export_enrolled(eligibility.get_period(year))
+    rows = eligibility.export_voting_members(eligibility.get_period(year))
     text = csv_text(
-        ["member_key", "name", "email", "capacity", "sponsor", "confirmed_at", "source", "forfeited"],
-        ([r.member_key, r.name, r.email, r.capacity, r.sponsor, r.confirmed_at.isoformat(), r.source,
-          "yes" if r.forfeited else "no"] for r in rows),
+        ["member_key", "name", "email", "capacity", "sponsor", "how", "forfeited"],
+        ([r.member_key, r.name, r.email, r.capacity, r.sponsor, r.how, "yes" if r.forfeited else "no"]
+         for r in rows),
     )
     return csv_response(text, f"enrolled-{year}.csv")
 
@@ -124,7 +124,7 @@ def roster_preview(year: int, upload_id: int):
 def roster_confirm(year: int, upload_id: int):
     p = eligibility.get_period(year)
     form = RosterConfirmForm()
-    if not form.validate_on_submit() or form.upload_id.data != str(upload_id):
+    if not form.validate_on_submit() or form.upload_id.data != str(upload_id) or form.sha256.data is None:
         abort(400)
     upload = uploads.roster_upload(p, upload_id)
     try:

@@ -39,7 +39,7 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(login_limit, methods=["POST"])
 def login():
     form = LoginForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.email.data is not None and form.password.data is not None:
         admin = accounts.check_password(form.email.data, form.password.data)
         if admin is None:
             flash(SIGN_IN_FAILED, "problem")
@@ -64,7 +64,7 @@ def login_code():
         flash("Sign in with your email address and password first.", "problem")
         return redirect(url_for("admin.login"), 303)
     form = CodeForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.code.data is not None:
         if accounts.check_code(admin, form.code.data):
             target = session.get("next")
             _fresh_session()

@@ -17,6 +17,7 @@ from ballot.admin.forms import (
     ResendForm,
     WhenForm,
     utc,
+    vote_forms_under,
 )
 from ballot.admin.views import act, bp, csv_response, form_problem, login_required
 from ballot.eligibility import services as eligibility
@@ -42,7 +43,10 @@ def new_vote(year: int, form_name: str):
     p = eligibility.get_period(year)
     if form_name not in VOTE_FORMS:
         abort(404)
-    form = VOTE_FORMS[form_name](eligibility.policy_of(p))
+    policy = eligibility.policy_of(p)
+    if form_name not in vote_forms_under(policy):
+        vote_rules.get_kind(form_name, policy)  # refused, saying why (e.g. no Sponsor Members)
+    form = VOTE_FORMS[form_name](policy)
     problem = None
     if form.validate_on_submit():
         try:
@@ -54,7 +58,8 @@ def new_vote(year: int, form_name: str):
             flash("The draft is saved. Check its electorate and rules, then open it.", "notice")
             return redirect(url_for("admin.vote", vote_id=vote.id), 303)
     status = 400 if form.is_submitted() else 200
-    electorate = len(eligibility.electorate(p, utcnow().date(), fellows_only=form_name == "fellow"))
+    scope = policy.fellow_electorate if form_name == "fellow" else "all"
+    electorate = len(eligibility.electorate(p, utcnow().date(), scope=scope))
     return render_template("admin/vote_form.html", form=form, period=p, problem=problem, form_name=form_name,
                            electorate=electorate), status
 
@@ -76,14 +81,15 @@ def vote(vote_id: int):
     if v.status == OPEN:
         by_day = queries.turnout_by_day(v)
         participants = sum(count for _, count in by_day)
+        query = request.args.get("email", "")
         page.update(
             by_day=by_day, participants=participants,
             turnout_chart=charts.bar_chart("Ballots cast per day", [(f"{d:%d %b}", n) for d, n in by_day]),
             extend_form=WhenForm(), reminder_form=ReminderForm(), cancel_form=CancelForm(),
-            query=request.args.get("email", ""), resend_form=ResendForm(),
+            query=query, resend_form=ResendForm(),
         )
-        if page["query"]:
-            page["found"] = queries.find_in_electorate(v, page["query"])
+        if query:
+            page["found"] = queries.find_in_electorate(v, query)
     if v.status == DRAFT:
         page["cancel_form"] = CancelForm()
     if v.status in (CLOSED, PUBLISHED) and v.result:
@@ -100,7 +106,7 @@ def _back(vote_id: int) -> str:
 def schedule_vote(vote_id: int):
     v = queries.get_vote(vote_id)
     form = WhenForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.closes_at.data is None:
         return form_problem(form, _back(vote_id))
     closes_at = utc(form.closes_at.data)
     return act(lambda: lifecycle.schedule_close(v, closes_at), back=_back(vote_id),
@@ -139,7 +145,7 @@ def open_vote(vote_id: int):
 def extend_vote(vote_id: int):
     v = queries.get_vote(vote_id)
     form = WhenForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.closes_at.data is None:
         return form_problem(form, _back(vote_id))
     closes_at = utc(form.closes_at.data)
     return act(lambda: lifecycle.extend_vote(v, closes_at), back=_back(vote_id),
@@ -162,10 +168,11 @@ def close_vote(vote_id: int):
 def cancel_vote(vote_id: int):
     v = queries.get_vote(vote_id)
     form = CancelForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.reason.data is None:
         flash("Say why the vote is cancelled: voters will see the reason.", "problem")
         return redirect(_back(vote_id), 303)
-    return act(lambda: lifecycle.cancel_vote(v, form.reason.data), back=_back(vote_id),
+    reason = form.reason.data
+    return act(lambda: lifecycle.cancel_vote(v, reason), back=_back(vote_id),
                done="The vote is cancelled: it counts for nobody.")
 
 
@@ -194,7 +201,7 @@ def remind(vote_id: int):
 def schedule_reminder(vote_id: int):
     v = queries.get_vote(vote_id)
     form = ReminderForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.scheduled_at.data is None:
         return form_problem(form, _back(vote_id))
     at = utc(form.scheduled_at.data)
     return act(lambda: links.schedule_reminder(v, at), back=_back(vote_id),
@@ -216,7 +223,7 @@ def cancel_reminder(vote_id: int, reminder_id: int):
 def resend(vote_id: int):
     v = queries.get_vote(vote_id)
     form = ResendForm()
-    if not form.validate_on_submit() or not form.right_id.data.isdigit():
+    if not form.validate_on_submit() or form.right_id.data is None or not form.right_id.data.isdigit():
         abort(400)
     right_id = int(form.right_id.data)
     return act(lambda: links.resend_link(v, right_id), back=_back(vote_id),

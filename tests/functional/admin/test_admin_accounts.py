@@ -55,9 +55,10 @@ def test_short_passwords_duplicates_and_bad_addresses_are_refused(app, runner, t
     result = runner.invoke(args=["admin", "create", "ada@example.org", "--password-file", str(short)])
     assert result.exit_code == 1 and "at least 12 characters" in result.output
     create_admin(runner, tmp_path, "ada@example.org")
-    result = runner.invoke(args=["admin", "create", "ADA@example.org", "--password-file", str(tmp_path / "ada@example.org.password")])
+    password_file = str(tmp_path / "ada@example.org.password")
+    result = runner.invoke(args=["admin", "create", "ADA@example.org", "--password-file", password_file])
     assert result.exit_code == 1 and "already an administrator" in result.output
-    result = runner.invoke(args=["admin", "create", "not-an-address", "--password-file", str(tmp_path / "ada@example.org.password")])
+    result = runner.invoke(args=["admin", "create", "not-an-address", "--password-file", password_file])
     assert result.exit_code == 1 and "not an email address" in result.output
     result = runner.invoke(args=["admin", "create", "bea@example.org", "--password-file", str(tmp_path / "missing")])
     assert result.exit_code == 1 and "cannot read" in result.output

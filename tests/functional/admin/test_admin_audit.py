@@ -90,7 +90,8 @@ def test_the_console_audits_its_actions_as_the_signed_in_administrator(console, 
     follow(console, post(console, "/admin/logout"))
     events = log()
     assert [(e.actor, e.action, e.subject) for e in events] == [
-        (cli_actor(), "admin.create", account["email"]), (account["email"], "sign-in", ""), (account["email"], "period.open", str(YEAR)),
+        (cli_actor(), "admin.create", account["email"]), (account["email"], "sign-in", ""),
+        (account["email"], "period.open", str(YEAR)),
         (account["email"], "sign-out", ""),
     ]
 

@@ -62,11 +62,15 @@ def test_the_roster_preview_writes_nothing_until_confirmed(console):
     # The confirmation carries only the upload's id and digest; a different digest is refused.
     token = csrf_token(preview.text)
     confirm = f"/admin/periods/{YEAR}/roster/{kept.id}/confirm"
-    refused = follow(console, console.post(confirm, data={"csrf_token": token, "upload_id": str(kept.id), "sha256": "0" * 64}))
+    refused = follow(
+        console, console.post(confirm, data={"csrf_token": token, "upload_id": str(kept.id), "sha256": "0" * 64})
+    )
     assert "another file" in refused.text
     assert count(Member) == 0 and count(RosterImport) == 0 and "roster.import" not in actions()
 
-    done = follow(console, console.post(confirm, data={"csrf_token": token, "upload_id": str(kept.id), "sha256": kept.sha256}))
+    done = follow(
+        console, console.post(confirm, data={"csrf_token": token, "upload_id": str(kept.id), "sha256": kept.sha256})
+    )
     assert "Imported 4 members: 4 added, 0 changed, 0 removed" in done.text
     assert count(Member) == 4 and count(RosterUpload) == 0
     assert "members.csv" in done.text  # the import history
@@ -81,9 +85,12 @@ def test_a_second_import_previews_changes_and_removals(console):
     open_period(console)
     first = upload(console, YEAR, ROSTER)
     kept = db.session.scalar(select(RosterUpload))
-    follow(console, post(console, f"/admin/periods/{YEAR}/roster/{kept.id}/confirm", {"upload_id": str(kept.id), "sha256": kept.sha256}))
+    confirmation = {"upload_id": str(kept.id), "sha256": kept.sha256}
+    follow(console, post(console, f"/admin/periods/{YEAR}/roster/{kept.id}/confirm", confirmation))
     assert first.status_code == 303
-    changed = roster(member("ada", "supporting", email="ada@new.example.org"), member("bea", "fellow"), member("eve", "fellow"))
+    changed = roster(
+        member("ada", "supporting", email="ada@new.example.org"), member("bea", "fellow"), member("eve", "fellow")
+    )
     preview = follow(console, upload(console, YEAR, changed))
     assert "<strong>1</strong> add" in preview.text and "<strong>1</strong> change" in preview.text
     assert "<strong>2</strong> remove" in preview.text
@@ -124,7 +131,8 @@ def test_opt_in_campaign_confirmations_enrolment_and_export(console, client, run
     open_period(console)
     upload(console, YEAR, ROSTER)
     kept = db.session.scalar(select(RosterUpload))
-    follow(console, post(console, f"/admin/periods/{YEAR}/roster/{kept.id}/confirm", {"upload_id": str(kept.id), "sha256": kept.sha256}))
+    confirmation = {"upload_id": str(kept.id), "sha256": kept.sha256}
+    follow(console, post(console, f"/admin/periods/{YEAR}/roster/{kept.id}/confirm", confirmation))
 
     page = follow(console, post(console, f"/admin/periods/{YEAR}/opt-in"))
     assert "Queued 3 opt-in messages." in page.text
@@ -137,12 +145,10 @@ def test_opt_in_campaign_confirmations_enrolment_and_export(console, client, run
         link = path_of(inbox.links(address)[0])
         voter.post(link, data={"csrf_token": csrf_token(voter.get(link).text)})
     page = console.get(f"/admin/periods/{YEAR}")
-    counts = dict(zip(
-        ["Voting rights", "Qualifying today", "Asked to opt in", "Enrolled"],
-        [page.text.split(f"<dt>{label}</dt><dd>")[1].split("<")[0] for label in
-         ["Voting rights", "Qualifying today", "Asked to opt in", "Enrolled"]],
-    ))
-    assert counts == {"Voting rights": "3", "Qualifying today": "3", "Asked to opt in": "3", "Enrolled": "2"}
+    labels = ["Voting rights", "Qualifying today", "Asked to opt in", "Can vote now", "opted in by their link"]
+    counts = {label: page.text.split(f"<dt>{label}</dt><dd>")[1].split("<")[0] for label in labels}
+    assert counts == {"Voting rights": "3", "Qualifying today": "3", "Asked to opt in": "3", "Can vote now": "2",
+                      "opted in by their link": "2"}
     assert "Confirmations by their link, per day" in page.text
 
     exported = console.get(f"/admin/periods/{YEAR}/enrolled.csv")

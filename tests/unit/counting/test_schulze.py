@@ -85,7 +85,7 @@ ranked = st.lists(
 def _tiers(names: list[str], cuts: list[int]) -> list[tuple[str, ...]]:
     """Group consecutive names into tiers: a cut of 0 joins a name to the tier before it."""
     tiers: list[list[str]] = []
-    for name, cut in zip(names, cuts):
+    for name, cut in zip(names, cuts, strict=True):
         if tiers and cut == 0:
             tiers[-1].append(name)
         else:

@@ -42,7 +42,7 @@ def test_scottish_matches_the_worked_example_round_by_round() -> None:
     # python-vote-core lists the continuing candidates' tallies as each round starts; our
     # stages show every figure after each transfer, so round 4 starts from stage 3.
     stage = [r.votes for r in result.rounds]
-    for votes, expected in zip([stage[0], stage[1], stage[2], stage[2]], FOOD_TALLIES):
+    for votes, expected in zip([stage[0], stage[1], stage[2], stage[2]], FOOD_TALLIES, strict=True):
         assert {name: votes[name] for name in expected} == expected
     assert [r.action for r in result.rounds] == ["first_preferences", "surplus", "exclusion", "exclusion"]
     assert result.rounds[1].surplus == 6

@@ -70,7 +70,7 @@ def test_every_draw_is_what_the_script_prints_for_up_to_40_names_and_every_numbe
     cases = [(NAMES[:n][::-1] if n % 2 else NAMES[:n], k) for n in range(1, 41) for k in range(n + 1)]
     printed = json.loads(_in_clean_interpreter(RESTATED_PROCEDURE, stdin=json.dumps(cases)))
     assert len(printed) == len(cases) == 860
-    for (names, k), expected in zip(cases, printed):
+    for (names, k), expected in zip(cases, printed, strict=True):
         lot = draw_lots(names, k)
         assert list(lot.drawn) == expected, (len(names), k)
         assert lot.as_dict()["number"] == k

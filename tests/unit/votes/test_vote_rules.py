@@ -20,8 +20,11 @@ def rules_for(kind: str, policy=SEED, **options) -> dict:
     return build_rules(get_kind(kind), policy, **options)
 
 
-def test_the_kinds_are_domain_tables_rows():
-    assert set(KINDS) == {"board", *YES_NO_KINDS, "fellow"}
+ACTS_OF_THE_BYLAWS = ["termination", "director-removal", "bylaws-amendment"]
+
+
+def test_the_kinds_are_domain_tables_rows_and_the_bylaws_acts():
+    assert set(KINDS) == {"board", *YES_NO_KINDS, "fellow", *ACTS_OF_THE_BYLAWS}
 
 
 @pytest.mark.parametrize("kind", YES_NO_KINDS)
@@ -41,7 +44,9 @@ def test_a_fellow_nomination_is_for_fellows_at_two_thirds_of_those_participating
     rules = rules_for("fellow")
     assert rules["electorate"] == "fellows"
     assert rules["ballot"] == "agree"
-    assert (Fraction(rules["threshold"]), rules["strict"], rules["denominator"]) == (Fraction(2, 3), False, "participating")
+    assert (Fraction(rules["threshold"]), rules["strict"], rules["denominator"]) == (
+        Fraction(2, 3), False, "participating"
+    )
     assert rules["managing_years"] is None
     questions = build_questions(get_kind("fellow"), ["Katherine Johnson", " ", "Dennis Ritchie"], [])
     assert [q["title"] for q in questions] == ["Katherine Johnson", "Dennis Ritchie"]
@@ -72,7 +77,7 @@ def test_a_board_election_is_approval_for_n_seats():
 
 def test_the_policys_numbers_are_the_defaults():
     assert rules_for("charter", BYLAWS)["quorum"] == "1/3"
-    assert rules_for("board", BYLAWS, seats=3)["affiliation_cap"] == "1/4"
+    assert rules_for("board", BYLAWS, seats=3, board_size=3)["affiliation_cap"] == "1/4"
     assert rules_for("charter", quorum="1/4")["quorum"] == "1/4"
 
 
@@ -105,7 +110,8 @@ def test_other_matters_may_set_another_threshold_counted_at_least(kind):
         ("policy", {"threshold": "0"}, "a threshold of 0 would pass anything"),
         ("policy", {"threshold": "5/4"}, "threshold: 5/4 is not between 0 and 1"),
         ("policy", {"threshold": "most"}, "threshold: 'most' is not a fraction"),
-        ("policy", {"threshold": "2/3", "denominator": "everyone"}, "denominator must be 'participating' or 'yes-no'"),
+        ("policy", {"threshold": "2/3", "denominator": "everyone"},
+         "denominator must be one of yes-no, participating, electorate"),
         ("charter", {"quorum": "3/2"}, "quorum: 3/2 is not between 0 and 1"),
     ],
 )
@@ -147,9 +153,9 @@ def test_a_ballot_without_proper_questions_is_refused(kind, titles, candidates, 
 
 def test_a_charter_is_described_as_yes_beating_no():
     text = "\n".join(describe(rules_for("charter"), electorate_size=12))
-    assert "every enrolled voting right" in text
+    assert "every enrolled voting right (individuals and Sponsor Delegates)" in text
     assert "Electorate: 12 voting rights." in text
-    assert "Passes when yes answers are more than 1/2 of yes and no answers (abstentions do not count)." in text
+    assert "Passes when yes answers are more than 1/2 of the yes and no answers (abstentions do not count)." in text
     assert "No quorum." in text
 
 
@@ -159,11 +165,12 @@ def test_a_fellow_vote_is_described_with_its_threshold_and_denominator():
     assert "Passes when agree answers are at least 3/4 of all who cast a ballot (abstentions count)." in text
     assert "Quorum: at least 1/3 of the electorate must vote" in text
     yes_no = "\n".join(describe(rules_for("fellow", denominator="yes-no")))
-    assert "at least 2/3 of agree and disagree answers (abstentions do not count)" in yes_no
+    assert "at least 2/3 of the agree and disagree answers (abstentions do not count)" in yes_no
 
 
 def test_a_board_election_is_described_with_its_seats():
-    text = "\n".join(describe(rules_for("board", BYLAWS, seats=3, max_approvals=3)))
+    text = "\n".join(describe(rules_for("board", BYLAWS, seats=3, max_approvals=3, board_size=11,
+                                        continuing=[[]] * 8)))
     assert "Seats: 3. Approve up to 3 candidates; the 3 with the most approvals are elected." in text
-    assert "At most 1/4 of the seats may go to one affiliation." in text
+    assert "At most 1/4 of the whole Board of 11 directors" in text
     assert "Quorum: at least 1/3" in text
