@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -74,7 +75,9 @@ class HttpBrowser:
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+    def request(self, method: str, path: str, form: dict | None = None,
+                sent: Callable[[], object] | None = None) -> tuple[int, str]:
+        """One request on a connection of its own; ``sent`` is called once the request has gone out."""
         headers = {"Host": "vote.test", "Connection": "close"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -85,6 +88,8 @@ class HttpBrowser:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
+            if sent is not None:
+                sent()
             response = conn.getresponse()
             text = response.read().decode()
             for cookie in response.headers.get_all("Set-Cookie") or []:
@@ -115,7 +120,8 @@ def open_vote(app, voters: int, prefix: str = "race") -> tuple[int, dict[str, in
         lines += [f"{prefix}-{i},Voter,{i},{prefix}{i}@example.org,fellow:2015-05-01:,," for i in range(voters)]
         eligibility.import_roster(period, ("\n".join(lines) + "\n").encode(), f"{prefix}.csv")
         rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
-        db.session.add_all(Enrollment(right_id=right_id, confirmed_at=now, source="link") for right_id in rights.values())
+        db.session.add_all(Enrollment(right_id=right_id, confirmed_at=now, source="link")
+                           for right_id in rights.values())
         vote = lifecycle.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
         lifecycle.open_vote(vote)
         return vote.id, rights
@@ -196,17 +202,23 @@ def service_env(config: Path) -> dict[str, str]:
     return env
 
 
-def ballot_process(config: Path, *args: str, timeout: float = 60) -> dict | list:
-    """Run a `ballot` command with --json in a process of its own; fail the test on a non-zero exit."""
-    done = subprocess.run([sys.executable, "-m", "ballot.cli", *args, "--json"], cwd=ROOT, env=service_env(config),
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+def ballot_process(config: Path, *args: str, json_output: bool = True, timeout: float = 60) -> dict | list | str:
+    """Run a `ballot` command in a process of its own, with --json unless told not to; returns what it printed.
+    Fails the test on a non-zero exit."""
+    command = [sys.executable, "-m", "ballot.cli", *args, *(["--json"] if json_output else [])]
+    done = subprocess.run(command, cwd=ROOT, env=service_env(config), capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)
+    return json.loads(done.stdout) if json_output else done.stdout
+
+
+def start_process(config: Path, log: Path, *args: str) -> subprocess.Popen:
+    """A `ballot` command in a process of its own, as production runs it; its output appended to ``log``."""
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "ballot.cli", *args], cwd=ROOT, env=service_env(config),
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def start_worker(config: Path, log: Path, interval: float = 0.2) -> subprocess.Popen:
-    """`ballot worker` in a process of its own, as production runs it; its output appended to ``log``."""
-    with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "ballot.cli", "worker", "--interval", str(interval)],
-                                cwd=ROOT, env=service_env(config), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+    """`ballot worker` in a process of its own; its output appended to ``log``."""
+    return start_process(config, log, "worker", "--interval", str(interval))
