@@ -30,7 +30,7 @@ from ballot.outbox import tasks as mail_tasks
 from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
 from ballot.unit_of_work import unit_of_work
-from ballot.votes import lifecycle, links, queries
+from ballot.votes import lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
 
@@ -145,6 +145,27 @@ def period_close_enrolment(year, as_json):
     return Output({"year": year, "enrolment": "closed"}, f"Enrolment for {year} is closed.")
 
 
+@period.command("waive-affirmation")
+@click.argument("year", type=int)
+@click.option("--dry-run", is_flag=True, help="Show who would be enrolled; change nothing.")
+@json_option
+@in_unit_of_work
+def period_waive_affirmation(year, dry_run, as_json):
+    """Enrol, without opting in, those who voted in the most recent regular Board election (bylaws 4.2)."""
+    p = eligibility.get_period(year)
+    result = waiver.plan(p) if dry_run else waiver.apply(p)
+    election = result.election
+    data = {"year": year, "dry_run": dry_run, "election": election.id if election else None,
+            "voters": result.voters, "on_roster": result.found, "enrolled": len(result.right_ids)}
+    if election is None:
+        return Output(data, f"No regular Board election before {year} was decided: the waiver would enrol no one.")
+    verb = "Would enrol" if dry_run else "Enrolled"
+    return Output(data, f"{verb} {len(result.right_ids)} voting rights by the affirmation waiver: "
+                        f"{result.voters} members voted in vote {election.id} ({election.title}, closed "
+                        f"{election.closed_at:%Y-%m-%d}), {result.found} of them on the {year} roster; "
+                        "rights already enrolled or voting without opting in are left as they are.")
+
+
 @period.command("enrolled")
 @click.argument("year", type=int)
 @json_option
@@ -210,7 +231,9 @@ def roster_import(path, year, dry_run, as_json):
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    report = eligibility.import_roster(eligibility.get_period(year), data, path.name, dry_run=dry_run)
+    p = eligibility.get_period(year)
+    policy = eligibility.policy_of(p)
+    report = eligibility.import_roster(p, data, path.name, dry_run=dry_run)
     verb = "Would import" if dry_run else "Imported"
     text = (
         f"{verb} {report.members} members ({report.format}): {len(report.added)} added, "
@@ -218,6 +241,10 @@ def roster_import(path, year, dry_run, as_json):
         + ("" if dry_run else f"; {report.rights_added} new voting rights, "
                               f"{report.enrolled_from_roster} enrolled from the export's opt-ins")
         + "."
+        + "".join(f"\n{count} members' class {name!r} read as {policy.class_aliases[name]!r} ({policy.title})."
+                  for name, count in report.aliased.items())
+        + (f"\n{len(report.rekeyed)} members matched to the earlier import's by email: the file keys members "
+           "differently, and their rights and enrolments are kept." if report.rekeyed else "")
     )
     return Output(report.as_dict(), text)
 
@@ -393,6 +420,21 @@ def vote_show(vote_id, as_json):
     return Output(data, text)
 
 
+@vote.command("add-voter")
+@click.argument("vote_id", type=int)
+@click.argument("member")
+@click.option("--reason", required=True, help="Why they are added: kept in the audit log.")
+@json_option
+@in_unit_of_work
+def vote_add_voter(vote_id, member, reason, as_json):
+    """Add to an open vote a MEMBER (id or email) who was missed; they get their ballot link."""
+    count = lifecycle.add_voter(queries.get_vote(vote_id), member, reason)
+    v = queries.get_vote(vote_id)
+    return Output({"id": vote_id, "added": count, "electorate": v.electorate_size},
+                  f"Added {member} to vote {vote_id} ({count} voting right(s)); its electorate is now "
+                  f"{v.electorate_size}; the ballot link is queued.")
+
+
 @vote.command("list")
 @click.option("--period", "year", type=int)
 @json_option
@@ -417,7 +459,9 @@ def vote_export(vote_id, out):
 
 def _result_text(result: dict) -> str:
     lines = [f"Turnout {result['participants']}/{result['electorate']} ({result['turnout_percent']}%)"
-             + ("; quorum not met: the vote is void." if result["void"] else ".")]
+             + ("; quorum not met: the vote is void, and decides nothing." if result["void"] else ".")
+             + (f" The electorate includes {result['added_after_opening']} added after opening."
+                if result.get("added_after_opening") else "")]
     for q in result["questions"]:
         counts = ", ".join(f"{k} {v}" for k, v in q["counts"].items())
         if "elected" in q:
@@ -436,7 +480,8 @@ mail_group = click.Group("mail", help="The outbox.")
 @json_option
 @handles_errors
 def mail_send(as_json):
-    """Send every message that is due, once."""
+    """Answer the requests for links sent again, then send every message that is due, once."""
+    worker_runner.Worker([vote_tasks.ANSWER_LINK_REQUESTS]).round()
     counts = mail_tasks.send_due()
     return Output(counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
 
@@ -452,8 +497,24 @@ def mail_status(as_json):
     if stuck:
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
-                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again "
+                 "with `ballot mail release ID...`.")
     return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
+
+
+@mail_group.command("release")
+@click.argument("message_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all-stuck", is_flag=True, help="Release every message left half-sent.")
+@json_option
+@in_unit_of_work
+def mail_release(message_ids, all_stuck, as_json):
+    """Send again messages a stopped worker left half-sent (check the mail server's log first)."""
+    if bool(message_ids) == all_stuck:
+        raise InvalidInput("give the ids of messages left half-sent (see `ballot mail status`), or --all-stuck")
+    released = outbox.release(None if all_stuck else list(message_ids))
+    text = (f"Released {len(released)} message(s) (ids {', '.join(map(str, released))}); "
+            "`ballot worker` or `ballot mail send` sends them." if released else "No message was left half-sent.")
+    return Output({"released": released}, text)
 
 
 def worker_tasks() -> list:

@@ -32,6 +32,11 @@ BALLOT_TRUSTED_PROXIES = 0
 # Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Fail closed: while the store cannot be reached, limited pages answer 503
+# (docs/DOMAIN.md, "Rate limits"), rather than serve without a limit (swallowing
+# the error) or with a limit per process (the in-memory fallback).
+RATELIMIT_SWALLOW_ERRORS = False
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
 # Ballot and opt-in pages have no limit per client address: their links are
 # signed capabilities that act once, and many members may vote from one address
 # (an office, a conference network). See docs/DOMAIN.md, "Rate limits".
@@ -45,7 +50,11 @@ BALLOT_ADMIN_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
 # and the name authenticator apps show next to the code.
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 BALLOT_ADMIN_TOTP_ISSUER = "PSF elections"
-# The largest roster file the console accepts.
+# The largest request body a page accepts (413 beyond), and the largest a form's
+# text fields may take together; the roster upload alone takes up to
+# BALLOT_ROSTER_MAX_BYTES, its file included.
+MAX_CONTENT_LENGTH = 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1024 * 1024
 BALLOT_ROSTER_MAX_BYTES = 64 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = True

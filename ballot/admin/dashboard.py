@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod
+from ballot.outbox import services as outbox
 from ballot.votes import queries as votes
 from ballot.votes.models import DRAFT, OPEN, Vote
 from ballot.worker import failures
@@ -22,6 +23,7 @@ class Dashboard:
     draft_votes: list[Vote]
     last_board: Vote | None
     worker_failures: list[WorkerFailure]
+    stuck_messages: int
 
 
 def dashboard() -> Dashboard:
@@ -36,6 +38,7 @@ def dashboard() -> Dashboard:
         draft_votes=[v for v in all_votes if v.status == DRAFT],
         last_board=votes.last_board_election(),
         worker_failures=failures(),
+        stuck_messages=len(outbox.stuck()),
     )
 
 

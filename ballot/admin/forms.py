@@ -7,7 +7,7 @@ from typing import overload
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired, FileSize
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -83,13 +83,8 @@ class OptInForm(FlaskForm):
 
 
 class RosterUploadForm(FlaskForm):
+    # Its size is limited with the request's (BALLOT_ROSTER_MAX_BYTES, ballot.request_size).
     roster = FileField("Roster file (CSV or JSON)", validators=[FileRequired("Choose a roster file.")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
-        too_large = FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")
-        self.roster.validators = [*self.roster.validators, too_large]
 
 
 class RosterConfirmForm(FlaskForm):
@@ -121,6 +116,13 @@ class CancelForm(FlaskForm):
 
 class ResendForm(FlaskForm):
     right_id = HiddenField(validators=[DataRequired()])
+
+
+class AddVoterForm(FlaskForm):
+    """A member missed from an open vote's electorate, added with the reason."""
+
+    member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
+    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)])
 
 
 # One form per kind of vote -------------------------------------------------------------

@@ -82,5 +82,8 @@ class Forfeiture(Model):
     __tablename__ = "forfeiture"
 
     right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
-    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)  # the close that reached the limit
+    # The year it runs in: the calendar year under a calendar-year window, else the period's. One per right
+    # and year, so two closes at once (two workers) cannot both forfeit the same right.
+    year: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))  # the close that reached the limit
     forfeited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

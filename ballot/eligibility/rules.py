@@ -109,6 +109,11 @@ def forfeiture_in_force(policy: Policy, forfeited_at: dt.datetime, on: dt.date) 
     return policy.window != "calendar-year" or forfeited_at.year == on.year
 
 
+def forfeiture_year(policy: Policy, period_year: int, at: dt.datetime) -> int:
+    """The year a forfeiture at ``at`` runs in: the calendar year (psf-bylaws 4.11), or the period's."""
+    return at.year if policy.window == "calendar-year" else period_year
+
+
 def window_start(policy: Policy, at: dt.datetime) -> dt.datetime:
     """From when missed votes count towards the limit at ``at``: the whole period, or the
     calendar year of ``at`` (a vote missed in an earlier year no longer counts)."""

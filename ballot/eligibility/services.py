@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
 from ballot.bulk import insert_rows
@@ -248,6 +250,41 @@ def confirm_opt_in(right: VotingRight, now: dt.datetime | None = None) -> bool:
     return True
 
 
+def waivable_rights(period: EligibilityPeriod, member_ids: set[int], on: dt.date | None = None) -> list[int]:
+    """The rights of the given members that the affirmation waiver (bylaws 4.2) would enrol: those that
+    qualify, are not enrolled yet and do not vote without opting in anyway."""
+    on = on or utcnow().date()
+    policy = policy_of(period)
+    already = _enrolled_ids(period)
+    return [
+        right_id for right_id, member_id, capacity, sponsor, details in db.session.execute(
+            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor, Member.details)
+            .join(Member, Member.id == VotingRight.member_id)
+            .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
+            .order_by(VotingRight.id)
+        )
+        if member_id in member_ids and right_id not in already
+        and rules.qualifies(capacity, sponsor, classes_of(details), details["delegate_for"], policy, on)
+        and not rules.always_votes(capacity, classes_of(details), policy, on)
+    ]
+
+
+def enrol_by_waiver(period: EligibilityPeriod, right_ids: list[int], now: dt.datetime | None = None) -> list[int]:
+    """Enrol the rights without their affirmation, recorded as enrolled by the waiver; returns them.
+
+    Refused for a policy without the waiver and once enrolment has closed.
+    """
+    policy = policy_of(period)
+    if not policy.affirmation_waiver:
+        raise Conflict(f"{policy.title} has no affirmation waiver: every voting right opts in")
+    if period.enrolment_closed_at is not None:
+        raise Conflict(f"enrolment for {period.year} closed on {period.enrolment_closed_at:%d %B %Y}")
+    if right_ids:
+        insert_rows(Enrollment.__table__, [{"right_id": right_id, "confirmed_at": now or utcnow(), "source": "waiver"}
+                                           for right_id in right_ids])
+    return right_ids
+
+
 def close_enrolment(period: EligibilityPeriod, now: dt.datetime | None = None) -> None:
     if period.enrolment_closed_at is not None:
         raise Conflict(f"enrolment for {period.year} is already closed")
@@ -277,12 +314,15 @@ class RollEntry:
     managing_since: dt.date | None  # the start of an active Managing class, for --managing-years
 
 
-def voting_roll(period: EligibilityPeriod, on: dt.date) -> list[RollEntry]:
+def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None = None,
+                enrolled_only: bool = True) -> list[RollEntry]:
     """Every right of the period that can vote on ``on``, forfeited ones marked: the one answer to
     "who can vote" that `period show`, `period enrolled`, the console and every electorate use.
 
     A right is on it while its holder is on the roster (not removed by a
     re-import) and qualifies, and it is enrolled or votes without opting in.
+    ``member_id`` keeps one member's rights; ``enrolled_only=False`` keeps the
+    rights that qualify whether or not they enrolled (their ``how`` is "").
     """
     policy = policy_of(period)
     enrolled = dict(db.session.execute(
@@ -296,21 +336,24 @@ def voting_roll(period: EligibilityPeriod, on: dt.date) -> list[RollEntry]:
             .where(VotingRight.period_id == period.id)
         ) if rules.forfeiture_in_force(policy, at, on)
     }
-    roll = []
-    for right_id, capacity, sponsor, details in db.session.execute(
+    query = (
         select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.details)
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
         .order_by(VotingRight.id)
-    ):
+    )
+    if member_id is not None:
+        query = query.where(Member.id == member_id)
+    roll = []
+    for right_id, capacity, sponsor, details in db.session.execute(query):
         classes = classes_of(details)
         if not rules.qualifies(capacity, sponsor, classes, details["delegate_for"], policy, on):
             continue
         how = enrolled.get(right_id) or (ALWAYS if rules.always_votes(capacity, classes, policy, on) else None)
-        if how is None:
+        if how is None and enrolled_only:
             continue
         roll.append(RollEntry(
-            right_id, capacity, sponsor, how, right_id in forfeited,
+            right_id, capacity, sponsor, how or "", right_id in forfeited,
             rules.counts_for_quorum_only_if_voting(capacity, classes, policy, on),
             rules.in_fellow_electorate(capacity, classes, on, None),
             rules.managing_since(classes, on),
@@ -348,6 +391,26 @@ def electorate(
             continue
         chosen.append(Entitled(entry.right_id, entry.quorum_only_if_voting))
     return chosen
+
+
+def entitled_if_added(
+    period: EligibilityPeriod, member: Member, on: dt.date, *, scope: str = "all", managing_years: int | None = None,
+) -> list[Entitled]:
+    """A member's rights that a vote of ``scope`` could take in once open, the member having been missed
+    (left off the roster, or not enrolled in time): those that qualify now, whether or not they enrolled.
+
+    A right whose privileges are forfeited is refused, naming why.
+    """
+    if scope == "group":
+        return [Entitled(right_id, False) for right_id in group_rights(period, [member.key], on)]
+    entries = [
+        entry for entry in voting_roll(period, on, member_id=member.id, enrolled_only=False)
+        if scope != "fellows" or entry.fellow or _managing_enough(entry, on, managing_years)
+    ]
+    if any(entry.forfeited for entry in entries):
+        raise Conflict(f"{member.email} forfeited their voting privileges by missing votes; "
+                       "they cannot be added to a vote")
+    return [Entitled(entry.right_id, entry.quorum_only_if_voting) for entry in entries]
 
 
 def _managing_enough(entry: RollEntry, on: dt.date, managing_years: int | None) -> bool:
@@ -448,21 +511,40 @@ def record_missed(
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
     # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
     missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
+    # Two closes at once (two workers, or a worker and an administrator) would each count without the
+    # other's missed votes and forfeitures, not yet committed, and could both forfeit a right (two
+    # notices) or neither. The rights' rows are locked first, in id order, so that closes concerning the
+    # same right take turns, and the counts below, each a statement of its own, see what the one before
+    # committed. FOR NO KEY UPDATE: the missed votes just written hold a key-share lock on their rights.
+    db.session.execute(
+        select(VotingRight.id).where(VotingRight.id.in_(missed_here)).order_by(VotingRight.id)
+        .with_for_update(key_share=True)
+    )
     at_limit = [right_id for right_id, count in _missed_counts(policy, missed_here, closed_at).items()
                 if count >= policy.missed_votes]
     if not at_limit:
         return []
-    in_force = {
-        right_id for right_id, at in db.session.execute(
-            select(Forfeiture.right_id, Forfeiture.forfeited_at).where(Forfeiture.right_id.in_(at_limit)))
-        if rules.forfeiture_in_force(policy, at, closed_at.date())
-    }
+    year = rules.forfeiture_year(policy, period.year, closed_at)
+    rights = [
+        right for right in db.session.scalars(
+            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
+        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
+    ]
+    if not rights:
+        return []
+    # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
+    connection = db.session.connection()
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    inserted = set(db.session.scalars(
+        dialect_insert(Forfeiture).values([
+            {"right_id": right.id, "year": year, "vote_id": vote_id, "forfeited_at": closed_at} for right in rights
+        ]).on_conflict_do_nothing().returning(Forfeiture.right_id)
+    ))
     forfeited = []
     until = "the end of the year" if policy.window == "calendar-year" else "the next period"
-    for right in db.session.scalars(select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id)):
-        if right.id in in_force or rules.is_exempt(right.member.classes, policy, closed_at.date()):
+    for right in rights:
+        if right.id not in inserted:
             continue
-        db.session.add(Forfeiture(right_id=right.id, vote_id=vote_id, forfeited_at=closed_at))
         outbox.queue(
             "forfeited", right.member.email,
             f"Your PSF voting privileges ({right.label}) have lapsed until {until}",

@@ -14,6 +14,8 @@ from flask import current_app, render_template
 from flask_mail import Message
 from sqlalchemy import func, select
 
+from ballot.audit import audit
+from ballot.errors import NotFound
 from ballot.extensions import db, mail
 from ballot.outbox.models import PENDING, SENDING, OutboxMessage
 from ballot.timestamps import utcnow
@@ -103,16 +105,52 @@ def deliver(message: OutboxMessage, text: str, html: str) -> None:
     mail.send(sent)
 
 
-def stuck(older_than: dt.timedelta = dt.timedelta(minutes=10), now: dt.datetime | None = None) -> list[OutboxMessage]:
+# A message claimed this long ago and still "sending" was left by a worker that stopped: sending one
+# message never takes that long (SMTP gives up well before).
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+
+def stuck(older_than: dt.timedelta = STUCK_AFTER, now: dt.datetime | None = None) -> list[OutboxMessage]:
     """Messages claimed by a worker that never finished: possibly sent, so never retried by themselves."""
     now = now or utcnow()
     return list(
         db.session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than
-            )
+            select(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
+            .order_by(OutboxMessage.id)
         )
     )
+
+
+def release(message_ids: list[int] | None, now: dt.datetime | None = None) -> list[int]:
+    """Have messages left half-sent sent again (``None``: every one of them); returns their ids.
+
+    An administrator decides, having checked the mail server's log: such a
+    message may have been delivered already. Each release is audited with
+    the message's kind and when it was claimed, never its address or content.
+    A message that is not stuck (one a worker may be sending now) is refused,
+    and then nothing is released.
+    """
+    now = now or utcnow()
+    left = {m.id: m for m in stuck(now=now)}
+    if message_ids is None:
+        chosen = list(left.values())
+    else:
+        for message_id in message_ids:
+            if message_id not in left:
+                raise NotFound(f"message {message_id} was not left half-sent; only those can be released")
+        chosen = [left[message_id] for message_id in dict.fromkeys(message_ids)]
+    for message in chosen:
+        audit("mail.release", f"message {message.id}", template=message.template,
+              claimed_at=message.next_attempt_at.isoformat())
+        message.status, message.next_attempt_at = PENDING, now
+    db.session.flush()
+    return [message.id for message in chosen]
+
+
+def recipient_domain(message: OutboxMessage) -> str:
+    """What the console shows of a message's address: its domain, to match it in the mail server's log."""
+    return "@" + message.to_address.rpartition("@")[2]
 
 
 def outbox_counts() -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Row, select, update
 
@@ -46,6 +46,10 @@ class ImportReport:
     enrolled_from_roster: int = 0
     dry_run: bool = False
     present: list[RosterMember] = field(default_factory=list, repr=False)  # the members the file lists
+    # Members read under a policy's class alias, per retired class (psf-bylaws 4.6: Managing as Contributing).
+    aliased: dict[str, int] = field(default_factory=dict)
+    # Members matched to an earlier import's by email, the file keying members differently (another format).
+    rekeyed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -57,25 +61,52 @@ class ImportReport:
             "rights_added": self.rights_added,
             "enrolled_from_roster": self.enrolled_from_roster,
             "dry_run": self.dry_run,
+            "aliased": self.aliased,
+            "rekeyed": len(self.rekeyed),
             "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
         }
 
 
-def read_roster(data: bytes, filename: str, policy: Policy) -> tuple[str, list[RosterMember]]:
-    """Parse and check a roster file against the policy; every problem at once."""
+def read_roster(data: bytes, filename: str, policy: Policy) -> tuple[str, list[RosterMember], dict[str, int]]:
+    """Parse and check a roster file against the policy; every problem at once.
+
+    A class the organisation no longer has is read as the class the policy's
+    aliases name (psf-bylaws 4.6: "All active Managing Members ... shall be
+    re-certified as Contributing Members"), keeping its dates; any other class
+    the policy lacks refuses the file.
+    """
     try:
         parsed = parse_roster(data, filename)
     except RosterInvalid as exc:
         raise RosterRefused(exc.problems) from None
+    retired = _retired_classes(parsed.members, policy)
+    members = [aliased(m, policy) for m in parsed.members] if retired else parsed.members
     problems = [
         Problem(m.line, f"class {c.name!r} is not a class of this organisation ({policy.title})")
-        for m in parsed.members
+        for m in members
         for c in m.classes
         if c.name not in policy.enabled_classes
     ]
     if problems:
         raise RosterRefused(problems)
-    return parsed.format, parsed.members
+    return parsed.format, members, retired
+
+
+def aliased(member: RosterMember, policy: Policy) -> RosterMember:
+    """The member with each retired class read as the class the policy maps it to."""
+    if not any(c.name in policy.class_aliases for c in member.classes):
+        return member
+    classes = tuple(replace(c, name=policy.class_aliases.get(c.name, c.name)) for c in member.classes)
+    return replace(member, classes=tuple(dict.fromkeys(classes)))
+
+
+def _retired_classes(members: list[RosterMember], policy: Policy) -> dict[str, int]:
+    """How many members hold each retired class the policy reads as another."""
+    counts: dict[str, int] = {}
+    for member in members:
+        for name in {c.name for c in member.classes if c.name in policy.class_aliases}:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def import_members(
@@ -88,7 +119,7 @@ def import_members(
     (``ballot.eligibility.services.import_roster`` does both).
     """
     now = now or utcnow()
-    fmt, incoming = read_roster(data, filename, policy)
+    fmt, incoming, retired = read_roster(data, filename, policy)
     # Plain rows, not ORM objects: a roster of 100,000 would spend seconds on the identity map.
     existing = {
         m.key: m
@@ -98,12 +129,23 @@ def import_members(
             .where(Member.period_id == period_id)
         )
     }
-    report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run, present=incoming)
+    report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run, present=incoming, aliased=retired)
+    keys = {m.key for m in incoming}
+    by_email = _unmatched_by_email(existing, keys, incoming)
     new_rows, changed_rows = [], []
     for member in incoming:
         stored = existing.get(member.key)
+        if stored is None and member.email in by_email:
+            # The same person under another key: the file comes from another format (python.org keys by
+            # username, CiviCRM by email). Keeping the member keeps their rights and enrolments.
+            stored = by_email.pop(member.email)
+            report.rekeyed.append(member.key)
+            existing[member.key] = existing.pop(stored.key)
         row = _member_row(period_id, member)
-        if stored is None or stored.removed_at is not None:
+        if stored is not None and stored.key != member.key:
+            report.changed.append(member.key)
+            changed_rows.append((stored, row))
+        elif stored is None or stored.removed_at is not None:
             report.added.append(member.key)
             if stored is None:
                 new_rows.append(row)
@@ -112,7 +154,6 @@ def import_members(
         elif _stored_form(stored) != _stored_form_of(row):
             report.changed.append(member.key)
             changed_rows.append((stored, row))
-    keys = {m.key for m in incoming}
     gone = [m for key, m in existing.items() if key not in keys and m.removed_at is None]
     report.removed = [m.key for m in gone]
     changes = (
@@ -128,7 +169,7 @@ def import_members(
         # bookkeeping, seconds for a roster of 100,000.
         insert_rows(Member.__table__, new_rows)
     updates = [
-        {"id": stored.id, **{name: row[name] for name in ("email", "given_name", "family_name", "details")},
+        {"id": stored.id, **{name: row[name] for name in ("key", "email", "given_name", "family_name", "details")},
          "removed_at": None}
         for stored, row in changed_rows
     ] + [{"id": member.id, "removed_at": now} for member in gone]
@@ -144,6 +185,30 @@ def import_members(
     )
     db.session.flush()
     return report
+
+
+def _unmatched_by_email(existing: dict[str, Row], keys: set[str], incoming: list[RosterMember]) -> dict[str, Row]:
+    """Members of earlier imports whose key the file lacks, by email, for the file's members whose key is new.
+
+    Refused where the address does not say who is who: two such members share it.
+    """
+    unmatched = [m for m in incoming if m.key not in existing]
+    if not unmatched:
+        return {}
+    wanted = {m.email for m in unmatched}
+    found: dict[str, list[Row]] = {}
+    for stored in existing.values():
+        if stored.key not in keys and stored.email in wanted:
+            found.setdefault(stored.email, []).append(stored)
+    problems = [
+        Problem(m.line, f"{m.key!r} is new to this period, and the earlier members "
+                        f"{', '.join(repr(s.key) for s in found[m.email])} share its address {m.email}: which one "
+                        "it is cannot be told, so their enrolments would be lost; import a file keyed as before")
+        for m in unmatched if len(found.get(m.email, [])) > 1
+    ]
+    if problems:
+        raise RosterRefused(problems)
+    return {email: rows[0] for email, rows in found.items()}
 
 
 def _member_row(period_id: int, member: RosterMember) -> dict:

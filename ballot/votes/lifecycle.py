@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
 from sqlalchemy import delete, select
 
-from ballot import sealing
+from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
 from ballot.bulk import insert_rows
 from ballot.eligibility import services as eligibility
-from ballot.errors import Conflict, InvalidInput
+from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
 from ballot.timestamps import utcnow
 from ballot.votes import record as vote_record
@@ -33,11 +33,13 @@ from ballot.votes.models import (
     DRAFT,
     OPEN,
     PUBLISHED,
+    ElectorateAddition,
     ElectorateEntry,
+    ParticipationRecord,
     SealedBallot,
     Vote,
 )
-from ballot.votes.queries import electorate_of, not_voted, period_of, quorum_base, record_of
+from ballot.votes.queries import additions_of, electorate_of, not_voted, period_of, quorum_base, record_of
 from ballot.votes.tally import tally
 from ballot.worker import forget_failures
 
@@ -132,13 +134,59 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
     return len(right_ids)
 
 
+def add_voter(vote: Vote, key_or_email: str, reason: str, now: dt.datetime | None = None) -> int:
+    """Add to an open vote the rights of a member who was missed, with the reason; returns how many.
+
+    The PSF's practice ("new voters may need to be added as they were
+    missed"): the member must be on the period's roster (import the corrected
+    roster first) and hold a right the vote's electorate takes; enrolment is
+    not asked for, the administrator vouching with the reason. Each added right
+    gets its ballot link and counts in the electorate; the addition is audited
+    and listed with the vote. It says only that the right may vote.
+    """
+    now = now or utcnow()
+    vote = _locked(vote)
+    _require(vote, OPEN, "given another voter")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput("say why the voter is added (for the audit log and the record)")
+    if now >= vote.closes_at:
+        raise Conflict(f"vote {vote.id} closed at {vote.closes_at:%Y-%m-%d %H:%M} UTC: no one can be added")
+    period = period_of(vote)
+    member = eligibility.find_member(period, key_or_email)
+    if member is None:
+        raise NotFound(f"no member {key_or_email.strip()!r} on the {period.year} roster: import the corrected "
+                       "roster first")
+    entitled = eligibility.entitled_if_added(
+        period, member, now.date(), scope=vote.rules["electorate"], managing_years=vote.rules.get("managing_years"))
+    if not entitled:
+        raise Conflict(f"{member.email} holds no voting right that this vote's electorate takes")
+    present = set(db.session.scalars(select(ElectorateEntry.right_id).where(
+        ElectorateEntry.vote_id == vote.id, ElectorateEntry.right_id.in_([e.right_id for e in entitled]))))
+    added = [e for e in entitled if e.right_id not in present]
+    if not added:
+        raise Conflict(f"{member.email} is already in this vote's electorate")
+    actor = unit_of_work.actor()
+    for entry in added:
+        db.session.add(ElectorateEntry(vote_id=vote.id, right_id=entry.right_id,
+                                       quorum_only_if_voting=entry.quorum_only_if_voting))
+        db.session.add(ElectorateAddition(vote_id=vote.id, right_id=entry.right_id, reason=reason,
+                                          added_by=actor, added_at=now))
+    vote.electorate_size += len(added)
+    audit("vote.add-voter", vote_subject(vote), member=member.key, rights=len(added), reason=reason)
+    queue_ballot_links(vote, [e.right_id for e in added], now)
+    db.session.flush()
+    return len(added)
+
+
 def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     """Close: open the ballots into the record, count them, record missed votes.
 
     A vote closes when told to or at its closing time, whichever comes first:
     casting stopped then, so that is when it closed, even if the worker gets to
     it later. The sealed ballots and the vote's key are destroyed in the same
-    transaction; what remains is the record, in receipt order.
+    transaction; what remains is the record, in receipt order, and the
+    participation ledger, written again in right order.
     """
     now = now or utcnow()
     vote = _locked(vote)
@@ -158,8 +206,9 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
                         "contents": {"answers": opened["answers"]}})
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
+    _rewrite_ledger_in_right_order(vote)
     vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size,
-                        quorum_base(vote))
+                        quorum_base(vote), len(additions_of(vote)))
     info = {
         "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
         "opened_at": vote.opened_at.isoformat(), "closed_at": closed_at.isoformat(),
@@ -186,9 +235,30 @@ def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None
     vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
     vote.public_key = vote.wrapped_key = None
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    _rewrite_ledger_in_right_order(vote)
     forget_failures("vote.close", vote.id)
     forget_failures("vote.open", vote.id)
     db.session.flush()
+
+
+def _rewrite_ledger_in_right_order(vote: Vote) -> None:
+    """Write the vote's participation records again, in right order, once casting has stopped.
+
+    Rows are stored in the order they were written (PostgreSQL's ctid, SQLite's
+    rowid, and so a dump's order): written as ballots were cast, they would tell
+    the order of casting within a day, which the ledger must not. The copies
+    written now are in right order; the old rows are deleted (overwritten at
+    once on SQLite; on PostgreSQL, see docs/DOMAIN.md on VACUUM).
+    """
+    rows = [
+        {"vote_id": vote.id, "right_id": right_id, "voted_on": voted_on}
+        for right_id, voted_on in db.session.execute(
+            select(ParticipationRecord.right_id, ParticipationRecord.voted_on)
+            .where(ParticipationRecord.vote_id == vote.id).order_by(ParticipationRecord.right_id)
+        )
+    ]
+    db.session.execute(delete(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id))
+    insert_rows(ParticipationRecord.__table__, rows)
 
 
 def publish(vote: Vote, now: dt.datetime | None = None) -> dict:

@@ -117,3 +117,19 @@ class VoteReminder(Model):
     scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int | None]
+
+
+class LinkRequest(Model):
+    """An address someone asked to be sent their links again ("send me my links again"), until the worker
+    has looked it up.
+
+    The page only adds this row, whatever the address, so that it does the same
+    work, in the same time, for an address that is known and for one that is
+    not. The worker then looks the address up, queues the links, if any, and
+    deletes the row: the address is kept no longer than that.
+    """
+
+    __tablename__ = "link_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))

@@ -24,6 +24,7 @@ from ballot.votes.models import (
     DRAFT,
     OPEN,
     PUBLISHED,
+    ElectorateAddition,
     ElectorateEntry,
     ParticipationRecord,
     Vote,
@@ -81,6 +82,32 @@ def quorum_base(vote: Vote) -> int:
                ElectorateEntry.right_id.not_in(voted))
     ).one()
     return vote.electorate_size - idle_conditional
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A right added to an open vote: whose, why, by whom and when (never anything about a ballot)."""
+
+    name: str
+    email: str
+    capacity: str
+    reason: str
+    added_by: str
+    added_at: dt.datetime
+
+
+def additions_of(vote: Vote) -> list[Addition]:
+    return [
+        Addition(display_name(given, family, email), email, capacity_label(capacity, sponsor), reason, by, at)
+        for given, family, email, capacity, sponsor, reason, by, at in db.session.execute(
+            select(Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor,
+                   ElectorateAddition.reason, ElectorateAddition.added_by, ElectorateAddition.added_at)
+            .join(VotingRight, VotingRight.id == ElectorateAddition.right_id)
+            .join(Member, Member.id == VotingRight.member_id)
+            .where(ElectorateAddition.vote_id == vote.id)
+            .order_by(ElectorateAddition.added_at, VotingRight.id)
+        )
+    ]
 
 
 def not_voted(vote: Vote) -> list[int]:

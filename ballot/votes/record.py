@@ -62,7 +62,8 @@ def verify(document: dict, trusted_signer_pem: str | None = None) -> list[str]:
             problems.append(f"ballot {ballot['receipt']}: listed twice")
         receipts.add(ballot["receipt"])
     recount = tally(record["rules"], record["questions"], [b["contents"] for b in record["ballots"]],
-                    record["result"]["electorate"], record["result"].get("quorum_base"))
+                    record["result"]["electorate"], record["result"].get("quorum_base"),
+                    record["result"].get("added_after_opening", 0))
     if recount != record["result"]:
         problems.append("the recounted result differs from the published result")
     return problems

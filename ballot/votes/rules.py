@@ -9,6 +9,8 @@ and the result.
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,7 +18,15 @@ from fractions import Fraction
 from ballot.counting.board import board_for
 from ballot.counting.methods import APPROVAL, METHODS
 from ballot.errors import InvalidInput, PolicyInvalid
-from ballot.policy import CANDIDATE_ORDERS, DENOMINATOR_WORDS, DENOMINATORS, Policy, Requirement, parse_fraction
+from ballot.policy import (
+    CANDIDATE_ORDERS,
+    DENOMINATOR_WORDS,
+    DENOMINATORS,
+    Floor,
+    Policy,
+    Requirement,
+    parse_fraction,
+)
 
 YES_NO = ("yes", "no", "abstain")
 AGREE = ("agree", "disagree", "abstain")
@@ -233,6 +243,8 @@ def _requirement(kind: Kind, policy: Policy, threshold: str | None, denominator:
         default_denominator = "electorate" if electorate == "group" else policy.fellow_denominator
         requirement = _parsed(threshold, denominator or default_denominator) if threshold else Requirement(
             policy.fellow_threshold, False, denominator or default_denominator)
+        if floor and not requirement.at_least_as_strict_as(floor.requirement):
+            raise _below_floor(kind, policy, floor, requirement)
         if requirement.share not in policy.fellow_allowed_thresholds or requirement.strict:
             allowed = " or ".join(str(t) for t in policy.fellow_allowed_thresholds)
             raise InvalidInput(f"a Fellow nomination passes at {allowed} of "
@@ -255,11 +267,15 @@ def _requirement(kind: Kind, policy: Policy, threshold: str | None, denominator:
         if requirement.share == 0:
             raise InvalidInput("a threshold of 0 would pass anything")
     if floor and not requirement.at_least_as_strict_as(floor.requirement):
-        raise InvalidInput(
-            f"a {kind.label.lower()} needs {floor.requirement.words()} under {policy.title} "
-            f"(section {floor.rule}: \"{floor.words}\"); {requirement.words()} is less"
-        )
+        raise _below_floor(kind, policy, floor, requirement)
     return requirement
+
+
+def _below_floor(kind: Kind, policy: Policy, floor: Floor, requirement: Requirement) -> InvalidInput:
+    return InvalidInput(
+        f"a {kind.label.lower()} needs {floor.requirement.words()} under {policy.title} "
+        f"(section {floor.rule}: \"{floor.words}\"); {requirement.words()} is less"
+    )
 
 
 def _parsed(threshold: str, denominator: str) -> Requirement:
@@ -408,3 +424,25 @@ def _who(rules: dict) -> str:
     if rules.get("always_voting"):
         details.append(" and ".join(c.title() + "s" for c in rules["always_voting"]) + " without opting in")
     return who + (f" ({'; '.join(details)})" if details else "")
+
+
+def ballot_order(count: int, order: str, link_token: str) -> list[int]:
+    """The order one ballot lists a question's ``count`` candidates in, as indexes into their fixed order.
+
+    "random" shuffles each ballot (the PSF's practice), "rotation" starts each
+    ballot at another candidate and keeps the cycle, "fixed" keeps the order
+    the candidates were entered in. The order comes from the ballot link
+    itself, so a ballot shows the same order however often it is opened, and
+    nothing about it is stored; answers name candidates, so the order never
+    reaches the count or the record.
+    """
+    indexes = list(range(count))
+    if order == "fixed" or count < 2:
+        return indexes
+    digest = hashlib.sha256(b"ballot candidate order\0" + link_token.encode()).digest()
+    seed = int.from_bytes(digest, "big")
+    if order == "rotation":
+        start = seed % count
+        return indexes[start:] + indexes[:start]
+    random.Random(seed).shuffle(indexes)
+    return indexes

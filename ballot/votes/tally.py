@@ -29,13 +29,15 @@ def passes(in_favour: int, denominator: int, threshold: Fraction, strict: bool) 
 
 
 def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_size: int,
-          quorum_base: int | None = None) -> dict:
+          quorum_base: int | None = None, added: int = 0) -> dict:
     """The result of a vote from the contents of its counted ballots.
 
     ``quorum_base`` is the number of rights the quorum is a share of, when some
     count only if they vote (bylaws 4.8: Fellows "if they vote, shall be counted
     for purposes of a quorum"); by default the whole electorate. It is part of
-    the published record, so a recount needs nothing else.
+    the published record, so a recount needs nothing else. ``added`` is how
+    many of the electorate an administrator added after opening, having been
+    missed: stated beside the electorate, it changes no count.
 
     A vote below its quorum is void and decides nothing (bylaws 3.9: "the vote
     is declared void"): each question shows its counts and "void", and no one is
@@ -46,6 +48,7 @@ def tally(rules: dict, questions: list[dict], ballots: list[dict], electorate_si
     base = electorate_size if quorum_base is None else quorum_base
     result: dict[str, Any] = {
         "electorate": electorate_size,
+        "added_after_opening": added,
         "participants": participants,
         "turnout": f"{Fraction(participants, electorate_size) if electorate_size else Fraction(0)}",
         "turnout_percent": round(100 * participants / electorate_size, 1) if electorate_size else 0.0,

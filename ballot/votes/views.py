@@ -37,12 +37,13 @@ def _asked_address() -> str:
                error_message="Links for this address were asked for several times already. Please check your "
                              "inbox and spam folder, or wait an hour and try again.")
 def link_again():
-    """Send me my links again: the answer is the same whether or not the address is known."""
+    """Send me my links again: the answer, and the work done for it, are the same whether or not the
+    address is known; the worker looks it up and sends the links."""
     address = request.form.get("email", "").strip()
     if request.method == "GET":
         return render_template("votes/link_again.html", address="", problem=None, sent=False)
     try:
-        links.send_links_again(address)
+        links.ask_for_links_again(address)
     except InvalidInput as exc:
         return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
     return render_template("votes/link_again.html", address=address, problem=None, sent=True)
@@ -64,7 +65,10 @@ def ballot(vote_id: int, token: str):
     access = casting.access_from_link(vote_id, token)
     vote = access.vote
     page = {"vote": vote, "capacity": access.capacity, "rules": vote_rules.describe(vote.rules, vote.electorate_size),
-            "standing_link": standing_link(access.right_id, access.period_year)}
+            "standing_link": standing_link(access.right_id, access.period_year),
+            "orders": {q["id"]: vote_rules.ballot_order(len(q["choices"]), vote.rules.get("candidate_order", "fixed"),
+                                                        token) for q in vote.questions},
+            "affiliations": vote.rules.get("affiliations") or {}}
     if access.already_voted:
         if request.method == "POST":
             raise Conflict(casting.ALREADY_CAST)

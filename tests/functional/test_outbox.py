@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -322,3 +323,49 @@ def test_a_vote_title_that_could_not_be_mailed_is_refused_when_the_vote_is_creat
         assert result.exit_code == 1
         assert "error: a vote's title must be one line of text" in result.output
     assert run(runner, "vote", "list") == []
+
+
+# --- Messages left half-sent: shown, and released by an administrator ---------------
+
+def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
+    """A worker claimed the message and died mid-send, ``minutes_ago``."""
+    message.status = SENDING
+    message.next_attempt_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+    db.session.commit()
+    return message.id
+
+
+def test_an_administrator_releases_a_stuck_message_by_command(opt_ins, app, runner, inbox):
+    first, second, third = messages()
+    stuck = left_half_sent(first)
+    recent = left_half_sent(second, minutes_ago=1)  # a worker may still be sending this one
+    assert run(runner, "mail", "status")["stuck"] == [stuck]
+
+    refused = runner.invoke(args=["mail", "release", str(recent)])
+    assert refused.exit_code == 1 and f"message {recent} was not left half-sent" in refused.output
+    refused = runner.invoke(args=["mail", "release", str(stuck), "999999"])
+    assert refused.exit_code == 1 and "message 999999" in refused.output
+    refused = runner.invoke(args=["mail", "release"])
+    assert refused.exit_code == 1 and "--all-stuck" in refused.output
+    assert messages(SENDING) == [first, second]  # nothing released by a refused command
+    assert audited("mail.release") == []
+
+    assert run(runner, "mail", "release", str(stuck)) == {"released": [stuck]}
+    assert [(e.subject, e.detail["template"]) for e in audited("mail.release")] == [(f"message {stuck}", "opt_in")]
+    assert "ada@example.org" not in str([(e.subject, e.detail) for e in audited("mail.release")])
+    assert run(runner, "mail", "send")["sent"] == 2  # the released one, and the third, never claimed
+    assert {m.id for m in messages(SENT)} == {stuck, third.id}
+    assert len(inbox.messages) == 2
+
+
+def test_all_stuck_messages_are_released_at_once(opt_ins, app, runner, inbox):
+    stuck = [left_half_sent(m) for m in messages()[:2]]
+    assert run(runner, "mail", "release", "--all-stuck") == {"released": stuck}
+    assert "stuck" not in run(runner, "mail", "status")
+    assert run(runner, "mail", "release", "--all-stuck") == {"released": []}
+    assert "No message" in runner.invoke(args=["mail", "release", "--all-stuck"]).output
+    assert run(runner, "mail", "send")["sent"] == 3
+
+
+def audited(action: str) -> list:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))

@@ -19,9 +19,11 @@ from ballot.admin.views import act, bp, csv_response, login_required
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError
 from ballot.policy import load_policy
+from ballot.request_size import accepts_up_to
 from ballot.roster import services as roster
 from ballot.roster.services import RosterRefused
 from ballot.votes import queries as votes
+from ballot.votes import waiver
 
 
 @bp.route("/periods", methods=["POST"])
@@ -46,8 +48,10 @@ def open_period():
 @login_required
 def period(year: int):
     p = eligibility.get_period(year)
+    policy = eligibility.policy_of(p)
+    waiver_plan = waiver.plan(p) if policy.affirmation_waiver and p.enrolment_closed_at is None else None
     return render_template(
-        "admin/period.html", period=p, policy=eligibility.policy_of(p), counts=eligibility.enrolment_counts(p),
+        "admin/period.html", period=p, policy=policy, counts=eligibility.enrolment_counts(p), waiver=waiver_plan,
         history=roster.import_history(p.id), votes=votes.list_votes(p), upload_form=RosterUploadForm(),
         opt_in_form=OptInForm(), action=ActionForm(), vote_kinds=vote_forms_under(eligibility.policy_of(p)),
     )
@@ -62,6 +66,16 @@ def send_opt_in(year: int):
         abort(400)
     return act(lambda: eligibility.send_opt_in(p, resend=form.resend.data),
                back=url_for("admin.period", year=year), done="Queued {outcome} opt-in messages.")
+
+
+@bp.route("/periods/<int:year>/affirmation-waiver", methods=["POST"])
+@login_required
+def affirmation_waiver(year: int):
+    p = eligibility.get_period(year)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: len(waiver.apply(p).right_ids), back=url_for("admin.period", year=year),
+               done="Enrolled {outcome} voting rights by the affirmation waiver.")
 
 
 @bp.route("/periods/<int:year>/close-enrolment", methods=["POST"])
@@ -88,6 +102,7 @@ def enrolled_csv(year: int):
 
 @bp.route("/periods/<int:year>/roster", methods=["POST"])
 @login_required
+@accepts_up_to("BALLOT_ROSTER_MAX_BYTES")
 def upload_roster(year: int):
     p = eligibility.get_period(year)
     form = RosterUploadForm()

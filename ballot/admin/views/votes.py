@@ -11,6 +11,7 @@ from ballot.admin.forms import (
     VOTE_FORM_LABELS,
     VOTE_FORMS,
     ActionForm,
+    AddVoterForm,
     CancelForm,
     OpeningForm,
     ReminderForm,
@@ -73,6 +74,7 @@ def vote(vote_id: int):
         "vote": v, "kind": vote_rules.KINDS[v.kind], "rules": vote_rules.describe(v.rules, electorate),
         "electorate": electorate, "action": ActionForm(), "reminders": queries.reminders_of(v),
         "worker_failure": failure_of(OPEN_TASK if v.status == DRAFT else CLOSE_TASK, v.id),
+        "additions": queries.additions_of(v) if v.status != DRAFT else [],
     }
     if v.status == DRAFT:
         page["schedule_form"] = WhenForm(closes_at=v.closes_at.replace(tzinfo=None))
@@ -86,7 +88,7 @@ def vote(vote_id: int):
             by_day=by_day, participants=participants,
             turnout_chart=charts.bar_chart("Ballots cast per day", [(f"{d:%d %b}", n) for d, n in by_day]),
             extend_form=WhenForm(), reminder_form=ReminderForm(), cancel_form=CancelForm(),
-            query=query, resend_form=ResendForm(),
+            query=query, resend_form=ResendForm(), add_voter_form=AddVoterForm(),
         )
         if query:
             page["found"] = queries.find_in_electorate(v, query)
@@ -228,6 +230,18 @@ def resend(vote_id: int):
     right_id = int(form.right_id.data)
     return act(lambda: links.resend_link(v, right_id), back=_back(vote_id),
                done="The ballot link is queued again to {outcome}.")
+
+
+@bp.route("/votes/<int:vote_id>/add-voter", methods=["POST"])
+@login_required
+def add_voter(vote_id: int):
+    v = queries.get_vote(vote_id)
+    form = AddVoterForm()
+    if not form.validate_on_submit() or form.member.data is None or form.reason.data is None:
+        return form_problem(form, _back(vote_id))
+    member, reason = form.member.data, form.reason.data
+    return act(lambda: lifecycle.add_voter(v, member, reason), back=_back(vote_id),
+               done=f"{member} is added to the electorate ({{outcome}} voting right(s)); their ballot link is queued.")
 
 
 @bp.route("/votes/<int:vote_id>/participation.csv")
