@@ -423,7 +423,6 @@ def test_the_worker_killed_mid_mail_run_sends_no_message_twice(committed_app, ma
     status = ballot_process(config, "mail", "status")
     assert {**status, "stuck": sorted(status["stuck"])} == {SENT: len(sent), SENDING: len(sending),
                                                            "stuck": stuck_ids}
-    assert sorted(ballot_process(config, "worker", "status")["stuck_messages"]) == stuck_ids
     before = Counter(inbox.deliveries)
     ballot_process(config, "worker", "--once", json_output=False)
     assert inbox.deliveries == before, "nothing was sent again"
@@ -433,7 +432,7 @@ def test_the_worker_killed_mid_mail_run_sends_no_message_twice(committed_app, ma
 
 ELECTORATE = 3300
 BALLOTS = 3000  # sealed ballots to open at the close: enough for it to take a while
-KILLS = 6  # at most: one held up for each closer, then at random moments until one lands after the commit
+KILLS = 4  # at most: one held up for each closer, then at random moments until one lands after the commit
 
 
 def cast_in_process(app, vote_id: int, right_ids: list[int]) -> list[str]:
@@ -633,14 +632,14 @@ def test_a_close_killed_at_any_moment_is_done_whole_or_done_again_the_same(
         database.settle()
         outcomes.append((closer, whole(app, vote_id, receipts, cast, others)))
     assert outcomes == [(closer, OPEN) for closer, _ in outcomes], "a close killed before its commit left nothing"
-    # Then at random moments from its first write (as long as the rehearsal took, and half as long again):
-    # inside the close, or in its commit, or after it.
+    # Then at random moments from its first write, up to two and a half times as long as the rehearsal
+    # took (a close in a process of its own takes longer): inside the close, or in its commit, or after it.
     while len(outcomes) < KILLS and outcomes[-1][1] == OPEN:
         closer = next(turns)
         database.mark()
         process = closers[closer]()
         wait_until(database.writing, f"the {closer} to begin the close", every=0.002)
-        time.sleep(rng.uniform(0, 1.5 * takes))
+        time.sleep(rng.uniform(0, 2.5 * takes))
         finished = kill(process, may_have_finished=closer == "command") == 0
         database.settle()
         outcomes.append((closer, whole(app, vote_id, receipts, cast, others)))
