@@ -70,6 +70,11 @@ class Gunicorn:
             )
         self.port = _wait_until_serving(self.process, log_path)
 
+    @property
+    def log_path(self) -> Path:
+        """The log of the server as started last."""
+        return self.logs[-1]
+
     def worker_pids(self) -> list[int]:
         """The server's worker processes now."""
         master = self.process.pid
