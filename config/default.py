@@ -22,6 +22,11 @@ MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@127.0.0.1")
 # "console": print messages instead of sending (the demo); "smtp": send.
 BALLOT_MAIL_TRANSPORT = "smtp"
 BALLOT_MAIL_MAX_ATTEMPTS = 5
+# Messages claimed and sent over one connection at a time. A worker killed mid-batch leaves that
+# batch "sending" (never sent twice by itself; `ballot mail release` after checking the mail log).
+BALLOT_MAIL_BATCH = 20
+# Seconds to wait for the mail server at each step before giving up (and retrying later).
+BALLOT_SMTP_TIMEOUT = 30
 
 # How many reverse proxies (nginx, a load balancer) stand in front of the app
 # processes. 0: a client's address is the connection's. 1 or more: it is read

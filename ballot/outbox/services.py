@@ -11,6 +11,7 @@ import email.policy
 import logging
 import smtplib
 from email.utils import make_msgid, parseaddr
+from typing import Protocol
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from ballot.audit import audit
 from ballot.errors import NotFound
-from ballot.extensions import db, mail
+from ballot.extensions import db
 from ballot.outbox.models import PENDING, SENDING, OutboxMessage
 from ballot.timestamps import utcnow
 from ballot.tokens import token_service
@@ -112,7 +113,14 @@ class OutboxMail(Message):
         return self._message().as_bytes(policy=WIRE_POLICY)
 
 
-def mail_message(message: OutboxMessage, text: str, html: str) -> Message:
+class Addressed(Protocol):
+    """What sending needs of a message besides its text: an outbox row, or a claimed copy of one."""
+
+    to_address: str
+    subject: str
+
+
+def mail_message(message: Addressed, text: str, html: str) -> Message:
     """The message as Flask-Mail sends it."""
     sent = OutboxMail(subject=message.subject, recipients=[message.to_address], body=text, html=html,
                    # RFC 3834: no out-of-office replies to an automatic message.
@@ -121,6 +129,29 @@ def mail_message(message: OutboxMessage, text: str, html: str) -> Message:
     # Flask-Mail makes a (name, address) sender one string when the Message is built; its types keep the tuple.
     sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)  # type: ignore[arg-type]
     return sent
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection with a time limit on every exchange with the mail server.
+
+    Flask-Mail waits for ever: a server that accepts the connection and never
+    answers would hold the worker (no vote would close) and leave its messages
+    "sending" long enough to be released and sent twice.
+    """
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        timeout = current_app.config["BALLOT_SMTP_TIMEOUT"]
+        host: smtplib.SMTP | smtplib.SMTP_SSL
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
 
 
 class Delivery:
@@ -133,14 +164,13 @@ class Delivery:
     def __init__(self) -> None:
         self.console = current_app.config["BALLOT_MAIL_TRANSPORT"] == "console"
         self.connection: Connection | None = None
-        self.error: Exception | None = None  # what the last send raised, if anything
 
-    def send(self, message: OutboxMessage, text: str, html: str) -> None:
+    def send(self, message: Addressed, text: str, html: str) -> None:
         if self.console:
             print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
             return
         if self.connection is None:
-            self.connection = mail.connect().__enter__()
+            self.connection = TimedConnection(current_app.extensions["mail"]).__enter__()
         try:
             self.connection.send(mail_message(message, text, html))
         except (smtplib.SMTPServerDisconnected, OSError):

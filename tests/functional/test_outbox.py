@@ -281,6 +281,21 @@ def test_a_dropped_connection_ends_the_batch_and_the_rest_go_out_on_a_new_one(op
         controller.stop()
 
 
+def test_a_mail_server_that_never_answers_is_given_up_on_and_retried(opt_ins, app, monkeypatch):
+    """A server that takes the connection and says nothing must not hold the worker: each exchange has a time
+    limit (BALLOT_SMTP_TIMEOUT), after which the message counts a failed attempt and waits for its retry."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        point_mail_at(app, monkeypatch, silent.getsockname()[1])
+        monkeypatch.setitem(app.config, "BALLOT_SMTP_TIMEOUT", 0.5)
+        counts = send_due()
+    # The first message waited out the time limit; the connection was then let go, and each message after it
+    # waited out its own (a new connection each): all are retried later, none is left "sending".
+    assert counts == {"sent": 0, "retry": opt_ins, "failed": 0}
+    assert all(m.status == PENDING and "timed out" in m.last_error for m in messages())
+
+
 def test_a_message_that_cannot_be_sent_fails_without_stopping_the_others(opt_ins, app, runner, inbox):
     first = messages()[0]
     first.subject = "Your ballot: a title\nBcc: everyone@example.org"  # a header no SMTP server may get
