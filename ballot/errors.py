@@ -25,6 +25,10 @@ class Conflict(BallotError):
     status = 409
 
 
+class AlreadyVoted(Conflict):
+    """A second ballot for a voting right that has cast one."""
+
+
 class InvalidInput(BallotError):
     status = 400
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
-from ballot.errors import Conflict, InvalidInput, TokenInvalid
+from ballot.errors import AlreadyVoted, Conflict, InvalidInput, TokenInvalid
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.timestamps import utcnow
@@ -205,7 +205,7 @@ def cast_ballot(vote_id: int, token: str, form: dict, now: dt.datetime | None = 
 def _box_for_casting(vote_id: int, right_id: int, now: dt.datetime) -> BallotBox:
     access = _access(vote_id, right_id)
     if access.already_voted:
-        raise Conflict(ALREADY_CAST)
+        raise AlreadyVoted(ALREADY_CAST)
     check_open(access.vote, now)
     box = _keep_box(access)
     assert box is not None, "check_open refuses a vote that is not open"
@@ -230,7 +230,7 @@ def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime
             "public_key": box.public_key,
         }).first()
     except IntegrityError:
-        raise Conflict(ALREADY_CAST) from None
+        raise AlreadyVoted(ALREADY_CAST) from None
     if recorded is None:
         return None
     connection.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext})

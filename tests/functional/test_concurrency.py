@@ -40,7 +40,7 @@ from tests.functional.helpers import HttpBrowser
 
 REQUEST_TIMEOUT = 20
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 class Browser(HttpBrowser):
     """One voter's browser over real HTTP."""
 

@@ -218,7 +218,8 @@ def test_results_are_hidden_until_published(open_vote, runner, client):
     hidden()  # open
     page = client.get(path_of(open_vote["links"]["ada@example.org"])).text
     done = client.post(path_of(open_vote["links"]["ada@example.org"]),
-                       data={"csrf_token": CSRF.search(page).group(1), "q1": "yes", "step": "cast"})
+                       data={"csrf_token": CSRF.search(page).group(1), "q1": "yes", "step": "cast"},
+                       follow_redirects=True)
     assert done.status_code == 200
     hidden()  # open, with a ballot in the box
     run(runner, "vote", "close", str(vote_id))
