@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 
 from flask import Blueprint, Response, current_app, json, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from ballot import unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
@@ -59,7 +60,7 @@ RECEIPT_COOKIE = "ballot_receipt"
 RECEIPT_KEPT_FOR = dt.timedelta(hours=1)
 
 
-def _keep_receipt(response: Response, vote_id: int, token: str, receipt: str, now: dt.datetime) -> None:
+def _keep_receipt(response: BaseResponse, vote_id: int, token: str, receipt: str, now: dt.datetime) -> None:
     value = token_service(current_app.config, RECEIPT_KEPT).dumps({"v": vote_id, "t": receipt},
                                                                    now + RECEIPT_KEPT_FOR)
     response.set_cookie(RECEIPT_COOKIE, value, path=url_for("votes.ballot", vote_id=vote_id, token=token),
