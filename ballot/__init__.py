@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+from email.utils import parseaddr
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -182,6 +183,14 @@ def _template_filters(app: Flask) -> None:
     from ballot.votes.rules import kind_label
 
     app.add_template_filter(kind_label)
+
+    @app.context_processor
+    def election_contact() -> dict:
+        """Whom voters write to when something is wrong, on every page and in every message."""
+        address = app.config.get("BALLOT_CONTACT_ADDRESS") or app.config["MAIL_DEFAULT_SENDER"]
+        if isinstance(address, (tuple, list)):
+            address = address[1]
+        return {"election_contact": parseaddr(address)[1] or address}
 
 
 class RedactTokens(logging.Filter):

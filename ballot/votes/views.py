@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Response, current_app, json, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ballot import unit_of_work
+from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import AlreadyVoted, BallotError, InvalidInput, TokenExpired, TokenInvalid
 from ballot.extensions import limiter
@@ -156,7 +156,8 @@ def results(vote_id: int):
     # A receipt is looked up by POST: in a URL it would reach access logs and browser history.
     vote = queries.get_vote(vote_id)
     document = queries.published_record(vote)
-    receipt = request.form.get("receipt", "").strip().upper() if request.method == "POST" else ""
+    typed = request.form.get("receipt", "")[:200] if request.method == "POST" else ""
+    receipt = sealing.normal_receipt(typed)
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
     return render_template(
         "votes/results.html", vote=vote, result=vote.result, record=document["record"],

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.steps import NOMINEES, Administrator, cast, link_in_mail, opt_in
+from tests.browser.test_voter_pages import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -64,5 +65,49 @@ def test_the_receipt_survives_reload_and_back(sqlite_site, browser, inbox, tmp_p
             expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
             expect(page.locator(".receipt strong")).to_have_text(receipt)
         assert admin.run("vote", "show", str(vote_id))["participants"] == 1
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_checking_a_receipt_forgives_and_lands_on_the_answer(sqlite_site, browser, inbox, tmp_path, axe_script,
+                                                              javascript, viewport):
+    site = sqlite_site
+    admin = Administrator(site, tmp_path)
+    admin.open_period_with_roster()
+    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
+        inbox.clear()
+        vote_id = admin.open_fellow_vote()
+        receipt = cast(page, link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/"),
+                       {NOMINEES[0]: "Agree", NOMINEES[1]: "Disagree"})
+        admin.close_and_publish(vote_id)
+        page.goto(f"{site.url}/votes/{vote_id}/results")
+        typed = " ".join(receipt.lower().split("-")).replace("o", "0").replace("i", "1")
+        page.get_by_role("textbox", name="Receipt").fill(typed)
+        page.get_by_role("button", name="Check").click()
+        answer = page.locator("#receipt-answer")
+        expect(answer).to_contain_text(f"Receipt {receipt} is among the counted ballots")
+        expect(answer).to_contain_text(f"{NOMINEES[1]}: disagree")
+        expect(answer).to_be_focused()
+        expect(answer).to_be_in_viewport()
+        audit = Audit(page, axe_script)
+        if javascript:  # axe-core is a script: it runs where scripts do (the page is the same without)
+            audit.check("results, receipt found")
+
+        page.get_by_role("textbox", name="Receipt").fill("ABCD-EFGH-IJKL-MNOP-QRST-UVWX")
+        page.get_by_role("button", name="Check").click()
+        expect(answer).to_contain_text("We did not find receipt ABCD-EFGH-IJKL-MNOP-QRST-UVWX")
+        expect(answer).to_contain_text("does not mean that your ballot was not counted")
+        expect(answer.get_by_role("link", name="elections@127.0.0.1")).to_be_visible()
+        expect(answer).to_be_focused()
+        expect(answer).to_be_in_viewport()
+        if javascript:
+            audit.check("results, receipt not found")
+        assert audit.problems == {}, audit.problems
     finally:
         context.close()

@@ -82,3 +82,28 @@ def test_a_kept_receipt_is_shown_only_for_its_vote_and_for_an_hour(app, runner, 
                   "forged"):
         page = shown_with(value)
         assert "You have already voted" in page and "AAAA-BBBB" not in page
+
+
+def test_a_receipt_is_found_however_it_is_typed(app, runner, client, inbox, tmp_path):
+    setup(runner, tmp_path, PEOPLE, opted_in=("ada", "bea"))
+    vote_id, links = opened(runner, inbox, "--kind", "charter", "--title", "Charter the Packaging WG",
+                            "--question", "Charter the Packaging WG")
+    cast_answering(client, path_of(links["ada"]), "no")
+    receipt = RECEIPT.search(client.get(path_of(links["ada"])).text).group(1)
+    run(runner, "vote", "close", str(vote_id))
+    run(runner, "vote", "publish", str(vote_id))
+    results = f"/votes/{vote_id}/results"
+    token = csrf_token(client.get(results).text)
+    compact = receipt.replace("-", "")
+    for typed in (receipt.lower(), compact, receipt.replace("-", " "), receipt.replace("O", "0").replace("I", "1")):
+        page = client.post(results, data={"csrf_token": token, "receipt": typed})
+        assert page.status_code == 200
+        assert f"Receipt {receipt} is among the counted ballots" in page.text, typed
+        assert "Charter the Packaging WG: no" in page.text
+        assert 'id="receipt-answer" tabindex="-1" autofocus' in page.text
+    assert f'action="{results}#receipt-answer"' in page.text  # the answer is where the page lands
+
+    wrong = compact[:-1] + ("A" if compact[-1] != "A" else "B")
+    page = client.post(results, data={"csrf_token": token, "receipt": wrong})
+    assert "We did not find receipt" in page.text and "does not mean that your ballot was not counted" in page.text
+    assert "Check each of the 24 letters and digits" in page.text and "elections@127.0.0.1" in page.text
