@@ -3,6 +3,8 @@ and links sent again."""
 
 import datetime as dt
 import hashlib
+import math
+from fractions import Fraction
 
 from flask import Blueprint, Response, current_app, json, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -13,7 +15,7 @@ from ballot.errors import AlreadyVoted, BallotError, InvalidInput, TokenExpired,
 from ballot.extensions import limiter
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
-from ballot.votes import casting, links, queries
+from ballot.votes import casting, charts, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
 from ballot.votes.models import PUBLISHED
@@ -159,9 +161,12 @@ def results(vote_id: int):
     typed = request.form.get("receipt", "")[:200] if request.method == "POST" else ""
     receipt = sealing.normal_receipt(typed)
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
+    result = vote.result
     return render_template(
-        "votes/results.html", vote=vote, result=vote.result, record=document["record"],
+        "votes/results.html", vote=vote, result=result, record=document["record"],
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
+        charts=[charts.result_chart(q, most_first=True) for q in result["questions"]],
+        quorum_needed=math.ceil(Fraction(result["quorum"]) * result["quorum_base"]),
     )
 
 

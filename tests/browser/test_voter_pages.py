@@ -22,7 +22,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
 NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked"}
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked", "results, ranked",
+         "home, with results"}
 
 
 class Audit:
@@ -57,7 +58,7 @@ class Audit:
         """The README's picture of this page at this width, if it shows one."""
         if name in SHOWN:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            slug = name.replace(", ", "-")
+            slug = name.replace(", ", "-").replace(" ", "-")
             self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
 
     def axe(self) -> list[str]:
@@ -142,7 +143,15 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         page.get_by_role("button", name="Check").click()
         expect(page.get_by_role("status")).to_contain_text("is among the counted ballots")
         audit.check("results")
+        # The outcome first, in words; the chart on the public page; no closing time of a closed vote.
+        outcome = page.get_by_role("region", name="Outcome")
+        expect(outcome).to_contain_text(f"{NOMINEES[0]}: Not passed")  # 1 of 2 agree: below 2/3
+        expect(outcome).to_contain_text(f"{NOMINEES[1]}: Not passed")
+        expect(page.locator("svg.chart").first).to_be_visible()
+        expect(page.get_by_role("main")).not_to_contain_text("Closes")
         page.goto(f"{site.url}/votes/{board_id}/results")
+        expect(page.get_by_role("region", name="Outcome")).to_contain_text("Elected: ")
+        expect(page.get_by_role("img", name=re.compile("first preferences per candidate"))).to_be_visible()
         audit.check("results, ranked")
         page.goto(site.url + "/")
         audit.check("home, with results")

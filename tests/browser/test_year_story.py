@@ -76,7 +76,7 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
         first, second = (ada.get_by_role("region", name=nominee) for nominee in NOMINEES)
         for name in ("Agree 1", "Disagree 0", "Abstain 1"):
             expect(first.get_by_role("row", name=name, exact=True)).to_be_visible()
-        expect(first).to_contain_text("Failed")  # 1 agree of 2 participating is short of 2/3
+        expect(first).to_contain_text("Not passed")  # 1 agree of 2 participating is short of 2/3
         expect(second.get_by_role("row", name="Agree 2", exact=True)).to_be_visible()
         expect(second).to_contain_text("Passed")
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ballot import unit_of_work
-from ballot.admin import charts
 from ballot.admin.dashboard import csv_text
 from ballot.admin.forms import (
     VOTE_FORM_LABELS,
@@ -24,7 +23,7 @@ from ballot.admin.views import act, bp, csv_response, form_problem, login_requir
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.timestamps import utcnow
-from ballot.votes import exports, lifecycle, links, queries
+from ballot.votes import charts, exports, lifecycle, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes.models import CLOSED, DRAFT, OPEN, PUBLISHED
 from ballot.votes.tasks import CLOSE_TASK, OPEN_TASK
