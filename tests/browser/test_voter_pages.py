@@ -22,8 +22,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
 NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked", "results, ranked",
-         "home, with results"}
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked",
+         "results, ranked", "home, with results"}
 
 
 class Audit:
