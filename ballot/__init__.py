@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ballot import unit_of_work
-from ballot.errors import BallotError, PolicyInvalid
+from ballot.errors import BallotError, PolicyInvalid, TokenExpired, TokenInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,7 +152,9 @@ def _error_pages(app: Flask) -> None:
     def ballot_error(exc: BallotError):
         unit_of_work.abandon()
         status = exc.status if 400 <= exc.status < 500 else 400
-        return render_template("error.html", message=str(exc), status=status), status
+        # Links sent again help only with a link that is damaged or expired.
+        link_again = isinstance(exc, (TokenInvalid, TokenExpired))
+        return render_template("error.html", message=str(exc), status=status, link_again=link_again), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -183,6 +185,15 @@ def _template_filters(app: Flask) -> None:
     from ballot.votes.rules import kind_label
 
     app.add_template_filter(kind_label)
+
+    @app.template_filter()
+    def sentence(text: str) -> str:
+        """A message as a sentence: a capital first, a full stop last (services' messages serve commands too)."""
+        text = str(text).strip()
+        if not text:
+            return text
+        text = text[0].upper() + text[1:]
+        return text if text[-1] in ".!?:" else text + "."
 
     @app.context_processor
     def election_contact() -> dict:

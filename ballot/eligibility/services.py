@@ -213,6 +213,30 @@ def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
     return count
 
 
+def send_standing_links(address: str, now: dt.datetime | None = None) -> int:
+    """Queue the link to its standing page to each right of ``address`` in the latest period; returns how many.
+
+    Every right of a member on the roster, enrolled or not, forfeited or not: the page says where it stands.
+    """
+    now = now or utcnow()
+    period = db.session.scalar(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc()).limit(1))
+    if period is None:
+        return 0
+    rights = db.session.scalars(
+        select(VotingRight).join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id, Member.email == address, Member.removed_at.is_(None))
+        .order_by(VotingRight.id)
+    ).all()
+    for right in rights:
+        outbox.queue(
+            "standing", right.member.email, f"Your PSF voting standing {right.label}, {period.year}",
+            {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+             "link": standing_link_for_mail(right.id, period.year)},
+            now=now,
+        )
+    return len(rights)
+
+
 def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
     outbox.queue(*_opt_in_message(right, period), now=now)
     right.opt_in_sent_at = now

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
-from ballot.errors import AlreadyVoted, Conflict, InvalidInput, TokenInvalid
+from ballot.errors import AlreadyVoted, Conflict, InvalidInput, TokenInvalid, VoteClosed
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.timestamps import utcnow
@@ -111,9 +111,9 @@ def _access(vote_id: int, right_id: int) -> BallotAccess:
 def check_open(vote: Vote | BallotPaper, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
     if vote.status == CANCELLED:
-        raise Conflict(f"This vote was cancelled: {vote.cancel_reason}")
+        raise VoteClosed(f"This vote was cancelled: {vote.cancel_reason}")
     if vote.status != OPEN or now >= vote.closes_at:
-        raise Conflict("This vote is closed; ballots can no longer be cast.")
+        raise VoteClosed("This vote is closed; ballots can no longer be cast.")
 
 
 def check_ballot(vote: Vote | BallotPaper | BallotBox, form: dict) -> dict:

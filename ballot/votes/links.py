@@ -63,9 +63,10 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
     """Queue again every link the holder of ``address`` can still use; returns how many.
 
     A fresh ballot link for each open vote in whose electorate a right of
-    theirs is and has not voted yet, and the opt-in link for each right that
-    may still enrol. The page that asks for this answers the same whatever it
-    returns: nobody learns from it whether an address is known.
+    theirs is and has not voted yet, the opt-in link for each right that
+    may still enrol, and the link to each right's standing page. The page
+    that asks for this answers the same whatever it returns: nobody learns
+    from it whether an address is known.
     """
     now = now or utcnow()
     try:
@@ -88,7 +89,7 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
         by_vote.setdefault(vote, []).append(right_id)
     for vote, right_ids in by_vote.items():
         queue_ballot_links(vote, right_ids, now)
-    return len(waiting) + eligibility.send_opt_in_again(address, now)
+    return len(waiting) + eligibility.send_opt_in_again(address, now) + eligibility.send_standing_links(address, now)
 
 
 def resend_link(vote: Vote, right_id: int, now: dt.datetime | None = None) -> str:

@@ -11,22 +11,29 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
-from ballot.errors import AlreadyVoted, BallotError, InvalidInput, TokenExpired, TokenInvalid
-from ballot.extensions import limiter
+from ballot.errors import AlreadyVoted, BallotError, InvalidInput, TokenExpired, TokenInvalid, VoteClosed
+from ballot.extensions import db, limiter
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
 from ballot.votes import casting, charts, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
-from ballot.votes.models import PUBLISHED
+from ballot.votes.models import CLOSED, OPEN, PUBLISHED, Vote
 
 bp = Blueprint("votes", __name__)
 
 
 @bp.route("/")
 def index():
-    votes = [v for v in queries.list_votes() if v.status == PUBLISHED]
-    return render_template("votes/index.html", votes=votes)
+    """The open votes (title and closing time), those being counted, and the published results."""
+    now = utcnow()
+    votes = queries.list_votes()
+    return render_template(
+        "votes/index.html",
+        open_votes=sorted((v for v in votes if v.status == OPEN and v.closes_at > now), key=lambda v: v.closes_at),
+        counting=[v for v in votes if v.status == CLOSED or (v.status == OPEN and v.closes_at <= now)],
+        votes=sorted((v for v in votes if v.status == PUBLISHED), key=lambda v: v.closed_at or now, reverse=True),
+    )
 
 
 def _asked_address() -> str:
@@ -115,6 +122,19 @@ def already_voted(exc: AlreadyVoted):
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])
 @limiter.exempt  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 def ballot(vote_id: int, token: str):
+    try:
+        return _ballot(vote_id, token)
+    except (TokenExpired, VoteClosed) as exc:
+        # A genuine link to a vote that has ended (links expire when voting does): where to go now.
+        # A link that expired before its vote did (the vote was extended) is answered as any other.
+        unit_of_work.abandon()
+        vote = db.session.get(Vote, vote_id) if 0 < vote_id < 2**31 else None
+        if vote is None or (vote.status == OPEN and vote.closes_at > utcnow()):
+            raise
+        return render_template("votes/closed.html", vote=vote, message=str(exc)), exc.status
+
+
+def _ballot(vote_id: int, token: str):
     form = {key: request.form.getlist(key) for key in request.form}
     step = request.form.get("step")
     if request.method == "POST" and step == "cast":

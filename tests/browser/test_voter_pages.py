@@ -102,6 +102,9 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
 
         inbox.clear()
         vote_id = admin.open_fellow_vote()
+        page.goto(site.url + "/")
+        expect(page.get_by_role("main")).to_contain_text(re.compile(r"Fellows \d{4}, first batch\s*closes"))
+        audit.check("home, with open votes")
         link = link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/")
         page.goto(link)
         audit.check("ballot")
@@ -124,7 +127,9 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
              {NOMINEES[0]: "Disagree", NOMINEES[1]: "Agree"})
 
         # A ranked Board ballot, with its script putting candidates in order.
+        inbox.clear()
         board_id = admin.open_board_vote()
+        grace_board = link_in_mail(inbox, site, "grace@example.org", f"/votes/{board_id}/ballot/")
         page.goto(link_in_mail(inbox, site, "ada@example.org", f"/votes/{board_id}/ballot/"))
         for candidate in (CANDIDATES[2], CANDIDATES[0], CANDIDATES[1]):
             page.get_by_role("button", name=f"Add {candidate} to your ranking").click()
@@ -155,6 +160,18 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         audit.check("results, ranked")
         page.goto(site.url + "/")
         audit.check("home, with results")
+        # Dead ends: a closed vote's link leads to its results; a cancelled vote gives its reason.
+        page.goto(grace_board)
+        page.get_by_role("link", name=re.compile("See the results")).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Results: Board of Directors")
+        page.go_back()
+        audit.check("closed vote's link")
+        inbox.clear()
+        cancelled = admin.open_fellow_vote("Ada Lovelace")
+        admin.run("vote", "cancel", str(cancelled), "--reason", "The nomination was withdrawn.")
+        page.goto(link_in_mail(inbox, site, "grace@example.org", f"/votes/{cancelled}/ballot/"))
+        expect(page.get_by_role("main")).to_contain_text("The nomination was withdrawn.")
+        audit.check("cancelled vote's link")
     finally:
         context.close()
     assert audit.problems == {}, "\n".join(

@@ -113,7 +113,7 @@ def test_fellow_vote_at_exactly_two_thirds_passes_and_fails_under_three_quarters
     assert "Katherine Johnson: agree" in page.text  # Ada's answer, the first cast
     unknown = client.post(f"/votes/{votes[None]}/results",
                           data={"csrf_token": csrf_token(results.text), "receipt": "AAAA-BBBB"})
-    assert "is not among the counted ballots" in unknown.text
+    assert "We did not find receipt" in unknown.text
     record = client.get(f"/votes/{votes[None]}/record.json").get_json()
     assert sorted(b["receipt"] for b in record["record"]["ballots"]) == sorted(receipts[:9])
 
