@@ -181,7 +181,7 @@ def results(vote_id: int):
     typed = request.form.get("receipt", "")[:200] if request.method == "POST" else ""
     receipt = sealing.normal_receipt(typed)
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
-    result = vote.result
+    result = document["record"]["result"]  # a published vote's result, as signed
     return render_template(
         "votes/results.html", vote=vote, result=result, record=document["record"],
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
