@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
-from ballot.errors import AlreadyVoted, BallotError, InvalidInput, TokenExpired, TokenInvalid, VoteClosed
+from ballot.errors import AlreadyVoted, BallotError, InvalidInput, NotFound, TokenExpired, TokenInvalid, VoteClosed
 from ballot.extensions import db, limiter
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
@@ -181,7 +181,9 @@ def results(vote_id: int):
     typed = request.form.get("receipt", "")[:200] if request.method == "POST" else ""
     receipt = sealing.normal_receipt(typed)
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
-    result = document["record"]["result"]  # a published vote's result, as signed
+    result = vote.result  # (the record's copy has its keys sorted: in favour is no longer first)
+    if result is None:  # never, once published
+        raise NotFound("the results of this vote are not published")
     return render_template(
         "votes/results.html", vote=vote, result=result, record=document["record"],
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
