@@ -27,7 +27,7 @@ from ballot.outbox import services as outbox
 from ballot.timestamps import utcnow
 from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, token_service
 from ballot.votes.models import CANCELLED, OPEN, ElectorateEntry, ParticipationRecord, SealedBallot, Vote
-from ballot.votes.tally import validate_answers
+from ballot.votes.tally import Problem, validate_answers
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,19 @@ def check_open(vote: Vote | BallotPaper, now: dt.datetime | None = None) -> None
         raise VoteClosed("This vote is closed; ballots can no longer be cast.")
 
 
+class BallotInvalid(InvalidInput):
+    """A ballot refused, with every problem, each naming its question."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
 def check_ballot(vote: Vote | BallotPaper | BallotBox, form: dict) -> dict:
-    """The answers of a submitted ballot form, or InvalidInput naming every problem."""
+    """The answers of a submitted ballot form, or BallotInvalid naming every problem."""
     answers, problems = validate_answers(vote.rules, vote.questions, form)
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise BallotInvalid(problems)
     return answers
 
 

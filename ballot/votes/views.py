@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
-from ballot.errors import AlreadyVoted, BallotError, InvalidInput, NotFound, TokenExpired, TokenInvalid, VoteClosed
+from ballot.errors import AlreadyVoted, InvalidInput, NotFound, TokenExpired, TokenInvalid, VoteClosed
 from ballot.extensions import db, limiter
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
@@ -161,8 +161,8 @@ def _ballot(vote_id: int, token: str):
         return render_template("votes/ballot.html", form=form, problems=[], **page)
     try:
         answers = casting.check_ballot(access.vote, form)
-    except BallotError as exc:
-        return render_template("votes/ballot.html", form=form, problems=[str(exc)], **page), 400
+    except casting.BallotInvalid as exc:
+        return render_template("votes/ballot.html", form=form, problems=exc.problems, **page), 400
     return render_template("votes/review.html", form=form, answers=answers, **page)
 
 
