@@ -207,7 +207,7 @@ def test_too_many_approvals_are_refused():
 
 def test_each_problem_names_its_question():
     rules, questions = vote("charter", titles=["First", "Second", "Third"])
-    _, problems = validate_answers(rules, questions, {"q1": ["maybe"], "q3": ["no", "yes"]})
+    _, problems = validate_answers(rules, questions, {"q1": ["maybe"], "q2": ["yes"], "q3": ["no", "yes"]})
     assert [p.question_id for p in problems] == ["q1", "q3"]
     rules, questions = board()
     _, problems = validate_answers(rules, questions, {})
