@@ -245,8 +245,9 @@ def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetim
 def _opt_in_message(right: VotingRight, period: EligibilityPeriod) -> tuple[str, str, str, dict]:
     """The opt-in message to a right: template, address, subject, context."""
     return (
-        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}?",
+        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}, {right.label}?",
         {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+         "forfeiture_rule": rules.forfeiture_rule(policy_of(period)),
          "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period.year))},
     )
 
@@ -607,6 +608,7 @@ class Standing:
     window: str  # "period" or "calendar-year": over what the missed votes are counted
     forfeited: bool
     exempt: bool
+    forfeiture_rule: str  # what missing votes costs, in words
 
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
@@ -626,6 +628,7 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
         forfeited=any(rules.forfeiture_in_force(policy, at, now.date()) for at in db.session.scalars(
             select(Forfeiture.forfeited_at).where(Forfeiture.right_id == right.id))),
         exempt=rules.is_exempt(right.member.classes, policy, now.date()),
+        forfeiture_rule=rules.forfeiture_rule(policy),
     )
 
 

@@ -26,7 +26,7 @@ from ballot.extensions import db
 from ballot.timestamps import utcnow
 from ballot.votes import record as vote_record
 from ballot.votes import rules as vote_rules
-from ballot.votes.links import queue_ballot_links
+from ballot.votes.links import queue_ballot_links, queue_cancellation_notices
 from ballot.votes.models import (
     CANCELLED,
     CLOSED,
@@ -229,7 +229,10 @@ def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None
     if vote.status not in (DRAFT, OPEN):
         raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
     audit("vote.cancel", vote_subject(vote), reason=reason.strip())
-    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
+    now = now or utcnow()
+    if vote.status == OPEN:  # its electorate was sent ballot links: tell them, with the reason
+        queue_cancellation_notices(vote, reason.strip(), now)
+    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now, reason.strip()
     vote.public_key = vote.wrapped_key = None
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     forget_failures("vote.close", vote.id)
@@ -305,7 +308,7 @@ def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None 
     audit("vote.extend", vote_subject(vote), closes_at=new_closes_at.isoformat(), was=vote.closes_at.isoformat())
     vote.closes_at = new_closes_at
     waiting = not_voted(vote)
-    queue_ballot_links(vote, waiting, now, subject=f"New closing time for your ballot: {vote.title}")
+    queue_ballot_links(vote, waiting, now, "extended")
     db.session.flush()
     log.info("vote %s extended; %s fresh links queued", vote.id, len(waiting))
     return len(waiting)

@@ -95,7 +95,8 @@ def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, i
 def test_the_opt_in_link_while_enrolment_is_open(year, client, runner, inbox):
     ask(client, "brian@example.org")
     assert sent_to(runner, inbox, "brian@example.org") == [
-        f"Do you want to vote in the PSF in {YEAR}?", f"Your PSF voting standing as an individual member, {YEAR}"]
+        f"Do you want to vote in the PSF in {YEAR}, as an individual member?",
+        f"Your PSF voting standing as an individual member, {YEAR}"]
     link = inbox.links("brian@example.org")[0]
     assert "/opt-in/" in link and client.get(path_of(link)).status_code == 200
 
