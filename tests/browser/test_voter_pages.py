@@ -22,7 +22,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
 NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked",
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing, with votes", "results", "link-again", "ballot, ranked",
          "results, ranked", "home, with results"}
 
 
@@ -97,6 +97,7 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         page.get_by_role("button", name=re.compile("Yes, enrol me")).click()
         audit.check("enrolled")
         page.get_by_role("link", name="See your voting standing").click()
+        standing = page.url
         audit.check("standing")
         opt_in(page, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
 
@@ -172,6 +173,14 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         page.goto(link_in_mail(inbox, site, "grace@example.org", f"/votes/{cancelled}/ballot/"))
         expect(page.get_by_role("main")).to_contain_text("The nomination was withdrawn.")
         audit.check("cancelled vote's link")
+        # Ada's standing: the period's votes, what she did in each, what missing votes means.
+        page.goto(standing)
+        votes = page.get_by_role("region", name="This period's votes")
+        expect(votes.get_by_role("row", name=re.compile(r"Fellows \d{4}, first batch .* took part"))).to_be_visible()
+        expect(votes.get_by_role("row", name=re.compile("Board of Directors .* took part"))).to_be_visible()
+        expect(votes.get_by_role("row", name=re.compile("cancelled: counts for nobody"))).to_be_visible()
+        expect(page.get_by_role("region", name="What missing votes means")).to_contain_text("Missing 2 votes")
+        audit.check("standing, with votes")
     finally:
         context.close()
     assert audit.problems == {}, "\n".join(
