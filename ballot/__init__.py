@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -185,6 +186,14 @@ def _template_filters(app: Flask) -> None:
     from ballot.votes.rules import kind_label
 
     app.add_template_filter(kind_label)
+
+    web_address = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
+
+    @app.template_filter()
+    def linkify(text: str) -> Markup:
+        """Plain text, escaped, with its web addresses made links (a vote's description)."""
+        escaped = str(escape(text))
+        return Markup(web_address.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
 
     @app.template_filter()
     def sentence(text: str) -> str:

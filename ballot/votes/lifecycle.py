@@ -47,9 +47,14 @@ log = logging.getLogger(__name__)
 
 def create_vote(
     period, kind: str, title: str, closes_at: dt.datetime, *,
-    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (), **options,
+    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (),
+    statements: dict[str, str] | None = None, **options,
 ) -> Vote:
-    """A draft vote; its rules are checked now and frozen when it opens."""
+    """A draft vote; its rules are checked now and frozen when it opens.
+
+    ``statements``: a link to each candidate's or nominee's statement, by name, shown on the ballot and
+    the results (kept with the rules, which the record publishes; no rule depends on them).
+    """
     policy = eligibility.policy_of(period)
     kind_ = vote_rules.get_kind(kind, policy)
     if not title.strip():
@@ -63,6 +68,10 @@ def create_vote(
         questions = [_nominee(period, text) for text in questions if text.strip()]
     built = vote_rules.build_questions(kind_, list(questions), list(candidates))
     rules = vote_rules.build_rules(kind_, policy, candidates=list(candidates), **options)
+    if statements:
+        if kind_.ballot not in (vote_rules.BOARD, "agree"):
+            raise InvalidInput("statements are for Board candidates and Fellow nominees")
+        rules["statements"] = vote_rules.check_statements(statements, built, kind_.ballot == vote_rules.BOARD)
     if rules.get("group"):
         # Each member named must be on the roster with a voting right: refused now, not at opening.
         eligibility.group_rights(period, rules["group"]["members"], utcnow().date())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -112,6 +113,25 @@ def parse_affiliations(entries: Iterable[str]) -> dict[str, list[str]]:
             if organisation not in found.setdefault(name, []):
                 found[name].append(organisation)
     return found
+
+
+def parse_statements(entries: Iterable[str]) -> dict[str, str]:
+    """``NAME = URL`` entries: the link to each candidate's or nominee's statement."""
+    return {name: str(url) for name, url in parse_assignments(entries, "statements").items()}
+
+
+def check_statements(statements: dict[str, str], questions: list[dict], board: bool) -> dict[str, str]:
+    """Statements of the vote's candidates (a Board) or nominees (the questions of a Fellow vote), each an
+    http(s) link; anything else is refused, naming it."""
+    names = questions[0]["choices"] if board else [q["title"] for q in questions]
+    unknown = [name for name in statements if name not in names]
+    if unknown:
+        raise InvalidInput(f"statements: {', '.join(unknown)} is not one of the "
+                           f"{'candidates' if board else 'nominees'} ({', '.join(names)})")
+    for name, url in statements.items():
+        if not re.fullmatch(r"https?://[^\s<>\"]+", url) or len(url) > 500:
+            raise InvalidInput(f"statements: {name}'s statement must be a web address starting with https://")
+    return dict(statements)
 
 
 def parse_continuing(entries: Iterable[str]) -> list[list[str]]:
