@@ -73,7 +73,7 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
             f"Receipt {ada_receipt} is among the counted ballots. It was counted as:"
         )
         expect(ada.locator("ul.receipts")).to_contain_text(grace_receipt)
-        first, second = (ada.get_by_role("region", name=nominee) for nominee in NOMINEES)
+        first, second = (ada.get_by_role("region", name=nominee, exact=True) for nominee in NOMINEES)
         for name in ("Agree 1", "Disagree 0", "Abstain 1"):
             expect(first.get_by_role("row", name=name, exact=True)).to_be_visible()
         expect(first).to_contain_text("Not passed")  # 1 agree of 2 participating is short of 2/3
