@@ -281,7 +281,8 @@ def vote_summary(v) -> dict:
               help="Board: how each ballot lists the candidates (default: the policy's).")
 @click.option("--max-approvals", type=int, help="Board: most candidates one ballot may approve.")
 @click.option("--affiliation", "affiliations", multiple=True,
-              help="Board: NAME=ORGANISATION[;ORGANISATION...], a candidate's affiliations (repeat).")
+              help="Board, Fellow: NAME=ORGANISATION[;ORGANISATION...], a candidate's or nominee's "
+                   "affiliations (repeat).")
 @click.option("--statement", "statements", multiple=True,
               help="Board candidates, Fellow nominees: NAME=URL, the link to their statement (repeat).")
 @click.option("--board-size", type=int, help="Board: directors in all, the seats filled now and those staying on.")

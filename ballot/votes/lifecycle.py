@@ -68,6 +68,11 @@ def create_vote(
         questions = [_nominee(period, text) for text in questions if text.strip()]
     built = vote_rules.build_questions(kind_, list(questions), list(candidates))
     rules = vote_rules.build_rules(kind_, policy, candidates=list(candidates), **options)
+    if kind_.name == "fellow" and rules.get("affiliations"):
+        nominees = [q["title"] for q in built]
+        unknown = [name for name in rules["affiliations"] if name not in nominees]
+        if unknown:
+            raise InvalidInput(f"affiliations: {', '.join(unknown)} is not one of the nominees ({', '.join(nominees)})")
     if statements:
         if kind_.ballot not in (vote_rules.BOARD, "agree"):
             raise InvalidInput("statements are for Board candidates and Fellow nominees")

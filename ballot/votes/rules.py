@@ -210,8 +210,11 @@ def build_rules(
                             election, candidate_order, list(candidates or []))
     if seats or method or election or candidate_order:
         raise InvalidInput("only Board elections have seats, an election method and a candidate order")
-    if affiliations or continuing or board_size:
-        raise InvalidInput("affiliations and the Board's directors are for Board elections")
+    if continuing or board_size or (affiliations and kind.name != "fellow"):
+        raise InvalidInput("affiliations and the Board's directors are for Board elections "
+                           "(and a Fellow nominee's affiliations, for Fellow votes)")
+    if affiliations:  # a Fellow nominee's declared affiliations: shown on the ballot, decisive for nothing
+        rules["affiliations"] = {name: list(orgs) for name, orgs in affiliations.items()}
     requirement = _requirement(kind, policy, threshold, denominator, rules["electorate"])
     rules.update(threshold=str(requirement.share), strict=requirement.strict, denominator=requirement.denominator)
     floor = policy.floor_for(kind.act) if kind.act else None

@@ -29,15 +29,21 @@ def test_a_board_candidates_statement_on_the_ballot_and_the_results(app, runner,
     assert run(runner, "vote", "show", str(vote_id))["rules"]["statements"] == {"Amy First": LONG}
 
 
-def test_a_fellow_nominees_statement(app, runner, client, inbox, tmp_path):
+def test_a_fellow_nominees_statement_and_affiliations(app, runner, client, inbox, tmp_path):
     setup(runner, tmp_path, PEOPLE + [("fay", "fellow")], policy="seed", opted_in=("fay",))
     vote_id, links = opened(runner, inbox, "--kind", "fellow", "--title", "Fellows 2026",
                             "--question", "Katherine Johnson", "--question", "Dennis Ritchie",
-                            "--statement", "Dennis Ritchie=https://example.org/nominations/dmr")
+                            "--statement", "Dennis Ritchie=https://example.org/nominations/dmr",
+                            "--affiliation", "Dennis Ritchie=Bell Labs; Lucent")
+    statement = ('<a href="https://example.org/nominations/dmr">Read the statement<span class="visually-hidden"> of '
+                 'Dennis Ritchie</span></a>')
     ballot = client.get(path_of(links["fay"])).text
-    assert ('<a href="https://example.org/nominations/dmr">Read the statement<span class="visually-hidden"> of '
-            'Dennis Ritchie</span></a>') in ballot
-    assert ballot.count("Read the statement") == 1
+    assert f"Affiliations: Bell Labs; Lucent. {statement}" in ballot
+    assert ballot.count("Read the statement") == 1 and ballot.count("Affiliations:") == 1
+    cast(client, links["fay"], {"q1": "agree", "q2": "agree"})
+    run(runner, "vote", "close", str(vote_id))
+    run(runner, "vote", "publish", str(vote_id))
+    assert f"Affiliations: Bell Labs; Lucent. {statement}" in client.get(f"/votes/{vote_id}/results").text
 
 
 def test_statements_are_checked(app, runner, inbox, tmp_path):
@@ -48,6 +54,9 @@ def test_statements_are_checked(app, runner, inbox, tmp_path):
         runner, *board, "--statement", "Mallory=https://example.org/m")
     assert "must be a web address starting with https://" in refused(
         runner, *board, "--statement", "Amy First=javascript:alert(1)")
+    assert "Mallory is not one of the nominees (Katherine Johnson)" in refused(
+        runner, "vote", "create", "--period", str(YEAR), "--kind", "fellow", "--title", "F",
+        "--question", "Katherine Johnson", "--closes-at", "2099-01-01T00:00Z", "--affiliation", "Mallory=ACME")
     assert "statements are for Board candidates and Fellow nominees" in refused(
         runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "C", "--question", "C",
         "--closes-at", "2099-01-01T00:00Z", "--statement", "C=https://example.org/c")
