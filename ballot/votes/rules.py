@@ -349,10 +349,16 @@ def _board_rules(rules: dict, policy: Policy, seats, method, max_approvals, affi
 def _board_and_cap(policy: Policy, seats: int, affiliations, continuing, board_size, candidates) -> dict:
     """The affiliation cap's part of the rules (bylaws 5.14, 5.15), or a refusal where it does not apply."""
     if policy.affiliation_cap is None:
-        if affiliations or continuing or board_size:
-            raise InvalidInput(f"{policy.title} sets no cap on co-affiliation: affiliations and continuing "
-                               "directors would not be applied, so they are not taken")
-        return {"affiliation_cap": None, "affiliations": {}, "continuing": [], "board_size": seats}
+        if continuing or board_size:
+            raise InvalidInput(f"{policy.title} sets no cap on co-affiliation: continuing directors and the "
+                               "Board's size would not be applied, so they are not taken")
+        # Without a cap, candidates' affiliations are what they declared: shown to voters, applied to nothing.
+        declared = {name: list(orgs) for name, orgs in (affiliations or {}).items()}
+        try:
+            board_for(candidates or list(declared), seats, affiliations=declared)
+        except ValueError as exc:
+            raise InvalidInput(str(exc).replace("unknown candidate", "someone who is not a candidate")) from None
+        return {"affiliation_cap": None, "affiliations": declared, "continuing": [], "board_size": seats}
     continuing = [list(c) for c in (continuing or [])]
     if board_size is None:
         raise InvalidInput(

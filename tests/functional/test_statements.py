@@ -15,17 +15,20 @@ def test_a_board_candidates_statement_on_the_ballot_and_the_results(app, runner,
     vote_id, links = opened(
         runner, inbox, "--kind", "board", "--title", "Board 2026", "--seats", "1", "--method", "approval",
         "--candidate", "Amy First", "--candidate", "Bob Second",
-        "--statement", f"Amy First={LONG}",
+        "--statement", f"Amy First={LONG}", "--affiliation", "Bob Second=ACME; Python Software Foundation",
         "--description", "The candidates are listed at https://example.org/elections/2026. Vote!")
     ballot = client.get(path_of(links["ada"])).text
     assert f'<a href="{LONG}">statement<span class="visually-hidden"> of Amy First</span></a>' in ballot
     assert '<a href="https://example.org/elections/2026">https://example.org/elections/2026</a>. Vote!' in ballot
     assert ballot.count("statement<span") == 1, "Bob Second gave no statement"
+    # Declared affiliations, where no cap applies (the seed policy): shown, applied to nothing.
+    assert "Bob Second <span class=\"affiliations\">(affiliations: ACME; Python Software Foundation)</span>" in ballot
     cast(client, links["ada"], {"board": ["Amy First"]})
     run(runner, "vote", "close", str(vote_id))
     run(runner, "vote", "publish", str(vote_id))
     results = client.get(f"/votes/{vote_id}/results").text
     assert f'<a href="{LONG}">statement<span class="visually-hidden"> of Amy First</span></a>' in results
+    assert '<span class="affiliations">(ACME; Python Software Foundation)</span>' in results
     assert run(runner, "vote", "show", str(vote_id))["rules"]["statements"] == {"Amy First": LONG}
 
 
@@ -52,6 +55,7 @@ def test_statements_are_checked(app, runner, inbox, tmp_path):
              "--candidate", "Amy First", "--closes-at", "2099-01-01T00:00Z"]
     assert "Mallory is not one of the candidates (Amy First)" in refused(
         runner, *board, "--statement", "Mallory=https://example.org/m")
+    assert "someone who is not a candidate: Mallory" in refused(runner, *board, "--affiliation", "Mallory=ACME")
     assert "must be a web address starting with https://" in refused(
         runner, *board, "--statement", "Amy First=javascript:alert(1)")
     assert "Mallory is not one of the nominees (Katherine Johnson)" in refused(
