@@ -49,6 +49,7 @@ class BallotPaper:
     rules: dict
     public_key: bytes | None
     electorate_size: int
+    trustee_threshold: int | None  # k of the vote's trustees; None: the sealing key protects it
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from ballot.roster.models import Member
 from ballot.roster.records import display_name
 from ballot.timestamps import utcnow
 from ballot.votes.models import (
-    CLOSED,
     DRAFT,
+    ENDED,
     OPEN,
     PUBLISHED,
     ElectorateAddition,
@@ -179,8 +179,12 @@ class Participant:
 
 
 def participants(vote: Vote) -> list[Participant]:
-    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's)."""
-    if vote.status not in (CLOSED, PUBLISHED):
+    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's).
+
+    A vote waiting for its trustees (counting) has closed: who voted in it is
+    known for good, though what they voted is not yet.
+    """
+    if vote.status not in ENDED:
         raise Conflict(f"vote {vote.id} is {vote.status}; who voted is exported once a vote has closed")
     rows = db.session.execute(
         select(Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor,
@@ -197,9 +201,9 @@ def participants(vote: Vote) -> list[Participant]:
 
 
 def last_board_election() -> Vote | None:
-    """The Board election that closed last (a cancelled one never closed)."""
+    """The Board election that closed last (a cancelled one never closed; one waiting for its trustees did)."""
     return db.session.scalar(
-        select(Vote).where(Vote.kind == "board", Vote.status.in_((CLOSED, PUBLISHED)))
+        select(Vote).where(Vote.kind == "board", Vote.status.in_(ENDED))
         .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1)
     )
 

@@ -15,7 +15,7 @@ from ballot.errors import AlreadyVoted, InvalidInput, NotFound, TokenExpired, To
 from ballot.extensions import db, limiter
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
-from ballot.votes import casting, charts, links, queries
+from ballot.votes import casting, charts, custody, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
 from ballot.votes.models import CLOSED, OPEN, PUBLISHED, Vote
@@ -50,12 +50,13 @@ def _asked_address() -> str:
                error_message="Links for this address were asked for several times already. Please check your "
                              "inbox and spam folder, or wait an hour and try again.")
 def link_again():
-    """Send me my links again: the answer is the same whether or not the address is known."""
+    """Send me my links again: the answer, and the work done for it, are the same whether or not the
+    address is known; the worker looks it up and sends the links."""
     address = request.form.get("email", "").strip()
     if request.method == "GET":
         return render_template("votes/link_again.html", address="", problem=None, sent=False)
     try:
-        links.send_links_again(address)
+        links.ask_for_links_again(address)
     except InvalidInput as exc:
         return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
     return render_template("votes/link_again.html", address=address, problem=None, sent=True)
@@ -98,6 +99,7 @@ def _ballot_page(vote_id: int, token: str) -> tuple[casting.BallotAccess, dict]:
         "orders": {q["id"]: vote_rules.ballot_order(len(q["choices"]), vote.rules.get("candidate_order", "fixed"),
                                                     token) for q in vote.questions},
         "affiliations": vote.rules.get("affiliations") or {},
+        "protection": custody.describe_protection(vote),
     }
 
 
@@ -184,11 +186,15 @@ def results(vote_id: int):
     result = vote.result  # (the record's copy has its keys sorted: in favour is no longer first)
     if result is None:  # never, once published
         raise NotFound("the results of this vote are not published")
+    record = document["record"]
     return render_template(
-        "votes/results.html", vote=vote, result=result, record=document["record"],
+        "votes/results.html", vote=vote, result=result, record=record,
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
         charts=[charts.result_chart(q, most_first=True) for q in result["questions"]],
         quorum_needed=math.ceil(Fraction(result["quorum"]) * result["quorum_base"]),
+        protection=custody.describe_protection(vote),
+        trustees=record.get("protection", {}).get("trustees", []),
+        took_part=record.get("protection", {}).get("took_part", []),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ballot import REQUIRED_SECRETS
-from tests.functional.helpers import HttpBrowser
+from tests.functional.helpers import HttpBrowser, Machine, trustee_machine
 
 WORKERS = 3
 THREADS = 4
@@ -102,3 +102,10 @@ def _wait_until_serving(process: subprocess.Popen, log_path) -> int:
                 pass
         time.sleep(0.1)
     pytest.fail(f"gunicorn did not serve within {START_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def machines(tmp_path, monkeypatch) -> list[Machine]:
+    """Three trustees' own machines, each with a key made by `ballot trustee keygen`."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; keep it out of other tests
+    return [trustee_machine(tmp_path / name.lower(), name) for name in ("Ada", "Bea", "Cy")]

@@ -6,7 +6,13 @@ import http.client
 import json
 import re
 import traceback
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+from click.testing import CliRunner
+
+from ballot.cli import main
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
@@ -80,3 +86,40 @@ class HttpBrowser:
         if response.status == 303 and location:
             return self.request("GET", urlsplit(location).path)
         return response.status, text
+
+
+# Trustees, on their own machines -----------------------------------------------------------
+
+TRUSTEE_PASSPHRASE = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A trustee's own machine: their key files and passphrase, nothing of the service."""
+
+    name: str
+    key: Path
+    public: Path
+    passphrase: Path
+    fingerprint: str
+
+
+def trustee_machine(home: Path, name: str) -> Machine:
+    """`ballot trustee keygen` in ``home``, with the passphrase from a file; the trustee's machine."""
+    home.mkdir()
+    passphrase = home / "passphrase.txt"
+    passphrase.write_text(f"{TRUSTEE_PASSPHRASE} of {name}\n")
+    key = home / f"{name.lower()}.key"
+    result = CliRunner().invoke(main, ["trustee", "keygen", str(key), "--passphrase-file", str(passphrase)])
+    assert result.exit_code == 0, result.output
+    return Machine(name, key, key.with_suffix(".pub"), passphrase, result.stdout.split("Fingerprint: ")[1].strip())
+
+
+def answer(machine: Machine, request: Path, signer: Path) -> Path:
+    """`ballot trustee answer` on the trustee's machine, checking the installation's signature."""
+    out = request.with_name(request.name.replace("request", "answer"))
+    result = CliRunner().invoke(main, ["trustee", "answer", str(request), "--key", str(machine.key),
+                                       "--passphrase-file", str(machine.passphrase), "--signer", str(signer),
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
