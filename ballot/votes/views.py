@@ -18,7 +18,7 @@ from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
 from ballot.votes import casting, charts, custody, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
-from ballot.votes.models import CLOSED, OPEN, PUBLISHED, Vote
+from ballot.votes.models import CLOSED, COUNTING, OPEN, PUBLISHED, Vote
 
 bp = Blueprint("votes", __name__)
 
@@ -31,7 +31,7 @@ def index():
     return render_template(
         "votes/index.html",
         open_votes=sorted((v for v in votes if v.status == OPEN and v.closes_at > now), key=lambda v: v.closes_at),
-        counting=[v for v in votes if v.status == CLOSED or (v.status == OPEN and v.closes_at <= now)],
+        counting=[v for v in votes if v.status in (COUNTING, CLOSED) or (v.status == OPEN and v.closes_at <= now)],
         votes=sorted((v for v in votes if v.status == PUBLISHED), key=lambda v: v.closed_at or now, reverse=True),
     )
 
