@@ -6,16 +6,18 @@ import json
 import logging
 import os
 import re
+from email.utils import parseaddr
 from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ballot import request_size, unit_of_work
-from ballot.errors import BallotError, PolicyInvalid
+from ballot.errors import BallotError, PolicyInvalid, TokenExpired, TokenInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
 from ballot.trustees.services import installation_trustees
 
@@ -161,7 +163,9 @@ def _error_pages(app: Flask) -> None:
     def ballot_error(exc: BallotError):
         unit_of_work.abandon()
         status = exc.status if 400 <= exc.status < 500 else 400
-        return render_template("error.html", message=str(exc), status=status), status
+        # Links sent again help only with a link that is damaged or expired.
+        link_again = isinstance(exc, (TokenInvalid, TokenExpired))
+        return render_template("error.html", message=str(exc), status=status, link_again=link_again), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -211,6 +215,31 @@ def _template_filters(app: Flask) -> None:
     from ballot.votes.rules import kind_label
 
     app.add_template_filter(kind_label)
+
+    web_address = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
+
+    @app.template_filter()
+    def linkify(text: str) -> Markup:
+        """Plain text, escaped, with its web addresses made links (a vote's description)."""
+        escaped = str(escape(text))
+        return Markup(web_address.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+
+    @app.template_filter()
+    def sentence(text: str) -> str:
+        """A message as a sentence: a capital first, a full stop last (services' messages serve commands too)."""
+        text = str(text).strip()
+        if not text:
+            return text
+        text = text[0].upper() + text[1:]
+        return text if text[-1] in ".!?:" else text + "."
+
+    @app.context_processor
+    def election_contact() -> dict:
+        """Whom voters write to when something is wrong, on every page and in every message."""
+        address = app.config.get("BALLOT_CONTACT_ADDRESS") or app.config["MAIL_DEFAULT_SENDER"]
+        if isinstance(address, (tuple, list)):
+            address = address[1]
+        return {"election_contact": parseaddr(address)[1] or address}
 
 
 class RedactTokens(logging.Filter):

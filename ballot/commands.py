@@ -282,7 +282,10 @@ def vote_summary(v) -> dict:
               help="Board: how each ballot lists the candidates (default: the policy's).")
 @click.option("--max-approvals", type=int, help="Board: most candidates one ballot may approve.")
 @click.option("--affiliation", "affiliations", multiple=True,
-              help="Board: NAME=ORGANISATION[;ORGANISATION...], a candidate's affiliations (repeat).")
+              help="Board, Fellow: NAME=ORGANISATION[;ORGANISATION...], a candidate's or nominee's "
+                   "affiliations (repeat).")
+@click.option("--statement", "statements", multiple=True,
+              help="Board candidates, Fellow nominees: NAME=URL, the link to their statement (repeat).")
 @click.option("--board-size", type=int, help="Board: directors in all, the seats filled now and those staying on.")
 @click.option("--continuing", multiple=True,
               help="Board: one per director staying on: their affiliations, ';'-separated, or '-' for none.")
@@ -299,13 +302,14 @@ def vote_summary(v) -> dict:
 @json_option
 @in_unit_of_work
 def vote_create(year, kind, title, description, closes_at, questions, candidates, seats, method, election,
-                candidate_order, max_approvals, affiliations, board_size, continuing, threshold, denominator, quorum,
-                electorate, group_name, group_members, managing_years, as_json):
+                candidate_order, max_approvals, affiliations, statements, board_size, continuing, threshold,
+                denominator, quorum, electorate, group_name, group_members, managing_years, as_json):
     """Create a draft vote."""
     group = {"name": group_name or "", "members": list(group_members)} if group_name or group_members else None
     v = lifecycle.create_vote(
         eligibility.get_period(year), kind, title, parse_when(closes_at), description=description,
-        questions=list(questions), candidates=list(candidates), seats=seats, threshold=threshold,
+        questions=list(questions), candidates=list(candidates), statements=vote_rules.parse_statements(statements),
+        seats=seats, threshold=threshold,
         denominator=denominator, quorum=quorum, managing_years=managing_years, max_approvals=max_approvals,
         affiliations=vote_rules.parse_affiliations(affiliations), board_size=board_size,
         continuing=vote_rules.parse_continuing(continuing) if continuing else None, method=method,

@@ -25,6 +25,14 @@ class Conflict(BallotError):
     status = 409
 
 
+class VoteClosed(Conflict):
+    """A ballot for a vote that is closed or cancelled."""
+
+
+class AlreadyVoted(Conflict):
+    """A second ballot for a voting right that has cast one."""
+
+
 class InvalidInput(BallotError):
     status = 400
 

@@ -109,7 +109,22 @@ def receipt_for(ballot_token: str) -> str:
     """
     digest = hashlib.sha256(b"ballot-receipt\0" + ballot_token.encode()).digest()
     text = base64.b32encode(digest[:15]).decode("ascii")
-    return "-".join(text[i : i + 4] for i in range(0, 24, 4))
+    return "-".join(text[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+RECEIPT_LENGTH = 24  # base32 letters A-Z and digits 2-7, shown in groups of four
+
+
+def normal_receipt(typed: str) -> str:
+    """A receipt as the voter typed it, read forgivingly: any case, spaces or no dashes, 0 for O, 1 for I.
+
+    Base32 has neither 0 nor 1, so they can only be a misread O or I. What is not a receipt's
+    letter is dropped; 24 of them are grouped as receipts are shown.
+    """
+    letters = "".join(c for c in typed.upper().replace("0", "O").replace("1", "I") if c.isascii() and c.isalnum())
+    if len(letters) == RECEIPT_LENGTH and all(c.isalpha() or c in "234567" for c in letters):
+        return "-".join(letters[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+    return typed.strip()
 
 
 def new_signing_key_pem() -> str:

@@ -17,6 +17,7 @@ OPT_IN = "opt-in"
 BALLOT_LINK = "ballot-link"
 STANDING = "standing"
 BALLOT_TOKEN = "ballot-token"
+RECEIPT_KEPT = "receipt-kept"  # the receipt, kept for a while in the voter's own browser only
 
 
 class TokenService:

@@ -19,6 +19,9 @@ MAIL_SERVER = "127.0.0.1"
 MAIL_PORT = 8025
 MAIL_USE_TLS = False
 MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@127.0.0.1")
+# Whom voters are told to write to when something is wrong (a receipt not found, a lost right):
+# the election administrators' address. By default, the address the mail comes from.
+BALLOT_CONTACT_ADDRESS = None
 # "console": print messages instead of sending (the demo); "smtp": send.
 BALLOT_MAIL_TRANSPORT = "smtp"
 BALLOT_MAIL_MAX_ATTEMPTS = 5

@@ -99,6 +99,19 @@ def counts_for_quorum_only_if_voting(capacity: str, classes: Iterable[MemberClas
     return capacity == INDIVIDUAL and bool(active_classes(classes, on) & set(policy.quorum_only_if_voting))
 
 
+def forfeiture_rule(policy: Policy) -> str:
+    """Use it or lose it, in the words every page and message tells voters (one rule, one wording)."""
+    votes = f"{policy.missed_votes} vote{'s' if policy.missed_votes != 1 else ''}"
+    if policy.window == "calendar-year":
+        rule = f"Missing {votes} in a calendar year ends your voting rights for the rest of that year."
+    else:
+        rule = f"Missing {votes} in the eligibility period ends your voting rights until the next period."
+    if policy.exempt_classes:
+        exempt = " and ".join(f"{name.title()}s" for name in policy.exempt_classes)
+        rule += f" {exempt} never lose their voting rights this way."
+    return rule
+
+
 def forfeiture_in_force(policy: Policy, forfeited_at: dt.datetime, on: dt.date) -> bool:
     """Whether a right that forfeited at ``forfeited_at`` is still without its privileges on ``on``.
 

@@ -213,6 +213,30 @@ def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
     return count
 
 
+def send_standing_links(address: str, now: dt.datetime | None = None) -> int:
+    """Queue the link to its standing page to each right of ``address`` in the latest period; returns how many.
+
+    Every right of a member on the roster, enrolled or not, forfeited or not: the page says where it stands.
+    """
+    now = now or utcnow()
+    period = db.session.scalar(select(EligibilityPeriod).order_by(EligibilityPeriod.year.desc()).limit(1))
+    if period is None:
+        return 0
+    rights = db.session.scalars(
+        select(VotingRight).join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id, Member.email == address, Member.removed_at.is_(None))
+        .order_by(VotingRight.id)
+    ).all()
+    for right in rights:
+        outbox.queue(
+            "standing", right.member.email, f"Your PSF voting standing {right.label}, {period.year}",
+            {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+             "link": standing_link_for_mail(right.id, period.year)},
+            now=now,
+        )
+    return len(rights)
+
+
 def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
     outbox.queue(*_opt_in_message(right, period), now=now)
     right.opt_in_sent_at = now
@@ -221,8 +245,9 @@ def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetim
 def _opt_in_message(right: VotingRight, period: EligibilityPeriod) -> tuple[str, str, str, dict]:
     """The opt-in message to a right: template, address, subject, context."""
     return (
-        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}?",
+        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}, {right.label}?",
         {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+         "forfeiture_rule": rules.forfeiture_rule(policy_of(period)),
          "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period.year))},
     )
 
@@ -592,6 +617,7 @@ class Standing:
     window: str  # "period" or "calendar-year": over what the missed votes are counted
     forfeited: bool
     exempt: bool
+    forfeiture_rule: str  # what missing votes costs, in words
 
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
@@ -611,6 +637,7 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> Standing:
         forfeited=any(rules.forfeiture_in_force(policy, at, now.date()) for at in db.session.scalars(
             select(Forfeiture.forfeited_at).where(Forfeiture.right_id == right.id))),
         exempt=rules.is_exempt(right.member.classes, policy, now.date()),
+        forfeiture_rule=rules.forfeiture_rule(policy),
     )
 
 

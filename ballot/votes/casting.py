@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
-from ballot.errors import Conflict, InvalidInput, TokenInvalid
+from ballot.errors import AlreadyVoted, Conflict, InvalidInput, TokenInvalid, VoteClosed
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.timestamps import utcnow
 from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, token_service
 from ballot.votes.models import CANCELLED, OPEN, ElectorateEntry, ParticipationRecord, SealedBallot, Vote
-from ballot.votes.tally import validate_answers
+from ballot.votes.tally import Problem, validate_answers
 
 
 @dataclass(frozen=True)
@@ -112,16 +112,24 @@ def _access(vote_id: int, right_id: int) -> BallotAccess:
 def check_open(vote: Vote | BallotPaper, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
     if vote.status == CANCELLED:
-        raise Conflict(f"This vote was cancelled: {vote.cancel_reason}")
+        raise VoteClosed(f"This vote was cancelled: {vote.cancel_reason}")
     if vote.status != OPEN or now >= vote.closes_at:
-        raise Conflict("This vote is closed; ballots can no longer be cast.")
+        raise VoteClosed("This vote is closed; ballots can no longer be cast.")
+
+
+class BallotInvalid(InvalidInput):
+    """A ballot refused, with every problem, each naming its question."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 def check_ballot(vote: Vote | BallotPaper | BallotBox, form: dict) -> dict:
-    """The answers of a submitted ballot form, or InvalidInput naming every problem."""
+    """The answers of a submitted ballot form, or BallotInvalid naming every problem."""
     answers, problems = validate_answers(vote.rules, vote.questions, form)
     if problems:
-        raise InvalidInput(" ".join(problems))
+        raise BallotInvalid(problems)
     return answers
 
 
@@ -218,7 +226,7 @@ def cast_ballot(vote_id: int, token: str, form: dict, now: dt.datetime | None = 
 def _box_for_casting(vote_id: int, right_id: int, now: dt.datetime) -> BallotBox:
     access = _access(vote_id, right_id)
     if access.already_voted:
-        raise Conflict(ALREADY_CAST)
+        raise AlreadyVoted(ALREADY_CAST)
     check_open(access.vote, now)
     box = _keep_box(access)
     assert box is not None, "check_open refuses a vote that is not open"
@@ -243,7 +251,7 @@ def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime
             "public_key": box.public_key,
         }).first()
     except IntegrityError:
-        raise Conflict(ALREADY_CAST) from None
+        raise AlreadyVoted(ALREADY_CAST) from None
     if recorded is None:
         return None
     connection.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext})

@@ -28,7 +28,7 @@ from ballot.timestamps import utcnow
 from ballot.votes import custody
 from ballot.votes import record as vote_record
 from ballot.votes import rules as vote_rules
-from ballot.votes.links import queue_ballot_links
+from ballot.votes.links import queue_ballot_links, queue_cancellation_notices
 from ballot.votes.models import (
     CANCELLED,
     CLOSED,
@@ -51,9 +51,14 @@ log = logging.getLogger(__name__)
 
 def create_vote(
     period, kind: str, title: str, closes_at: dt.datetime, *,
-    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (), **options,
+    description: str = "", questions: Sequence[str] = (), candidates: Sequence[str] = (),
+    statements: dict[str, str] | None = None, **options,
 ) -> Vote:
-    """A draft vote; its rules are checked now and frozen when it opens."""
+    """A draft vote; its rules are checked now and frozen when it opens.
+
+    ``statements``: a link to each candidate's or nominee's statement, by name, shown on the ballot and
+    the results (kept with the rules, which the record publishes; no rule depends on them).
+    """
     policy = eligibility.policy_of(period)
     kind_ = vote_rules.get_kind(kind, policy)
     if not title.strip():
@@ -67,6 +72,15 @@ def create_vote(
         questions = [_nominee(period, text) for text in questions if text.strip()]
     built = vote_rules.build_questions(kind_, list(questions), list(candidates))
     rules = vote_rules.build_rules(kind_, policy, candidates=list(candidates), **options)
+    if kind_.name == "fellow" and rules.get("affiliations"):
+        nominees = [q["title"] for q in built]
+        unknown = [name for name in rules["affiliations"] if name not in nominees]
+        if unknown:
+            raise InvalidInput(f"affiliations: {', '.join(unknown)} is not one of the nominees ({', '.join(nominees)})")
+    if statements:
+        if kind_.ballot not in (vote_rules.BOARD, "agree"):
+            raise InvalidInput("statements are for Board candidates and Fellow nominees")
+        rules["statements"] = vote_rules.check_statements(statements, built, kind_.ballot == vote_rules.BOARD)
     if rules.get("group"):
         # Each member named must be on the roster with a voting right: refused now, not at opening.
         eligibility.group_rights(period, rules["group"]["members"], utcnow().date())
@@ -293,7 +307,10 @@ def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None
     if vote.status not in (DRAFT, OPEN):
         raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
     audit("vote.cancel", vote_subject(vote), reason=reason.strip())
-    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
+    now = now or utcnow()
+    if vote.status == OPEN:  # its electorate was sent ballot links: tell them, with the reason
+        queue_cancellation_notices(vote, reason.strip(), now)
+    vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now, reason.strip()
     vote.public_key = None
     custody.destroy_key_material(vote)
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
@@ -391,7 +408,7 @@ def extend_vote(vote: Vote, new_closes_at: dt.datetime, now: dt.datetime | None 
     audit("vote.extend", vote_subject(vote), closes_at=new_closes_at.isoformat(), was=vote.closes_at.isoformat())
     vote.closes_at = new_closes_at
     waiting = not_voted(vote)
-    queue_ballot_links(vote, waiting, now, subject=f"New closing time for your ballot: {vote.title}")
+    queue_ballot_links(vote, waiting, now, "extended")
     db.session.flush()
     log.info("vote %s extended; %s fresh links queued", vote.id, len(waiting))
     return len(waiting)

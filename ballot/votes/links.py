@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from ballot.audit import audit, vote_subject
 from ballot.bulk import insert_rows
+from ballot.eligibility import rules
 from ballot.eligibility import services as eligibility
-from ballot.eligibility.models import VotingRight, capacity_label
+from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.email_addresses import AddressInvalid, normal_address
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
@@ -30,9 +31,19 @@ from ballot.votes.queries import not_voted
 log = logging.getLogger(__name__)
 
 
-def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subject: str | None = None) -> None:
-    """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``."""
+# Each message's subject names the capacity: a person with two rights gets two, told apart.
+SUBJECTS = {
+    "open": "Your ballot ({capacity}): {title}",
+    "reminder": "You have not voted yet ({capacity}): {title}",
+    "extended": "New closing time for your ballot ({capacity}): {title}",
+}
+
+
+def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: str = "open") -> None:
+    """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``; ``why``: a key of SUBJECTS."""
     closes = f"{vote.closes_at:%A %d %B %Y, %H:%M} UTC"
+    period = db.session.get_one(EligibilityPeriod, vote.period_id)
+    forfeiture_rule = rules.forfeiture_rule(eligibility.policy_of(period))
     rows = []
     wanted = set(right_ids)
     query = (
@@ -44,16 +55,39 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subje
     for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
         if right_id not in wanted:
             continue
+        label = capacity_label(capacity, sponsor)
         rows.append(outbox.outbox_row(
-            "ballot_link", email, subject or f"Your ballot: {vote.title}",
-            {"name": display_name(given, family, email), "title": vote.title,
-             "capacity": capacity_label(capacity, sponsor), "closes": closes,
+            "ballot_link", email, SUBJECTS[why].format(capacity=label, title=vote.title),
+            {"name": display_name(given, family, email), "title": vote.title, "why": why,
+             "capacity": label, "closes": closes, "forfeiture_rule": forfeiture_rule,
              "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote.id, "r": right_id},
                                         vote.closes_at, vote_id=vote.id)},
             now,
         ))
     if rows:
         insert_rows(OutboxMessage.__table__, rows)
+
+
+def queue_cancellation_notices(vote: Vote, reason: str, now: dt.datetime) -> int:
+    """Tell every right that was sent a ballot link for ``vote`` (its electorate) that it is cancelled, and why."""
+    query = (
+        select(VotingRight.capacity, VotingRight.sponsor, Member.email, Member.given_name, Member.family_name)
+        .join(ElectorateEntry, ElectorateEntry.right_id == VotingRight.id)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(ElectorateEntry.vote_id == vote.id)
+        .order_by(VotingRight.id)
+    )
+    rows = []
+    for capacity, sponsor, email, given, family in db.session.execute(query):
+        label = capacity_label(capacity, sponsor)
+        rows.append(outbox.outbox_row(
+            "vote_cancelled", email, f"Cancelled ({label}): {vote.title}",
+            {"name": display_name(given, family, email), "title": vote.title, "capacity": label, "reason": reason},
+            now,
+        ))
+    if rows:
+        insert_rows(OutboxMessage.__table__, rows)
+    return len(rows)
 
 
 LINK_AGAIN_PROBLEM = "Enter the email address the PSF writes to you at, such as name@example.org."
@@ -85,9 +119,10 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
     """Queue again every link the holder of ``address`` can still use; returns how many.
 
     A fresh ballot link for each open vote in whose electorate a right of
-    theirs is and has not voted yet, and the opt-in link for each right that
-    may still enrol. The page that asks for this answers the same whatever it
-    returns: nobody learns from it whether an address is known.
+    theirs is and has not voted yet, the opt-in link for each right that
+    may still enrol, and the link to each right's standing page. The page
+    that asks for this answers the same whatever it returns: nobody learns
+    from it whether an address is known.
     """
     now = now or utcnow()
     try:
@@ -110,7 +145,7 @@ def send_links_again(address: str, now: dt.datetime | None = None) -> int:
         by_vote.setdefault(vote, []).append(right_id)
     for vote, right_ids in by_vote.items():
         queue_ballot_links(vote, right_ids, now)
-    return len(waiting) + eligibility.send_opt_in_again(address, now)
+    return len(waiting) + eligibility.send_opt_in_again(address, now) + eligibility.send_standing_links(address, now)
 
 
 def resend_link(vote: Vote, right_id: int, now: dt.datetime | None = None) -> str:
@@ -188,7 +223,7 @@ def _remind(vote: Vote, reminder: VoteReminder, now: dt.datetime) -> int:
     if vote.status != OPEN or now >= vote.closes_at:
         raise Conflict(f"vote {vote.id} is not open; reminders go only to the voters of an open vote")
     waiting = not_voted(vote)
-    queue_ballot_links(vote, waiting, now, subject=f"Reminder: your ballot: {vote.title}")
+    queue_ballot_links(vote, waiting, now, "reminder")
     reminder.sent_at, reminder.recipients = now, len(waiting)
     log.info("vote %s: reminders queued to %s rights", vote.id, len(waiting))
     return len(waiting)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -114,6 +115,25 @@ def parse_affiliations(entries: Iterable[str]) -> dict[str, list[str]]:
     return found
 
 
+def parse_statements(entries: Iterable[str]) -> dict[str, str]:
+    """``NAME = URL`` entries: the link to each candidate's or nominee's statement."""
+    return {name: str(url) for name, url in parse_assignments(entries, "statements").items()}
+
+
+def check_statements(statements: dict[str, str], questions: list[dict], board: bool) -> dict[str, str]:
+    """Statements of the vote's candidates (a Board) or nominees (the questions of a Fellow vote), each an
+    http(s) link; anything else is refused, naming it."""
+    names = questions[0]["choices"] if board else [q["title"] for q in questions]
+    unknown = [name for name in statements if name not in names]
+    if unknown:
+        raise InvalidInput(f"statements: {', '.join(unknown)} is not one of the "
+                           f"{'candidates' if board else 'nominees'} ({', '.join(names)})")
+    for name, url in statements.items():
+        if not re.fullmatch(r"https?://[^\s<>\"]+", url) or len(url) > 500:
+            raise InvalidInput(f"statements: {name}'s statement must be a web address starting with https://")
+    return dict(statements)
+
+
 def parse_continuing(entries: Iterable[str]) -> list[list[str]]:
     """One entry per continuing director: their affiliations separated by ``;``, or ``-`` for none."""
     return [[] if entry.strip() in ("-", "none", "") else _organisations(entry) for entry in entries]
@@ -190,8 +210,11 @@ def build_rules(
                             election, candidate_order, list(candidates or []))
     if seats or method or election or candidate_order:
         raise InvalidInput("only Board elections have seats, an election method and a candidate order")
-    if affiliations or continuing or board_size:
-        raise InvalidInput("affiliations and the Board's directors are for Board elections")
+    if continuing or board_size or (affiliations and kind.name != "fellow"):
+        raise InvalidInput("affiliations and the Board's directors are for Board elections "
+                           "(and a Fellow nominee's affiliations, for Fellow votes)")
+    if affiliations:  # a Fellow nominee's declared affiliations: shown on the ballot, decisive for nothing
+        rules["affiliations"] = {name: list(orgs) for name, orgs in affiliations.items()}
     requirement = _requirement(kind, policy, threshold, denominator, rules["electorate"])
     rules.update(threshold=str(requirement.share), strict=requirement.strict, denominator=requirement.denominator)
     floor = policy.floor_for(kind.act) if kind.act else None
@@ -326,10 +349,16 @@ def _board_rules(rules: dict, policy: Policy, seats, method, max_approvals, affi
 def _board_and_cap(policy: Policy, seats: int, affiliations, continuing, board_size, candidates) -> dict:
     """The affiliation cap's part of the rules (bylaws 5.14, 5.15), or a refusal where it does not apply."""
     if policy.affiliation_cap is None:
-        if affiliations or continuing or board_size:
-            raise InvalidInput(f"{policy.title} sets no cap on co-affiliation: affiliations and continuing "
-                               "directors would not be applied, so they are not taken")
-        return {"affiliation_cap": None, "affiliations": {}, "continuing": [], "board_size": seats}
+        if continuing or board_size:
+            raise InvalidInput(f"{policy.title} sets no cap on co-affiliation: continuing directors and the "
+                               "Board's size would not be applied, so they are not taken")
+        # Without a cap, candidates' affiliations are what they declared: shown to voters, applied to nothing.
+        declared = {name: list(orgs) for name, orgs in (affiliations or {}).items()}
+        try:
+            board_for(candidates or list(declared), seats, affiliations=declared)
+        except ValueError as exc:
+            raise InvalidInput(str(exc).replace("unknown candidate", "someone who is not a candidate")) from None
+        return {"affiliation_cap": None, "affiliations": declared, "continuing": [], "board_size": seats}
     continuing = [list(c) for c in (continuing or [])]
     if board_size is None:
         raise InvalidInput(

@@ -11,7 +11,7 @@ from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import VotingRight
 from ballot.extensions import db
 from ballot.timestamps import utcnow
-from ballot.votes.models import CANCELLED, OPEN, ElectorateEntry, ParticipationRecord, Vote
+from ballot.votes.models import CANCELLED, OPEN, PUBLISHED, ElectorateEntry, ParticipationRecord, Vote
 
 VOTED, MISSED, WAITING, NOT_COUNTED = "voted", "missed", "not voted yet", "cancelled"
 
@@ -24,6 +24,7 @@ class VoteTaken:
     title: str
     closes_at: dt.datetime
     outcome: str  # VOTED, MISSED, WAITING or NOT_COUNTED
+    published: bool  # its results are public
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class RightStanding:
     @property
     def missed_titles(self) -> list[str]:
         return [v.title for v in self.votes if v.outcome == MISSED]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for v in self.votes if v.outcome == outcome)
 
 
 def standing(right: VotingRight, now: dt.datetime | None = None) -> RightStanding:
@@ -58,5 +62,5 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> RightStandin
             outcome = WAITING
         else:  # closed (counting, counted or published) without a ballot: each such close recorded a missed vote
             outcome = MISSED
-        votes.append(VoteTaken(vote_id, title, closed_at or closes_at, outcome))
+        votes.append(VoteTaken(vote_id, title, closed_at or closes_at, outcome, status == PUBLISHED))
     return RightStanding(eligibility.standing(right, now), votes)

@@ -128,7 +128,18 @@ def _board_counts(rules: dict, question: dict, answers: list[list[str]]) -> Coun
     return Counter(name for names in answers for name in (names if rules["ballot"] == APPROVAL else names[:1]))
 
 
-def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[dict, list[str]]:
+class Problem(str):
+    """A problem with a submitted ballot, in words, naming the question it is about (for the page to link to)."""
+
+    question_id: str
+
+    def __new__(cls, text: str, question_id: str) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.question_id = question_id
+        return problem
+
+
+def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[dict, list[Problem]]:
     """A ballot's answers from submitted form values, and every problem with them.
 
     A yes/no question must be answered (abstain is an answer); a Board ballot
@@ -136,38 +147,43 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
     abstains. An empty or invalid ballot is never recorded silently.
     """
     answers: dict = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for question in questions:
         qid = question["id"]
+
+        def refuse(text: str, qid: str = qid) -> None:
+            problems.append(Problem(text, qid))
+
         if rules["ballot"] == RANKED:
             ranking, trouble = _ranking(question, form)
             if trouble:
-                problems.extend(f"{question['title']}: {t}" for t in trouble)
+                for t in trouble:
+                    refuse(f"{question['title']}: {t}")
             else:
                 answers[qid] = ranking
         elif rules["ballot"] == APPROVAL:
             chosen = [c for c in form.get(qid, []) if c]
             unknown = [c for c in chosen if c not in question["choices"]]
             if unknown:
-                problems.append(f"{question['title']}: {', '.join(unknown)} is not a candidate.")
+                refuse(f"{question['title']}: {', '.join(unknown)} is not a candidate.")
                 continue
             if len(set(chosen)) != len(chosen):
-                problems.append(f"{question['title']}: a candidate is approved twice.")
+                refuse(f"{question['title']}: a candidate is approved twice.")
                 continue
             most = rules.get("max_approvals")
             if most and len(chosen) > most:
-                problems.append(
+                refuse(
                     f"{question['title']}: you may approve at most {most} candidates; you chose {len(chosen)}."
                 )
                 continue
             abstain = bool(form.get(f"{qid}-abstain"))
             if chosen and abstain:
-                problems.append(
+                refuse(
                     f"{question['title']}: you chose candidates and also to abstain; choose one or the other."
                 )
                 continue
             if not chosen and not abstain:
-                problems.append(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")
+                refuse(f"{question['title']}: approve at least one candidate, or tick 'I abstain'.")
                 continue
             # Stored in ballot order so the contents do not reveal the order of clicks.
             answers[qid] = [c for c in question["choices"] if c in chosen]
@@ -175,9 +191,9 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
             values = form.get(qid, [])
             value = values[0] if len(values) == 1 else None
             if value is None:
-                problems.append(f"{question['title']}: choose one of {', '.join(question['choices'])}.")
+                refuse(f"{question['title']}: choose one of {', '.join(question['choices'])}.")
             elif value not in question["choices"]:
-                problems.append(f"{question['title']}: {value!r} is not one of the choices.")
+                refuse(f"{question['title']}: {value!r} is not one of the choices.")
             else:
                 answers[qid] = value
     return answers, problems

@@ -22,7 +22,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The pages the README shows.
 NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing", "results", "link-again", "ballot, ranked"}
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing, with votes", "results", "link-again", "ballot, ranked",
+         "results, ranked", "home, with results"}
 
 
 class Audit:
@@ -57,7 +58,7 @@ class Audit:
         """The README's picture of this page at this width, if it shows one."""
         if name in SHOWN:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            slug = name.replace(", ", "-")
+            slug = name.replace(", ", "-").replace(" ", "-")
             self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
 
     def axe(self) -> list[str]:
@@ -98,11 +99,15 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         page.get_by_role("button", name=re.compile("Yes, enrol me")).click()
         audit.check("enrolled")
         page.get_by_role("link", name="See your voting standing").click()
+        standing = page.url
         audit.check("standing")
         opt_in(page, link_in_mail(inbox, site, "grace@example.org", "/opt-in/"))
 
         inbox.clear()
         vote_id = admin.open_fellow_vote()
+        page.goto(site.url + "/")
+        expect(page.get_by_role("main")).to_contain_text(re.compile(r"Fellows \d{4}, first batch\s*closes"))
+        audit.check("home, with open votes")
         link = link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/")
         page.goto(link)
         audit.check("ballot")
@@ -125,7 +130,9 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
              {NOMINEES[0]: "Disagree", NOMINEES[1]: "Agree"})
 
         # A ranked Board ballot, with its script putting candidates in order.
+        inbox.clear()
         board_id = admin.open_board_vote()
+        grace_board = link_in_mail(inbox, site, "grace@example.org", f"/votes/{board_id}/ballot/")
         page.goto(link_in_mail(inbox, site, "ada@example.org", f"/votes/{board_id}/ballot/"))
         for candidate in (CANDIDATES[2], CANDIDATES[0], CANDIDATES[1]):
             page.get_by_role("button", name=f"Add {candidate} to your ranking").click()
@@ -144,10 +151,38 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         page.get_by_role("button", name="Check").click()
         expect(page.get_by_role("status")).to_contain_text("is among the counted ballots")
         audit.check("results")
+        # The outcome first, in words; the chart on the public page; no closing time of a closed vote.
+        outcome = page.get_by_role("region", name="Outcome")
+        expect(outcome).to_contain_text(f"{NOMINEES[0]}: Not passed")  # 1 of 2 agree: below 2/3
+        expect(outcome).to_contain_text(f"{NOMINEES[1]}: Not passed")
+        expect(page.locator("svg.chart").first).to_be_visible()
+        expect(page.get_by_role("main")).not_to_contain_text("Closes")
         page.goto(f"{site.url}/votes/{board_id}/results")
+        expect(page.get_by_role("region", name="Outcome")).to_contain_text("Elected: ")
+        expect(page.get_by_role("img", name=re.compile("first preferences per candidate"))).to_be_visible()
         audit.check("results, ranked")
         page.goto(site.url + "/")
         audit.check("home, with results")
+        # Dead ends: a closed vote's link leads to its results; a cancelled vote gives its reason.
+        page.goto(grace_board)
+        page.get_by_role("link", name=re.compile("See the results")).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Results: Board of Directors")
+        page.go_back()
+        audit.check("closed vote's link")
+        inbox.clear()
+        cancelled = admin.open_fellow_vote("Ada Lovelace")
+        admin.run("vote", "cancel", str(cancelled), "--reason", "The nomination was withdrawn.")
+        page.goto(link_in_mail(inbox, site, "grace@example.org", f"/votes/{cancelled}/ballot/"))
+        expect(page.get_by_role("main")).to_contain_text("The nomination was withdrawn.")
+        audit.check("cancelled vote's link")
+        # Ada's standing: the period's votes, what she did in each, what missing votes means.
+        page.goto(standing)
+        votes = page.get_by_role("region", name="This period's votes")
+        expect(votes.get_by_role("row", name=re.compile(r"Fellows \d{4}, first batch .* took part"))).to_be_visible()
+        expect(votes.get_by_role("row", name=re.compile("Board of Directors .* took part"))).to_be_visible()
+        expect(votes.get_by_role("row", name=re.compile("cancelled: counts for nobody"))).to_be_visible()
+        expect(page.get_by_role("region", name="What missing votes means")).to_contain_text("Missing 2 votes")
+        audit.check("standing, with votes")
     finally:
         context.close()
     assert audit.problems == {}, "\n".join(

@@ -32,7 +32,7 @@ from ballot.votes import lifecycle
 from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 
 
 def run(runner, *args: str) -> dict | list:
@@ -53,7 +53,7 @@ def csrf_token(page_html: str) -> str:
 
 
 def cast(client, link: str, answers: dict[str, str | list[str]]):
-    """Open the ballot, review, cast; returns the final response."""
+    """Open the ballot, review, cast; returns the final response (the receipt, after the redirect)."""
     path = path_of(link)
     page = client.get(path)
     assert page.status_code == 200, page.text
@@ -61,7 +61,7 @@ def cast(client, link: str, answers: dict[str, str | list[str]]):
     review = client.post(path, data={**data, "step": "review"})
     assert review.status_code == 200, review.text
     assert "Review your ballot" in review.text
-    return client.post(path, data={**data, "step": "cast"})
+    return client.post(path, data={**data, "step": "cast"}, follow_redirects=True)
 
 
 def receipt_of(response) -> str:
@@ -71,7 +71,10 @@ def receipt_of(response) -> str:
 
 
 class HttpBrowser:
-    """One browser over real HTTP to 127.0.0.1: its own cookies (session, CSRF), Host: vote.test."""
+    """One browser over real HTTP to 127.0.0.1: its own cookies (session, CSRF), Host: vote.test.
+
+    Like a browser, it follows a redirect after a form (303) with a GET: a cast lands on its receipt.
+    """
 
     def __init__(self, port: int, timeout: float = 15):
         self.port = port
@@ -98,9 +101,12 @@ class HttpBrowser:
             for cookie in response.headers.get_all("Set-Cookie") or []:
                 name, _, value = cookie.split(";", 1)[0].partition("=")
                 self.cookies[name.strip()] = value
-            return response.status, text
+            location = response.headers.get("Location")
         finally:
             conn.close()
+        if response.status == 303 and location:
+            return self.request("GET", urlsplit(location).path)
+        return response.status, text
 
     def open_ballot(self, path: str) -> str:
         """GET a ballot page; returns its CSRF token."""

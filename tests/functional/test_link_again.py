@@ -119,18 +119,23 @@ def test_the_worker_sends_the_links_and_forgets_the_request(year, client, runner
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert requests_waiting() == 0  # the addresses asked for are kept no longer than needed
-    assert sorted(m["Subject"] for m in inbox.to("ada@example.org")) == ["Your ballot: Packaging WG"] * 2
+    assert sorted(str(m["Subject"]).strip() for m in inbox.to("ada@example.org")) == [
+        "Your PSF voting standing as an individual member, " + str(YEAR),
+        "Your PSF voting standing as delegate of ACME Corp, " + str(YEAR),
+        "Your ballot (as an individual member): Packaging WG",
+        "Your ballot (as delegate of ACME Corp): Packaging WG"]
     assert "nobody@example.org" not in result.output and "ada@example.org" not in result.output
 
 
 def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, inbox):
     assert ask(client, " Ada@Example.ORG ").status_code == 200  # as typed, in any case
     run(runner, "mail", "send")
-    texts = [inbox.text(m) for m in inbox.to("ada@example.org")]
+    ballots = [m for m in inbox.to("ada@example.org") if m["Subject"].startswith("Your ballot")]
+    texts = [inbox.text(m) for m in ballots]
     assert len(texts) == 2
     assert sorted("as delegate of ACME Corp" in t for t in texts) == [False, True]
-    links = inbox.links("ada@example.org")
-    assert all(f"/votes/{year}/ballot/" in link for link in links)
+    links = [link for link in inbox.links("ada@example.org") if "/ballot/" in link]
+    assert len(links) == 2 and all(f"/votes/{year}/ballot/" in link for link in links)
 
     # The fresh link works; once that right has voted, only the other one is sent again.
     individual = next(link for link, t in zip(links, texts, strict=True) if "as an individual member" in t)
@@ -138,25 +143,44 @@ def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, i
     inbox.clear()
     ask(client, "ada@example.org")
     run(runner, "mail", "send")
-    assert ["as delegate of ACME Corp" in inbox.text(m) for m in inbox.to("ada@example.org")] == [True]
+    assert ["as delegate of ACME Corp" in inbox.text(m) for m in inbox.to("ada@example.org")
+            if m["Subject"].startswith("Your ballot")] == [True]
 
 
 def test_the_opt_in_link_while_enrolment_is_open(year, client, runner, inbox):
     ask(client, "brian@example.org")
-    assert sent_to(runner, inbox, "brian@example.org") == [f"Do you want to vote in the PSF in {YEAR}?"]
+    assert sent_to(runner, inbox, "brian@example.org") == [
+        f"Do you want to vote in the PSF in {YEAR}, as an individual member?",
+        f"Your PSF voting standing as an individual member, {YEAR}"]
     link = inbox.links("brian@example.org")[0]
     assert "/opt-in/" in link and client.get(path_of(link)).status_code == 200
 
     inbox.clear()
     run(runner, "period", "close-enrolment", str(YEAR))
     assert ask(client, "brian@example.org").status_code == 200
-    assert sent_to(runner, inbox, "brian@example.org") == []
+    assert sent_to(runner, inbox, "brian@example.org") == [f"Your PSF voting standing as an individual member, {YEAR}"]
 
 
 def test_nothing_for_a_closed_vote(year, client, runner, inbox):
     run(runner, "vote", "close", str(year))
     assert ask(client, "ada@example.org").status_code == 200
-    assert sent_to(runner, inbox, "ada@example.org") == []
+    assert not [s for s in sent_to(runner, inbox, "ada@example.org") if s.startswith("Your ballot")]
+
+
+def test_the_standing_link_of_each_right(year, client, runner, inbox):
+    """Whoever asks for their links also gets each right's standing page, one message per right,
+    the subjects telling the rights apart."""
+    ask(client, "ada@example.org")
+    run(runner, "mail", "send")
+    standing = [m for m in inbox.to("ada@example.org") if "standing" in m["Subject"]]
+    assert sorted(m["Subject"] for m in standing) == [
+        f"Your PSF voting standing as an individual member, {YEAR}",
+        f"Your PSF voting standing as delegate of ACME Corp, {YEAR}"]
+    for message in standing:
+        (link,) = [link for link in inbox.links("ada@example.org") if link in inbox.text(message)]
+        page = client.get(path_of(link))
+        assert page.status_code == 200 and "Your voting standing" in page.text
+        assert "Packaging WG" in page.text
 
 
 def test_an_address_that_is_not_one_is_refused_with_the_reason(year, client):

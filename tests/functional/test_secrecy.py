@@ -67,7 +67,7 @@ QUESTIONS = ["Adopt the code of conduct", "Move the conference", "Raise the dues
 # a log line or a ballot cannot hide among counters and small ids.
 RIGHT_ID_OFFSET = 7_340_000
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?")
 
 
@@ -594,3 +594,48 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
     for row in dump["outbox_message"]:
         text = " ".join(as_text(v) for v in row.values())
         assert not [n for n in secret_of_ballots + link_tokens if n in text]
+
+
+def test_a_receipt_is_kept_only_in_the_voters_own_browser(committed_app, adversary_logs, live_server, inbox):
+    """The receipt page survives reload and Back from a cookie in the voter's browser; the server keeps
+    the receipt nowhere (database, logs, mail, the session) until the close puts it in the record."""
+    app = committed_app
+    vote_ids, rights = set_up_votes(app, 1)
+    vote_id = vote_ids[0]
+    link = next(link for link in inbox.links(email_of(0)) if f"/votes/{vote_id}/ballot/" in link)
+    path = urlsplit(link).path
+    browser = Browser(live_server)
+    receipt = browser.cast(link, choices_of(0, 0))
+    for _ in range(3):  # reloads, and Back to the page
+        status, page = browser.request("GET", path)
+        assert status == 200 and RECEIPT.search(page).group(1) == receipt
+    status, page = Browser(live_server).request("GET", path)  # the same link in another browser
+    assert status == 200 and "You have already voted" in page and receipt not in page
+
+    # In the browser: the receipt cookie holds it; the session cookie does not.
+    with app.app_context():
+        session = app.session_interface.get_signing_serializer(app).loads(browser.cookies["session"])
+    assert receipt not in json.dumps(session)
+    kept = browser.cookies["ballot_receipt"]
+    assert receipt in base64.urlsafe_b64decode(kept.split(".")[0] + "==").decode()
+
+    forms = [receipt, receipt.replace("-", ""), receipt.lower(), receipt.replace("-", "").lower(), kept]
+    with adversary_logs.adversary_reading():
+        mid = dump_database(app)
+    stored = [(table, column, as_text(value)) for table, rows in mid.items() for row in rows
+              for column, value in row.items()]
+    assert not [(t, c) for t, c, text in stored for needle in forms if needle in text], "a receipt is stored"
+    assert [p["right_id"] for p in mid["participation_record"]] == [rights[email_of(0)]], "the ledger: who voted"
+    with app.app_context():
+        send_due()
+    lines = [text for name, text in adversary_logs.lines if not name.startswith("mail.")]
+    assert not [line[:200] for line in lines for needle in forms if needle in line], "a receipt is logged"
+    assert not [m for m in inbox.messages for needle in forms if needle in m.as_string()], "a receipt is mailed"
+
+    with app.app_context(), unit_of_work("test"):
+        lifecycle.close_vote(queries.get_vote(vote_id))
+    with adversary_logs.adversary_reading():
+        after = dump_database(app)
+    found = {(table, column) for table, rows in after.items() for row in rows for column, value in row.items()
+             if receipt in as_text(value)}
+    assert found == {("vote", "record")}, "after the close the receipt is in the anonymous record alone"

@@ -20,7 +20,7 @@ HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 VOTERS = {  # address: answers to the two questions
     "ada@example.org": ("yes", "no"),
     "bea@example.org": ("yes", "abstain"),
@@ -46,7 +46,7 @@ def cast(client, link: str, answers: dict) -> str:
     data = {"csrf_token": CSRF.search(page.text).group(1), **answers}
     review = client.post(path_of(link), data={**data, "step": "review"})
     assert review.status_code == 200 and "Review your ballot" in review.text
-    done = client.post(path_of(link), data={**data, "step": "cast"})
+    done = client.post(path_of(link), data={**data, "step": "cast"}, follow_redirects=True)
     assert done.status_code == 200, done.text
     return RECEIPT.search(done.text).group(1)
 

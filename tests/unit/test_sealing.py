@@ -266,3 +266,20 @@ def test_a_signature_by_another_key_fails_verification(signing_key):
 
 def test_canonical_json_is_one_byte_form():
     assert sealing.canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+
+
+def test_a_receipt_is_read_forgivingly():
+    receipt = sealing.receipt_for("a token")
+    assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}", receipt)
+    compact = receipt.replace("-", "")
+    typed = [receipt, receipt.lower(), compact, compact.lower(), receipt.replace("-", " "),
+             f"  {receipt.replace('-', ' - ')}  ", " ".join(compact[i:i + 2] for i in range(0, 24, 2)),
+             receipt.replace("O", "0").replace("I", "1"), receipt.replace("-", "\u2013")]
+    assert {sealing.normal_receipt(t) for t in typed} == {receipt}
+    assert sealing.normal_receipt("IOIO-OIOI-2345-67AB-CDEF-GHIJ".replace("O", "0").replace("I", "1")) == (
+        "IOIO-OIOI-2345-67AB-CDEF-GHIJ")
+    # Not a receipt: left as typed, to be named in the answer.
+    assert sealing.normal_receipt("ABCD-EFGH") == "ABCD-EFGH"
+    assert sealing.normal_receipt(compact + "A") == compact + "A"
+    assert sealing.normal_receipt(compact[:-1] + "8") == compact[:-1] + "8"  # 8 is no base32 digit
+    assert sealing.normal_receipt("   ") == ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ballot import unit_of_work
-from ballot.admin import charts
 from ballot.admin.dashboard import csv_text
 from ballot.admin.forms import (
     VOTE_FORM_LABELS,
@@ -27,7 +26,7 @@ from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.timestamps import utcnow
 from ballot.trustees import services as trustee_registry
-from ballot.votes import custody, exports, lifecycle, links, queries
+from ballot.votes import charts, custody, exports, lifecycle, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes.models import CLOSED, COUNTING, DRAFT, OPEN, PUBLISHED
 from ballot.votes.tasks import CLOSE_TASK, OPEN_TASK

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ballot.admin import charts, credentials
+from ballot.admin import credentials
 from ballot.errors import InvalidInput
+from ballot.votes import charts
 
 RFC_SECRET = b"12345678901234567890"  # RFC 6238's SHA-1 test key
 

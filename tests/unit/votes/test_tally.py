@@ -203,3 +203,12 @@ def test_too_many_approvals_are_refused():
     rules, questions = board(max_approvals=2)
     _, problems = validate_answers(rules, questions, {"board": ["Ada", "Grace", "Guido"]})
     assert problems == ["Board of Directors: you may approve at most 2 candidates; you chose 3."]
+
+
+def test_each_problem_names_its_question():
+    rules, questions = vote("charter", titles=["First", "Second", "Third"])
+    _, problems = validate_answers(rules, questions, {"q1": ["maybe"], "q2": ["yes"], "q3": ["no", "yes"]})
+    assert [p.question_id for p in problems] == ["q1", "q3"]
+    rules, questions = board()
+    _, problems = validate_answers(rules, questions, {})
+    assert [p.question_id for p in problems] == ["board"]

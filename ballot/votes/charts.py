@@ -1,4 +1,6 @@
-"""Bar charts of a result or of turnout, as plain geometry for an inline SVG (templates/admin/_chart.html).
+"""Bar charts of a result or of turnout, as plain geometry for an inline SVG.
+
+The `chart` macro in templates/admin/_macros.html draws them, in the console and on the results page.
 
 Drawn by the server: no script, no chart service. Each bar has its label
 above it, so long candidate names fit on a phone; the page shows the same
@@ -68,9 +70,13 @@ def bar_chart(title: str, values: list[tuple[str, int]], highlight: Collection[s
     return Chart(f"chart-{next(_ids)}", title, bars, WIDTH, max(ROW * len(bars), ROW), BAR_HEIGHT)
 
 
-def result_chart(question: dict) -> Chart:
-    """A question's counts: approvals or first preferences per candidate, or answers per choice."""
-    counts = question.get("counts") or {}
+def result_chart(question: dict, most_first: bool = False) -> Chart:
+    """A question's counts: approvals or first preferences per candidate (``most_first``: sorted so),
+    or answers per choice."""
+    values = [(str(k), int(v)) for k, v in (question.get("counts") or {}).items()]
+    candidates = "elected" in question
+    if candidates and most_first:
+        values.sort(key=lambda item: -item[1])  # stable: ties keep the ballot's order
     what = question.get("counts_are", "ballots")
-    title = f"{question['title']}: {what} per {'candidate' if 'elected' in question else 'answer'}"
-    return bar_chart(title, [(str(k), int(v)) for k, v in counts.items()], set(question.get("elected") or ()))
+    title = f"{question['title']}: {what} per {'candidate' if candidates else 'answer'}"
+    return bar_chart(title, values, set(question.get("elected") or ()))
