@@ -212,6 +212,11 @@ class Voter:
             casting_now = False
             try:
                 status, page = browser.request("GET", self.path)
+                shown = RECEIPT.search(page) if status == 200 else None
+                if shown:  # the cast was answered (its receipt is in this browser), the page after it was not
+                    self.receipt = shown.group(1)
+                    acknowledgements.shown.release()
+                    return self
                 if status == 200 and "You have already voted" in page:
                     assert self.casts_unanswered, "a ballot was recorded that its voter never cast"
                     return self  # the ballot was recorded, but the answer with its receipt was lost

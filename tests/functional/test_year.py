@@ -282,8 +282,9 @@ def test_a_ballot_is_checked_against_the_questions_the_vote_has_now(year, runner
     vote.questions = [{**vote.questions[0], "id": "q2", "title": "Admit Initech?"}]
     vote.public_key, vote.wrapped_key = sealing.new_vote_keys(sealing_key(app), vote_id)
     db.session.commit()
-    response = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q2": "yes"})
-    assert response.status_code == 200, response.text
+    response = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q2": "yes"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "receipt" in response.text, response.text
     closed = run(runner, "vote", "close", str(vote_id))
     assert closed["ballots"] == 1 and closed["result"]["questions"][0]["counts"]["yes"] == 1
 
