@@ -29,10 +29,12 @@ from ballot.outbox import services as outbox
 from ballot.outbox import tasks as mail_tasks
 from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
+from ballot.timestamps import utcnow
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
+from ballot.votes.models import DRAFT, OPEN
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -342,24 +344,50 @@ def vote_schedule(vote_id, opens_at, clear, as_json):
 
 @vote.command("close")
 @click.argument("vote_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Only say what closing now would do: missed votes, forfeitures.")
 @json_option
 @in_unit_of_work
-def vote_close(vote_id, as_json):
-    """Close a vote now, count it and record missed votes."""
-    summary = lifecycle.close_vote(queries.get_vote(vote_id))
-    return Output(summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
-                           f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
+def vote_close(vote_id, dry_run, as_json):
+    """Close a vote now, count it and record missed votes; says first what that does."""
+    v = queries.get_vote(vote_id)
+    now = utcnow()
+    if v.status != OPEN:
+        lifecycle.close_vote(v, now)  # refused, saying why
+    before = queries.consequences(v, now)
+    if dry_run:
+        return Output(before.as_dict() | {"dry_run": True},
+                      f"Closing vote {vote_id} now would do this (nothing is changed):\n"
+                      + "\n".join(before.closing_lines(now)))
+    summary = lifecycle.close_vote(v, now)
+    said = [before.early_words(now)] if before.early else []
+    if summary["missed"]:
+        said.append(f"{summary['missed']} voting rights had not voted: each got a missed vote; "
+                    f"{summary['forfeited']} lost their voting rights until {before.until}.")
+    return Output(summary | {"early": before.early, "scheduled": before.closes_at.isoformat()},
+                  f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
+                  f"{summary['forfeited']} rights forfeited.\n" + "".join(line + "\n" for line in said)
+                  + _result_text(summary["result"]))
 
 
 @vote.command("cancel")
 @click.argument("vote_id", type=int)
 @click.option("--reason", required=True)
+@click.option("--dry-run", is_flag=True, help="Only say what cancelling would do.")
 @json_option
 @in_unit_of_work
-def vote_cancel(vote_id, reason, as_json):
-    """Cancel a draft or open vote; it counts for nobody."""
-    lifecycle.cancel_vote(queries.get_vote(vote_id), reason)
-    return Output({"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
+def vote_cancel(vote_id, reason, dry_run, as_json):
+    """Cancel a draft or open vote; it counts for nobody. Says what that does."""
+    v = queries.get_vote(vote_id)
+    before = queries.consequences(v)
+    if dry_run:
+        if v.status not in (DRAFT, OPEN):
+            lifecycle.cancel_vote(v, reason)  # refused, saying why
+        return Output(before.as_dict() | {"dry_run": True},
+                      f"Cancelling vote {vote_id} would do this (nothing is changed):\n"
+                      + "\n".join(before.cancelling_lines()))
+    lifecycle.cancel_vote(v, reason)
+    return Output({"id": vote_id, "status": "cancelled", "ballots_destroyed": before.voted},
+                  f"Vote {vote_id} cancelled.\n" + "\n".join(before.cancelling_lines()))
 
 
 @vote.command("publish")

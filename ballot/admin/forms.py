@@ -113,7 +113,17 @@ class ReminderForm(FlaskForm):
     scheduled_at = DateTimeLocalField("Send at", validators=[InputRequired()], description=WHEN_HELP)
 
 
-class CancelForm(FlaskForm):
+class ConfirmForm(FlaskForm):
+    """The second step of an action that cannot be undone: sent only from its confirmation page."""
+
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"
+
+
+class CancelForm(ConfirmForm):
     reason = TextAreaField(
         "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)]
     )

@@ -511,18 +511,10 @@ def record_missed(
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
     # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
     missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
-    at_limit = [right_id for right_id, count in _missed_counts(policy, missed_here, closed_at).items()
-                if count >= policy.missed_votes]
-    if not at_limit:
-        return []
-    year = rules.forfeiture_year(policy, period.year, closed_at)
-    rights = [
-        right for right in db.session.scalars(
-            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
-        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
-    ]
+    rights = _reaching_limit(policy, missed_here, closed_at, this_one=0)
     if not rights:
         return []
+    year = rules.forfeiture_year(policy, period.year, closed_at)
     # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
     connection = db.session.connection()
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
@@ -532,7 +524,7 @@ def record_missed(
         ]).on_conflict_do_nothing().returning(Forfeiture.right_id)
     ))
     forfeited = []
-    until = "the end of the year" if policy.window == "calendar-year" else "the next period"
+    until = rules.forfeiture_until(policy)
     for right in rights:
         if right.id not in inserted:
             continue
@@ -546,6 +538,35 @@ def record_missed(
         )
         forfeited.append(right.id)
     return forfeited
+
+
+def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.datetime) -> int:
+    """How many of ``right_ids`` would forfeit their privileges by missing one more vote, closing at
+    ``closed_at`` (what a close would do, for the administrator to confirm it): those not forfeited already."""
+    policy = policy_of(period)
+    rights = _reaching_limit(policy, right_ids, closed_at, this_one=1)
+    if not rights:
+        return 0
+    year = rules.forfeiture_year(policy, period.year, closed_at)
+    already = set(db.session.scalars(select(Forfeiture.right_id).where(
+        Forfeiture.year == year, Forfeiture.right_id.in_([right.id for right in rights]))))
+    return sum(1 for right in rights if right.id not in already)
+
+
+def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[VotingRight]:
+    """The rights among ``right_ids`` whose missed votes (plus ``this_one`` not yet recorded) reach the
+    policy's limit at a close at ``closed_at``, those exempt from forfeiture left out."""
+    at_limit = [right_id for right_id, count in _missed_counts(policy, right_ids, closed_at).items()
+                if count + this_one >= policy.missed_votes]
+    if this_one and policy.missed_votes <= this_one:  # a right that never missed one reaches it too
+        at_limit = list(db.session.scalars(right_ids))
+    if not at_limit:
+        return []
+    return [
+        right for right in db.session.scalars(
+            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
+        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
+    ]
 
 
 def _missed_counts(policy: Policy, right_ids: Select, closed_at: dt.datetime) -> dict[int, int]:

@@ -13,6 +13,7 @@ from ballot.admin.forms import (
     ActionForm,
     AddVoterForm,
     CancelForm,
+    ConfirmForm,
     OpeningForm,
     ReminderForm,
     ResendForm,
@@ -155,12 +156,24 @@ def extend_vote(vote_id: int):
                     "fresh links are queued to the {outcome} who have not voted.")
 
 
-@bp.route("/votes/<int:vote_id>/close", methods=["POST"])
+@bp.route("/votes/<int:vote_id>/close", methods=["GET", "POST"])
 @login_required
 def close_vote(vote_id: int):
+    """Closing asks first: the confirmation page says what it does (missed votes, forfeitures, early)."""
     v = queries.get_vote(vote_id)
-    if not ActionForm().validate_on_submit():
+    if request.method == "GET":
+        if v.status != OPEN:
+            flash(f"This vote is {v.status}; only an open vote can be closed.", "problem")
+            return redirect(_back(vote_id), 303)
+        now = utcnow()
+        found = queries.consequences(v, now)
+        return render_template("admin/confirm.html", vote=v, action="close", lines=found.closing_lines(now),
+                               form=ConfirmForm(confirm="yes"), early=found.early)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
+    if not form.confirmed:
+        return redirect(url_for("admin.close_vote", vote_id=vote_id), 303)
     return act(lambda: lifecycle.close_vote(v), back=_back(vote_id),
                done="The vote is closed and counted. Check the result, then publish it.")
 
@@ -168,12 +181,22 @@ def close_vote(vote_id: int):
 @bp.route("/votes/<int:vote_id>/cancel", methods=["POST"])
 @login_required
 def cancel_vote(vote_id: int):
+    """The reason first, then a confirmation page saying what cancelling does, then the cancellation."""
     v = queries.get_vote(vote_id)
     form = CancelForm()
     if not form.validate_on_submit() or form.reason.data is None:
+        if "csrf_token" in form.errors:
+            abort(400)
         flash("Say why the vote is cancelled: voters will see the reason.", "problem")
         return redirect(_back(vote_id), 303)
     reason = form.reason.data
+    if not form.confirmed:
+        if v.status not in (DRAFT, OPEN):
+            flash(f"This vote is {v.status}; only a draft or open vote can be cancelled.", "problem")
+            return redirect(_back(vote_id), 303)
+        form.confirm.data = "yes"
+        return render_template("admin/confirm.html", vote=v, action="cancel", form=form,
+                               lines=queries.consequences(v).cancelling_lines(), early=False)
     return act(lambda: lifecycle.cancel_vote(v, reason), back=_back(vote_id),
                done="The vote is cancelled: it counts for nobody.")
 

@@ -173,7 +173,7 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
     assert "Nobody in this vote" in console.get(f"/admin/votes/{vote_id}?email=nobody").text
 
     # Close and count: the result with its chart, not yet public.
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/close"))
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/close", {"confirm": "yes"}))
     assert "The vote is closed and counted." in page.text
     svg = re.search(r"<svg .*?</svg>", page.text, re.DOTALL).group(0)
     assert 'role="img"' in svg and "<title" in svg and "yes 1; no 1; abstain 1" in svg
@@ -238,7 +238,10 @@ def test_cancel_needs_a_reason(year, console, runner, inbox):
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "  "}))
     assert "Say why the vote is cancelled" in page.text and "<strong class=\"status status-open\">open" in page.text
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "The charter was withdrawn."}))
+    page = post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "The charter was withdrawn."})
+    assert page.status_code == 200 and "Yes, cancel the vote" in page.text  # asked first; nothing done yet
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel",
+                                {"reason": "The charter was withdrawn.", "confirm": "yes"}))
     assert "counts for nobody" in page.text and "Cancelled" in page.text and "The charter was withdrawn." in page.text
     voters = links(runner, inbox, vote_id)
     assert console.get(voters["ada"].removeprefix("https://vote.test")).status_code == 409
@@ -253,7 +256,7 @@ def test_unknown_votes_and_periods_are_404_pages_not_500s(year, console):
     assert console.get("/admin/votes/99999999999").status_code == 404
     assert console.get("/admin/periods/1999").status_code == 404
     assert console.get(f"/admin/periods/{YEAR}/votes/new/referendum").status_code == 404
-    response = post(console, "/admin/votes/999/close")
+    response = post(console, "/admin/votes/999/close", {"confirm": "yes"})
     assert response.status_code == 404 and "there is no vote 999" in response.text
     assert console.get("/admin/participation/last-board.csv").status_code == 400
 
@@ -272,8 +275,8 @@ def test_results_chart_and_the_last_board_elections_participation(year, console,
     earlier = board("Board 1", {"ada": ["A. Person", "B. Person"], "bea": ["A. Person"]})
     later = board("Board 2", {"cy": ["C. Person"], "dan": ["A. Person", "C. Person"]})
     still_open = board("Board 3", {"ada": ["B. Person"]})
-    follow(console, post(console, f"/admin/votes/{earlier}/close"))
-    page = follow(console, post(console, f"/admin/votes/{later}/close"))
+    follow(console, post(console, f"/admin/votes/{earlier}/close", {"confirm": "yes"}))
+    page = follow(console, post(console, f"/admin/votes/{later}/close", {"confirm": "yes"}))
     svg = re.search(r"<svg .*?</svg>", page.text, re.DOTALL).group(0)
     assert "approvals per candidate" in svg and "A. Person 1; B. Person 0; C. Person 2" in svg
     assert svg.count("chart-highlight") == 2  # the elected
