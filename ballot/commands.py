@@ -34,7 +34,7 @@ from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
-from ballot.votes.models import DRAFT, OPEN
+from ballot.votes.models import CLOSING, DRAFT, OPEN
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -258,7 +258,8 @@ vote = click.Group("vote", help="Create, open, close, cancel and publish votes."
 
 def vote_summary(v) -> dict:
     return {
-        "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "closes_at": v.closes_at.isoformat(),
+        "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "shown_status": v.shown_status(),
+        "closes_at": v.closes_at.isoformat(),
         "opens_at": v.opens_at.isoformat() if v.opens_at else None,
         "electorate": v.electorate_size, "questions": v.questions, "rules": v.rules,
         "cancel_reason": v.cancel_reason,
@@ -437,12 +438,23 @@ def vote_remind(vote_id, at, as_json):
 @json_option
 @in_unit_of_work
 def vote_show(vote_id, as_json):
-    """Show a vote, its rules, turnout so far and (once closed) its result."""
+    """Show a vote, its rules, turnout so far and (once closed) its result; a draft, who would vote."""
     v = queries.get_vote(vote_id)
-    data = vote_summary(v) | {"participants": queries.participation_count(v), "result": v.result}
+    shown = v.shown_status()
+    electorate = queries.electorate_preview(v)
+    data = vote_summary(v) | {"participants": queries.participation_count(v), "result": v.result,
+                              "electorate": electorate}
+    if v.status == DRAFT:
+        when = f"closes {v.closes_at:%Y-%m-%d %H:%M} UTC; "
+        turnout = f"{electorate} voting rights would take part if it opened now (the electorate is frozen at opening)."
+    else:
+        when = (f"its time passed at {v.closes_at:%Y-%m-%d %H:%M} UTC: casting has stopped, and it is closed by "
+                "`ballot worker` or `ballot vote close`; " if shown == CLOSING
+                else f"closes {v.closes_at:%Y-%m-%d %H:%M} UTC; " if shown == OPEN else "")
+        turnout = f"{data['participants']} of {v.electorate_size} have voted."
     text = (
-        f"Vote {v.id} ({v.kind}, {v.status}): {v.title}\ncloses {v.closes_at:%Y-%m-%d %H:%M} UTC; "
-        f"{data['participants']} of {v.electorate_size} have voted.\n" + "\n".join(vote_rules.describe(v.rules))
+        f"Vote {v.id} ({v.kind}, {shown}): {v.title}\n{when}{turnout}\n"
+        + "\n".join(vote_rules.describe(v.rules, electorate if v.status == DRAFT else None))
         + ("\n" + _result_text(v.result) if v.result else "")
     )
     return Output(data, text)
@@ -471,7 +483,7 @@ def vote_list(year, as_json):
     """List votes."""
     rows = queries.list_votes(eligibility.get_period(year) if year else None)
     return Output([vote_summary(v) for v in rows],
-                  "\n".join(f"{v.id:>4}  {v.status:<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
+                  "\n".join(f"{v.id:>4}  {v.shown_status():<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
 
 
 @vote.command("export")

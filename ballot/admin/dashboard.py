@@ -28,7 +28,7 @@ def dashboard() -> Dashboard:
     all_votes = votes.list_votes()
     counts: dict[str, int] = {}
     for vote in all_votes:
-        counts[vote.status] = counts.get(vote.status, 0) + 1
+        counts[vote.shown_status()] = counts.get(vote.shown_status(), 0) + 1
     return Dashboard(
         periods=[(p, eligibility.enrolment_counts(p)) for p in eligibility.list_periods()],
         votes_by_status=counts,

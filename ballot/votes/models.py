@@ -19,9 +19,12 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ballot.extensions import Model
-from ballot.timestamps import UTCDateTime
+from ballot.timestamps import UTCDateTime, utcnow
 
 DRAFT, OPEN, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "closed", "cancelled", "published"
+# Shown, never stored: an open vote past its closing time. Casting has stopped; the close (by the
+# worker, or an administrator) has not run yet, and it dates itself at the closing time.
+CLOSING = "closing"
 
 
 class Vote(Model):
@@ -51,6 +54,12 @@ class Vote(Model):
     # The signed public record (votes.record): canonical JSON and its signature.
     record: Mapped[str | None] = mapped_column(Text)
     record_signature: Mapped[str | None] = mapped_column(String(200))
+
+    def shown_status(self, now: dt.datetime | None = None) -> str:
+        """The status as pages and commands show it: "closing" once an open vote's time has passed."""
+        if self.status == OPEN and self.closes_at <= (now or utcnow()):
+            return CLOSING
+        return self.status
 
 
 class ElectorateEntry(Model):
