@@ -316,6 +316,55 @@ def vote_create(year, kind, title, description, closes_at, questions, candidates
     return Output(vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
 
 
+@vote.command("edit")
+@click.argument("vote_id", type=int)
+@click.option("--title")
+@click.option("--description")
+@click.option("--closes-at", help="ISO date and time with zone, e.g. 2026-12-01T18:00Z.")
+@click.option("--question", "questions", multiple=True, help="Replaces every question or nominee (repeat).")
+@click.option("--candidate", "candidates", multiple=True, help="Board: replaces every candidate (repeat).")
+@click.option("--seats", type=int)
+@click.option("--method", type=click.Choice(list(METHODS)))
+@click.option("--election", type=click.Choice(vote_rules.ELECTIONS))
+@click.option("--candidate-order", type=click.Choice(CANDIDATE_ORDERS))
+@click.option("--max-approvals", type=int)
+@click.option("--affiliation", "affiliations", multiple=True, help="Replaces every candidate's affiliations.")
+@click.option("--board-size", type=int)
+@click.option("--continuing", multiple=True, help="Replaces the continuing directors.")
+@click.option("--threshold")
+@click.option("--denominator", type=click.Choice(DENOMINATORS))
+@click.option("--quorum")
+@click.option("--electorate", type=click.Choice(["fellows", "voting-members", "group"]))
+@click.option("--group-name")
+@click.option("--group-member", "group_members", multiple=True, help="Replaces the group's members.")
+@click.option("--managing-years", type=int)
+@json_option
+@in_unit_of_work
+def vote_edit(vote_id, title, description, closes_at, questions, candidates, seats, method, election,
+              candidate_order, max_approvals, affiliations, board_size, continuing, threshold, denominator, quorum,
+              electorate, group_name, group_members, managing_years, as_json):
+    """Change a draft before it opens: what is given replaces what it had; its rules are checked again."""
+    v = queries.get_vote(vote_id)
+    given = {"seats": seats, "method": method, "election": election, "candidate_order": candidate_order,
+             "max_approvals": max_approvals, "board_size": board_size, "threshold": threshold,
+             "denominator": denominator, "quorum": quorum, "electorate": electorate,
+             "managing_years": managing_years}
+    options = {name: value for name, value in given.items() if value is not None}
+    if affiliations:
+        options["affiliations"] = vote_rules.parse_affiliations(affiliations)
+    if continuing:
+        options["continuing"] = vote_rules.parse_continuing(continuing)
+    if group_name or group_members:
+        group = v.rules.get("group") or {"name": "", "members": []}
+        options["group"] = {"name": group_name or group["name"],
+                            "members": list(group_members) or group["members"]}
+    changed = lifecycle.edit_draft(
+        v, title=title, description=description, closes_at=parse_when(closes_at) if closes_at else None,
+        questions=list(questions) or None, candidates=list(candidates) or None, **options)
+    text = (f"Vote {vote_id} changed: {', '.join(changed)}.\n" if changed else f"Vote {vote_id}: nothing changed.\n")
+    return Output(vote_summary(v) | {"changed": changed}, text + "\n".join(vote_rules.describe(v.rules)))
+
+
 @vote.command("open")
 @click.argument("vote_id", type=int)
 @json_option

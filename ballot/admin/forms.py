@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import overload
 
 from flask import current_app
@@ -328,6 +329,40 @@ VOTE_FORMS = {
     "fellow": lambda policy: FellowVoteForm(policy),
     "other": lambda policy: OtherVoteForm(policy),
 }
+
+def edit_form(vote, policy: Policy) -> VoteForm:
+    """The form of a draft's kind, filled in with what the draft has (what was posted, on a POST)."""
+    rules, questions = vote.rules, vote.questions
+    data: dict = {"title": vote.title, "description": vote.description,
+                  "closes_at": vote.closes_at.replace(tzinfo=None),
+                  "quorum": "" if Fraction(rules["quorum"]) == policy.quorum else rules["quorum"]}
+    requirement = (("more than " if rules.get("strict") else "at least ") + rules["threshold"]
+                   if "threshold" in rules else "")
+    if vote.kind == "board":
+        data.update(candidates="\n".join(questions[0]["choices"]), seats=rules["seats"], election=rules["election"],
+                    method=rules["method"], candidate_order=rules["candidate_order"],
+                    max_approvals=rules.get("max_approvals"), board_size=rules.get("board_size"),
+                    affiliations="\n".join(f"{name} = {'; '.join(orgs)}"
+                                           for name, orgs in rules.get("affiliations", {}).items()),
+                    continuing="\n".join("; ".join(orgs) or "-" for orgs in rules.get("continuing", [])))
+        form: VoteForm = BoardVoteForm(policy, data=data)
+    elif vote.kind in ("charter", "sponsor-admission"):
+        data["questions"] = "\n".join(q["title"] for q in questions)
+        form = MatterVoteForm(policy, vote.kind, data=data)
+    elif vote.kind == "fellow":
+        group = rules.get("group") or {}
+        data.update(nominees="\n".join(q["title"] for q in questions), electorate=rules["electorate"],
+                    group_name=group.get("name", ""), group_members="\n".join(group.get("members", [])),
+                    threshold=rules["threshold"], denominator=rules["denominator"],
+                    managing_years=rules.get("managing_years"))
+        form = FellowVoteForm(policy, data=data)
+    else:
+        data.update(kind=vote.kind, questions="\n".join(q["title"] for q in questions), threshold=requirement,
+                    denominator=rules["denominator"])
+        form = OtherVoteForm(policy, data=data)
+        form.kind.choices = [SelectChoice(vote.kind, vote_rules.kind_label(vote.kind))]  # a draft keeps its kind
+    return form
+
 
 VOTE_FORM_LABELS = {
     "board": vote_rules.kind_label("board"), "charter": vote_rules.kind_label("charter"),

@@ -18,6 +18,7 @@ from ballot.admin.forms import (
     ReminderForm,
     ResendForm,
     WhenForm,
+    edit_form,
     utc,
     vote_forms_under,
 )
@@ -64,6 +65,34 @@ def new_vote(year: int, form_name: str):
     electorate = len(eligibility.electorate(p, utcnow().date(), scope=scope))
     return render_template("admin/vote_form.html", form=form, period=p, problem=problem, form_name=form_name,
                            electorate=electorate), status
+
+
+@bp.route("/votes/<int:vote_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_vote(vote_id: int):
+    """A draft's form, filled in; saving checks every rule again. Once open, a vote cannot change."""
+    v = queries.get_vote(vote_id)
+    if v.status != DRAFT:
+        flash(f"This vote is {v.status}; only a draft can be edited.", "problem")
+        return redirect(_back(vote_id), 303)
+    p = queries.period_of(v)
+    policy = eligibility.policy_of(p)
+    form = edit_form(v, policy)
+    problem = None
+    if form.validate_on_submit():
+        arguments = form.create_arguments()
+        try:
+            with unit_of_work.attempt():
+                changed = lifecycle.edit_draft(v, **arguments)
+        except BallotError as exc:
+            problem = str(exc)
+        else:
+            flash(f"The draft is saved: changed {', '.join(changed)}." if changed else "Nothing was changed.",
+                  "notice")
+            return redirect(_back(vote_id), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/vote_form.html", form=form, period=p, problem=problem, vote=v,
+                           electorate=queries.electorate_preview(v), form_name=v.kind), status
 
 
 @bp.route("/votes/<int:vote_id>")
