@@ -243,6 +243,15 @@ def roster_import(path, year, dry_run, as_json):
         + ("" if dry_run else f"; {report.rights_added} new voting rights, "
                               f"{report.enrolled_from_roster} enrolled from the export's opt-ins")
         + "."
+        + (f"\nIt would give {report.rights_gained} voting rights that did not qualify before, and take "
+           f"{report.rights_lost} away." if dry_run else "")
+        + "".join(f"\n  {c.change} {c.name} <{c.email}>"
+                  + (f": {', '.join(c.fields)}" if c.fields else "")
+                  + (f"; gains {', '.join(c.rights_gained)}" if c.rights_gained else "")
+                  + (f"; loses {', '.join(c.rights_lost)}" if c.rights_lost else "")
+                  for c in report.member_changes[:50] if dry_run)
+        + (f"\n  and {len(report.member_changes) - 50} more (--json lists them all)."
+           if dry_run and len(report.member_changes) > 50 else "")
         + "".join(f"\n{count} members' class {name!r} read as {policy.class_aliases[name]!r} ({policy.title})."
                   for name, count in report.aliased.items())
         + (f"\n{len(report.rekeyed)} members matched to the earlier import's by email: the file keys members "

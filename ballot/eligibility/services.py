@@ -92,11 +92,41 @@ def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_
     """
     now = now or utcnow()
     policy = policy_of(period)
+    before = _rights_by_member(period, policy, now.date())
     report = roster.import_members(period.id, policy, data, filename, dry_run=dry_run, now=now)
+    _rights_changes(report, before, policy, now.date())
     if not dry_run:
         audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
         report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now, report.present)
     return report
+
+
+def _rights_by_member(period: EligibilityPeriod, policy: Policy, on: dt.date) -> dict[str, set[tuple[str, str]]]:
+    """The rights each member on the period's roster qualifies for now, by member key."""
+    return {
+        key: set(rules.rights_held(classes_of(details), details["delegate_for"], policy, on))
+        for key, details in db.session.execute(
+            select(Member.key, Member.details).where(Member.period_id == period.id, Member.removed_at.is_(None)))
+    }
+
+
+def _rights_changes(report: roster.ImportReport, before: dict[str, set[tuple[str, str]]], policy: Policy,
+                    on: dt.date) -> None:
+    """The voting rights the import gains and loses, in all and per member changed (for the preview)."""
+    after = {m.key: set(rules.rights_held(m.classes, m.delegate_for, policy, on)) for m in report.present}
+    gained = lost = 0
+    for change in report.member_changes:
+        old = before.get(report.previous_keys.get(change.key, change.key), set())
+        new = after.get(change.key, set())
+        change.rights_gained = [_right_words(*right) for right in sorted(new - old)]
+        change.rights_lost = [_right_words(*right) for right in sorted(old - new)]
+        gained += len(new - old)
+        lost += len(old - new)
+    report.rights_gained, report.rights_lost = gained, lost
+
+
+def _right_words(capacity: str, sponsor: str) -> str:
+    return f"delegate of {sponsor}" if capacity == rules.DELEGATE else "individual"
 
 
 def _derive_rights(

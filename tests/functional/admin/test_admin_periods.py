@@ -94,6 +94,15 @@ def test_a_second_import_previews_changes_and_removals(console):
     preview = follow(console, upload(console, YEAR, changed))
     assert "<strong>1</strong> add" in preview.text and "<strong>1</strong> change" in preview.text
     assert "<strong>2</strong> remove" in preview.text
+    # By name, with what changes, and the voting rights that follow (issue 10, item 12).
+    assert "<strong>1</strong> voting right gained" in preview.text
+    assert "<strong>1</strong> voting right lost" in preview.text
+    assert ("<tr><th scope=\"row\">Ada Tester</th><td>ada@new.example.org</td><td><code>ada</code></td>"
+            "<td>email</td>") in preview.text
+    assert "<th scope=\"row\">Eve Tester</th>" in preview.text and "gains individual" in preview.text
+    assert "<th scope=\"row\">=Cmd Tester</th><td>dan@example.org</td>" in preview.text
+    assert "loses individual" in preview.text
+    assert "<th scope=\"row\">Cy Tester</th>" in preview.text  # a Basic member: removed, no right lost
     assert db.session.scalar(select(Member.email).where(Member.key == "ada")) == "ada@example.org"
     # Discarding keeps nothing.
     kept = db.session.scalar(select(RosterUpload))
