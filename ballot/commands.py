@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from ballot import worker as worker_runner
 from ballot.admin.uploads import purge_expired_uploads
 from ballot.counting.methods import METHODS
+from ballot.eligibility import rules as eligibility_rules
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.outbox import services as outbox
@@ -183,6 +184,25 @@ def period_enrolled(year, as_json):
         for r in rows
     ]
     return Output([r.as_dict() for r in rows], "\n".join(lines))
+
+
+@period.command("at-risk")
+@click.argument("year", type=int)
+@json_option
+@in_unit_of_work
+def period_at_risk(year, as_json):
+    """Who has missed votes: per right, how many, who is near the limit and who forfeited (participation only)."""
+    p = eligibility.get_period(year)
+    rows = eligibility.at_risk(p)
+    until = eligibility_rules.forfeiture_until(eligibility.policy_of(p))
+    counts = {standing: sum(1 for r in rows if r.standing == standing)
+              for standing in (eligibility.FORFEITED, eligibility.NEAR, eligibility.MISSED, eligibility.EXEMPT)}
+    head = (f"{len(rows)} voting rights in {year} have missed votes that count: {counts[eligibility.FORFEITED]} "
+            f"forfeited, {counts[eligibility.NEAR]} one missed vote from the limit, {counts[eligibility.MISSED]} "
+            f"below it, {counts[eligibility.EXEMPT]} exempt." if rows else f"Nobody in {year} has missed a vote.")
+    lines = [f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}: missed {r.missed} of "
+             f"{r.limit}; {eligibility.STANDING_WORDS[r.standing].format(until=until)}" for r in rows]
+    return Output([r.as_dict() for r in rows], "\n".join([head, *lines]))
 
 
 @period.command("show")

@@ -517,6 +517,65 @@ def export_voting_members(period: EligibilityPeriod) -> list[VotingMember]:
     return rows
 
 
+@dataclass(frozen=True)
+class AtRisk:
+    """A right that has missed votes this period (or window): how many, and where that leaves it.
+
+    Participation only (which votes a right took part in is the ledger's), never anything about a ballot.
+    """
+
+    right_id: int
+    member_key: str
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+    missed: int  # missed votes that count towards the limit now
+    limit: int
+    standing: str  # FORFEITED, NEAR (one more missed vote forfeits), MISSED, or EXEMPT
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+FORFEITED, NEAR, MISSED, EXEMPT = "forfeited", "near the limit", "missed", "exempt"
+STANDING_WORDS = {FORFEITED: "forfeited: cannot vote until {until}",
+                  NEAR: "one more missed vote ends their voting rights",
+                  MISSED: "missed some votes", EXEMPT: "never forfeits under the policy"}
+
+
+def at_risk(period: EligibilityPeriod, now: dt.datetime | None = None) -> list[AtRisk]:
+    """Every right on the voting roll that has missed a vote that still counts, or has forfeited:
+    forfeited first, then those one missed vote from the limit, then by how many they missed.
+    For the administrators' eyes; who took the list is audited."""
+    now = now or utcnow()
+    policy = policy_of(period)
+    roll = {entry.right_id: entry for entry in voting_roll(period, now.date())}
+    missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.period_id == period.id), now)
+    rows = db.session.execute(
+        select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email, Member.details)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.id.in_([r for r in roll if roll[r].forfeited or missed.get(r)]))
+    ).all() if roll else []
+    found = []
+    for right_id, key, given, family, email, details in rows:
+        entry, count = roll[right_id], missed.get(right_id, 0)
+        if entry.forfeited:
+            standing = FORFEITED
+        elif rules.is_exempt(classes_of(details), policy, now.date()):
+            standing = EXEMPT
+        elif count + 1 >= policy.missed_votes:
+            standing = NEAR
+        else:
+            standing = MISSED
+        found.append(AtRisk(right_id, key, display_name(given, family, email), email, entry.capacity, entry.sponsor,
+                            count, policy.missed_votes, standing))
+    order = [FORFEITED, NEAR, MISSED, EXEMPT]
+    found.sort(key=lambda r: (order.index(r.standing), -r.missed, r.name.lower(), r.right_id))
+    audit("period.at-risk", str(period.year), rights=len(found))
+    return found
+
+
 def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
     return set(
         db.session.scalars(
