@@ -401,7 +401,9 @@ def vote_edit(vote_id, title, description, closes_at, questions, candidates, sea
 def vote_open(vote_id, as_json):
     """Open a vote: freeze its electorate and queue the ballot links."""
     size = lifecycle.open_vote(queries.get_vote(vote_id))
-    return Output({"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
+    return Output({"id": vote_id, "electorate": size, "links_queued": size},
+                  f"Vote {vote_id} is open; {size} ballot links are queued in the outbox, one to each voting right "
+                  "by email: `ballot worker` sends them in its next round, or `ballot mail send` now.")
 
 
 @vote.command("schedule")
@@ -567,12 +569,14 @@ def vote_list(year, as_json):
 @vote.command("export")
 @click.argument("vote_id", type=int)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@json_option
 @in_unit_of_work
-def vote_export(vote_id, out):
+def vote_export(vote_id, out, as_json):
     """Write a published vote's signed record (for `ballot verify`)."""
     document = queries.published_record(queries.get_vote(vote_id))
     out.write_text(json.dumps(document, indent=1, sort_keys=True))
-    return Output(None, f"Wrote the signed record of vote {vote_id} to {out}.")
+    return Output({"id": vote_id, "written": str(out), "signature": document["signature"]},
+                  f"Wrote the signed record of vote {vote_id} to {out}.")
 
 
 def _result_text(result: dict) -> str:
@@ -672,13 +676,14 @@ def worker_status(as_json):
 
 
 @click.command("demo")
+@json_option
 @handles_errors
-def demo():
+def demo(as_json):
     """Load the demo: a period, a small roster, and one open vote."""
     from ballot.demo import load_demo
 
-    for line in load_demo():
-        click.echo(line)
+    lines = load_demo()
+    return Output({"loaded": lines}, "\n".join(lines))
 
 
 def register(app: Flask) -> None:
