@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -28,12 +28,54 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import TextInput
 
 from ballot.counting.methods import METHODS
 from ballot.policy import POLICY_DIR, Policy
 from ballot.votes import rules as vote_rules
 
-WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
+WHEN_HELP = "In UTC, as YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
+WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+class UTCDateTimeField(Field):
+    """A date and time in UTC, typed as the forms say (YYYY-MM-DD HH:MM) and shown the same way.
+
+    A plain text input, not the browser's date picker, which shows local time in the browser's own
+    format. Accepts a "T" for the space, seconds, and a trailing "Z", "UTC" or "+00:00"; ``data`` is
+    the time without a zone, which ``utc`` reads as UTC.
+    """
+
+    widget = TextInput()
+    data: dt.datetime | None
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("description", WHEN_HELP)
+        kwargs.setdefault("render_kw", {"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off",
+                                        "spellcheck": "false"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%Y-%m-%d %H:%M") if isinstance(self.data, dt.datetime) else ""
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip().upper()
+        for suffix in ("+00:00", "UTC", "Z"):
+            text = text.removesuffix(suffix).strip()
+        for fmt in WHEN_FORMATS:
+            try:
+                self.data = dt.datetime.strptime(text, fmt)
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(f"{valuelist[0].strip()!r} is not a date and time as YYYY-MM-DD HH:MM (UTC), "
+                         "e.g. 2026-12-01 18:00")
 
 
 @overload
@@ -101,17 +143,17 @@ class RosterConfirmForm(FlaskForm):
 class WhenForm(FlaskForm):
     """A closing time: to schedule a draft's close, or to extend an open vote."""
 
-    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+    closes_at = UTCDateTimeField("Closes at", validators=[InputRequired()])
 
 
 class OpeningForm(FlaskForm):
     """When the worker opens a draft."""
 
-    opens_at = DateTimeLocalField("Opens at", validators=[InputRequired()], description=WHEN_HELP)
+    opens_at = UTCDateTimeField("Opens at", validators=[InputRequired()])
 
 
 class ReminderForm(FlaskForm):
-    scheduled_at = DateTimeLocalField("Send at", validators=[InputRequired()], description=WHEN_HELP)
+    scheduled_at = UTCDateTimeField("Send at", validators=[InputRequired()])
 
 
 class ConfirmForm(FlaskForm):
@@ -148,7 +190,7 @@ class VoteForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired(), Length(max=255)])
     description = TextAreaField("Description (optional)", validators=[Length(max=5000)])
-    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+    closes_at = UTCDateTimeField("Closes at", validators=[InputRequired()])
     quorum = StringField("Quorum (optional: a share of the electorate such as 1/3; empty for the policy's)",
                          validators=[Optional(), Length(max=20)])
 

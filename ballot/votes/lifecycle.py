@@ -72,6 +72,49 @@ def create_vote(
     return vote
 
 
+def vote_problems(
+    period, kind: str, *, title: str | None, questions: Sequence[str] | None, candidates: Sequence[str] | None,
+    keep_titles: Sequence[str] = (), **options,
+) -> list[tuple[str, str]]:
+    """Every problem with a vote's settings at once, each with the part it is about: "title",
+    "questions", "quorum" or "rules" (for forms that show each next to its field). ``create_vote``
+    and ``edit_draft`` check the same, stopping at the first; a part given as None is not checked."""
+    problems: list[tuple[str, str]] = []
+    policy = eligibility.policy_of(period)
+    try:
+        kind_ = vote_rules.get_kind(kind, policy)
+    except InvalidInput as exc:
+        return [("rules", str(exc))]
+
+    def check(part: str, step) -> bool:
+        try:
+            step()
+        except InvalidInput as exc:
+            problems.append((part, str(exc)))
+            return False
+        return True
+
+    if title is not None:
+        check("title", lambda: _check_title(title))
+    if questions is not None or candidates is not None:
+        def build() -> None:
+            titles = list(questions or [])
+            if kind_.name == "fellow" and policy.nominees_must_be_members:
+                titles = [t.strip() if t.strip() in keep_titles else _nominee(period, t) for t in titles if t.strip()]
+            vote_rules.build_questions(kind_, titles, list(candidates or []))
+        check("questions", build)
+    quorum_ok = options.get("quorum") is None or check(
+        "quorum", lambda: vote_rules.check_quorum(options["quorum"], policy))
+
+    def rules() -> None:
+        built = vote_rules.build_rules(kind_, policy, candidates=list(candidates or []),
+                                       **(options if quorum_ok else options | {"quorum": None}))
+        if built.get("group"):
+            eligibility.group_rights(period, built["group"]["members"], utcnow().date())
+    check("rules", rules)
+    return problems
+
+
 def _check_title(title: str) -> None:
     if not title.strip():
         raise InvalidInput("a vote needs a title")

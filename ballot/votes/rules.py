@@ -221,6 +221,11 @@ def options_of(rules: dict) -> dict:
     return options
 
 
+def check_quorum(text: str, policy: Policy) -> None:
+    """Refuse a vote's quorum as ``build_rules`` would (for forms that name every problem at once)."""
+    _quorum(text, policy)
+
+
 def _quorum(text: str | None, policy: Policy) -> Fraction:
     value = _share(text, "quorum") if text is not None else policy.quorum
     floor = policy.quorum_floor

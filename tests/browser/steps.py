@@ -190,7 +190,7 @@ class Console:
         page.get_by_label("Title").fill(f"Fellows {YEAR}, first batch")
         page.get_by_label("Description (optional)").fill("The Board nominates these people for Fellowship.")
         closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
         page.get_by_label(re.compile("^Nominees")).fill("\n".join(NOMINEES))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("main")).to_contain_text("2 voting rights")

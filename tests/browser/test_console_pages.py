@@ -93,7 +93,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         page.get_by_label("Candidates (one per line)").fill("\n".join(CANDIDATES))
         page.get_by_label("Seats to fill").fill("2")
         closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=14)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Board of Directors {YEAR}")
         audit.check("draft vote, board")

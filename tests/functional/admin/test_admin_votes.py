@@ -101,7 +101,7 @@ def test_each_kind_shows_its_electorate_and_rules_before_opening(year, console, 
     ("other", {"kind": "governance", "questions": "Q?", "threshold": "two thirds", "denominator": ""},
      "is not a share such as &#39;more than 1/2&#39;"),
     ("fellow", {"nominees": "K. Johnson", "threshold": "1/2"}, "Not a valid choice"),
-    ("charter", {"questions": "Q?", "closes_at": "next week"}, "Not a valid datetime value"),
+    ("charter", {"questions": "Q?", "closes_at": "next week"}, "is not a date and time as YYYY-MM-DD HH:MM (UTC)"),
 ])
 def test_a_bad_vote_form_is_explained_and_nothing_is_saved(year, console, form_name, fields, problem):
     page = create(console, form_name, **fields)
@@ -210,8 +210,10 @@ def test_extension_stays_within_the_policy_and_the_open_period(console, runner, 
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": when(61)}))
     assert "at most 60 days" in page.text
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": "soon"}))
-    assert "Closes at: Not a valid datetime value." in page.text
+    page = post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": "soon"})
+    assert page.status_code == 400  # the vote's page again, the problem by the field
+    assert ('<p class="problem" id="closes_at-error">&#39;soon&#39; is not a date and time as YYYY-MM-DD HH:MM '
+            "(UTC)") in page.text and 'value="soon"' in page.text
     actions = [e.action for e in db.session.scalars(select(AuditEvent))]
     assert "vote.extend" not in actions  # refused actions leave no audit event
 
@@ -305,3 +307,33 @@ def test_scheduling_a_drafts_opening(year, console, runner):
     assert "The vote has no scheduled opening." in page.text and "It is scheduled to open at" not in page.text
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "vote.schedule-opening")).all()
     assert len(actions) == 2  # the refused one left no audit event
+
+
+def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
+    """Issue 10, item 13: the form's own checks and the vote's rules, all in one answer, each by its field,
+    with a summary linking to them; the closing time in the documented format, in UTC."""
+    page = create(console, "board", title="", candidates="A. Person\nA. Person", seats="2", method="irv",
+                  quorum="most", closes_at="1 Dec")
+    assert page.status_code == 400
+    errors = dict(re.findall(r'<p class="problem" id="([a-z_]+)-error">([^<]*)</p>', page.text))
+    assert errors.keys() == {"title", "candidates", "seats", "quorum", "closes_at"}, errors
+    assert errors["candidates"] == "a candidate is named twice"
+    assert "instant runoff fills one seat" in errors["seats"]
+    assert "quorum" in errors["quorum"] and "is not a date and time as YYYY-MM-DD HH:MM (UTC)" in errors["closes_at"]
+    assert "5 problems to fix before the draft is saved" in page.text
+    assert '<a href="#seats">Seats to fill</a>' in page.text
+    assert 'aria-invalid="true"' in page.text and 'aria-describedby="closes_at-hint closes_at-error"' in page.text
+
+    # Typed as the form says, with or without the T, a Z or "UTC": read as UTC.
+    for typed in ("2030-01-02 03:04", "2030-01-02T03:04", "2030-01-02 03:04 UTC", "2030-01-02T03:04Z"):
+        form = console.get(f"/admin/periods/{YEAR}/votes/new/charter")
+        assert 'placeholder="YYYY-MM-DD HH:MM"' in form.text and 'type="text"' in form.text
+        draft = create(console, "charter", questions="Q?", closes_at=typed)
+        assert "closes 2030-01-02 03:04 UTC" in draft.text, typed
+        vote_id = vote_id_of(draft)
+        assert 'value="2030-01-02 03:04"' in console.get(f"/admin/votes/{vote_id}/edit").text
+        refused = post(console, f"/admin/votes/{vote_id}/reminders", {"scheduled_at": "tomorrow"})
+        assert refused.status_code == 400 and '<p class="problem" id="scheduled_at-error">' in refused.text
+        refused = post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": ""})
+        assert refused.status_code == 400 and '<p class="problem" id="opens_at-error">This field is required.' \
+            in refused.text
