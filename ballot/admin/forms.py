@@ -168,7 +168,8 @@ class ConfirmForm(FlaskForm):
 
 class CancelForm(ConfirmForm):
     reason = TextAreaField(
-        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)]
+        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)],
+        id="cancel_reason",  # the open vote's page has another form's "reason" too
     )
 
 
@@ -180,7 +181,8 @@ class AddVoterForm(FlaskForm):
     """A member missed from an open vote's electorate, added with the reason."""
 
     member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
-    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)])
+    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)],
+                         id="add_voter_reason")
 
 
 # One form per kind of vote -------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""The console's second pass in a browser (issue 10, items 9 to 15): a draft edited with every problem
+shown by its field, closing and cancelling asked first with their consequences, a vote past its time
+shown as closing, who is at risk, and the audit log filtered. At 390 px and 1280 px, with and without
+JavaScript; with it, every page is also checked by axe-core and for sideways scrolling
+(the checks of test_voter_pages.Audit, at 320, 390 and 1280 px)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from ballot.extensions import db
+from ballot.votes.models import Vote
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.steps import YEAR, Console, link_in_mail, opt_in
+from tests.browser.test_voter_pages import Audit
+
+pytestmark = pytest.mark.browser
+
+
+def closes(days: float) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize("viewport, javascript", [(PHONE, True), (DESKTOP, False), (PHONE, False)],
+                         ids=["390px-js", "1280px-no-js", "390px-no-js"])
+def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inbox, tmp_path, axe_script, viewport,
+                                                         javascript):
+    site = sqlite_site
+    context = browser.new_context(viewport=viewport, bypass_csp=True, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    audit = Audit(page, axe_script)
+    check = audit.check if javascript else (lambda name: audit.seen.append(name))
+    console = Console(site, page, tmp_path)
+    cli = console.cli
+    try:
+        console.sign_in()
+        cli.open_period_with_roster()
+        opt_in(page, link_in_mail(inbox, site, "brian@example.org", "/opt-in/"))
+
+        # A draft, edited: the form comes filled in; every problem at once, each by its field.
+        draft = cli.run("vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging",
+                        "--question", "Charter the Packaging WG?", "--closes-at", closes(7))["id"]
+        page.goto(f"{site.url}/admin/votes/{draft}")
+        page.get_by_role("link", name="Edit the draft").click()
+        expect(page.get_by_label("Title")).to_have_value("Packaging")
+        page.get_by_label("Title").fill("")
+        page.get_by_label("Closes at").fill("next week")
+        page.get_by_label(re.compile("^Quorum")).fill("most")
+        page.get_by_role("button", name="Save the changes").click()
+        summary = page.get_by_role("alert")
+        expect(summary).to_contain_text("3 problems to fix")
+        for label in ("Title", "Closes at", re.compile("^Quorum")):
+            expect(page.get_by_label(label)).to_have_attribute("aria-invalid", "true")
+        check("edit form, refused")
+        page.get_by_label("Title").fill("Packaging WG charter")
+        page.get_by_label("Closes at").fill((dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).strftime("%Y-%m-%d %H:%M"))
+        page.get_by_label(re.compile("^Quorum")).fill("")
+        page.get_by_role("button", name="Save the changes").click()
+        expect(page.get_by_text("The draft is saved: changed title, closing time.")).to_be_visible()
+        check("draft vote, edited")
+
+        # Open it; closing asks first, saying what it does; "No" changes nothing.
+        page.get_by_role("button", name="Open the vote now").click()
+        expect(page.get_by_text("The vote is open")).to_be_visible()
+        page.get_by_role("link", name="Close and count now…").click()
+        consequences = page.get_by_role("region", name="What closing it now does")
+        expect(consequences).to_contain_text("It is early")
+        expect(consequences).to_contain_text("0 of 1 voting rights have voted")
+        expect(consequences).to_contain_text("1 voting right has not voted: each will get a missed vote")
+        check("close confirmation")
+        page.get_by_role("link", name="No, go back to the vote").click()
+        expect(page.locator(".status")).to_have_text("open")
+
+        # Cancelling: the reason, then what it does, then the cancellation.
+        page.get_by_label(re.compile("^Why is the vote cancelled")).fill("The charter was withdrawn.")
+        page.get_by_role("button", name="Cancel the vote…").click()
+        expect(page.get_by_role("region", name="What cancelling it now does")).to_contain_text(
+            "nobody gets a missed vote")
+        check("cancel confirmation")
+        page.get_by_role("button", name="Yes, cancel the vote").click()
+        expect(page.get_by_text("The vote is cancelled: it counts for nobody.")).to_be_visible()
+
+        # A vote past its closing time shows as closing until it is closed.
+        late = cli.run("vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Late",
+                       "--question", "Q?", "--closes-at", closes(3))["id"]
+        cli.run("vote", "open", str(late))
+        with site.app.app_context():
+            db.session.execute(update(Vote).where(Vote.id == late)
+                               .values(closes_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
+            db.session.commit()
+        page.goto(f"{site.url}/admin/votes")
+        expect(page.get_by_role("row", name=re.compile("Late"))).to_contain_text("closing")
+        page.get_by_role("link", name="Late").click()
+        expect(page.locator(".status")).to_have_text("closing")
+        check("closing vote")
+        page.get_by_role("link", name="Close and count now…").click()
+        expect(page.get_by_role("region", name="What closing it now does")).not_to_contain_text("It is early")
+        page.get_by_role("button", name="Yes, close and count it now").click()
+        expect(page.get_by_text("The vote is closed and counted.")).to_be_visible()
+
+        # Who is at risk: everyone missed the late vote; one more ends their rights under the seed's two.
+        page.goto(f"{site.url}/admin/periods/{YEAR}")
+        page.get_by_role("link", name=re.compile("^Who is at risk")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Who is at risk in {YEAR}")
+        expect(page.get_by_role("row", name=re.compile("Brian Kernighan"))).to_contain_text(
+            "one more missed vote ends their voting rights")
+        check("at risk")
+    finally:
+        context.close()
+    assert audit.problems == {}, "\n".join(
+        f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
