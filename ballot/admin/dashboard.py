@@ -22,6 +22,7 @@ class Dashboard:
     draft_votes: list[Vote]
     last_board: Vote | None
     worker_failures: list[WorkerFailure]
+    turnouts: dict[int, votes.Turnout]
 
 
 def dashboard() -> Dashboard:
@@ -36,6 +37,7 @@ def dashboard() -> Dashboard:
         draft_votes=[v for v in all_votes if v.status == DRAFT],
         last_board=votes.last_board_election(),
         worker_failures=failures(),
+        turnouts=votes.turnouts([v for v in all_votes if v.status in (OPEN, DRAFT)]),
     )
 
 

@@ -66,9 +66,9 @@ def create_vote(
         period_id=period.id, kind=kind_.name, title=title.strip(), description=description.strip(),
         status=DRAFT, closes_at=closes_at, questions=built, rules=rules,
     )
-    audit("vote.create", vote.title, period=period.year, kind=vote.kind)
     db.session.add(vote)
     db.session.flush()
+    audit("vote.create", vote_subject(vote), period=period.year, kind=vote.kind)
     return vote
 
 
@@ -283,7 +283,8 @@ def add_voter(vote: Vote, key_or_email: str, reason: str, now: dt.datetime | Non
         db.session.add(ElectorateAddition(vote_id=vote.id, right_id=entry.right_id, reason=reason,
                                           added_by=actor, added_at=now))
     vote.electorate_size += len(added)
-    audit("vote.add-voter", vote_subject(vote), member=member.key, rights=len(added), reason=reason)
+    audit("vote.add-voter", vote_subject(vote), member=member.key, name=member.display_name, email=member.email,
+          rights=len(added), reason=reason)
     queue_ballot_links(vote, [e.right_id for e in added], now)
     db.session.flush()
     return len(added)

@@ -115,3 +115,61 @@ def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inb
         context.close()
     assert audit.problems == {}, "\n".join(
         f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
+
+
+# Words that a line break cuts in two: each word of the page's text, measured; one drawn on two lines is
+# broken. A hyphen is a place a word may break (sponsor-admission), as in print.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('main td, main th, main p, main li')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/[^\\s-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_the_console_uses_the_screen_and_breaks_no_word(sqlite_site, browser, inbox, tmp_path):
+    site = sqlite_site
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    console = Console(site, page, tmp_path)
+    try:
+        console.sign_in("a.very.long.administrator.address@elections.example.org")
+        cli = console.cli
+        cli.open_period_with_roster()
+        opt_in(page, link_in_mail(inbox, site, "brian@example.org", "/opt-in/"))
+        vote_id = cli.run("vote", "create", "--period", str(YEAR), "--kind", "sponsor-admission",
+                          "--title", "Admit the Extraordinarily Longnamed Internationalisation Foundation",
+                          "--question", "Admit it?", "--closes-at", closes(7))["id"]
+        cli.run("vote", "open", str(vote_id))
+        pages = {"votes": "/admin/votes", "dashboard": "/admin/", "audit": "/admin/audit",
+                 "audit, one vote": f"/admin/audit?vote={vote_id}", "at risk": f"/admin/periods/{YEAR}/at-risk",
+                 "period": f"/admin/periods/{YEAR}"}
+        for name, path in pages.items():
+            page.goto(site.url + path)
+            for size in (DESKTOP, PHONE):
+                page.set_viewport_size(size)
+                assert page.evaluate(BROKEN_WORDS) == [], (name, size)
+        page.set_viewport_size(DESKTOP)
+        page.goto(site.url + "/admin/audit")
+        table = page.locator("table.audit").bounding_box()
+        assert table["width"] > 1000  # the table uses the desktop's width, not a column of text
+        expect(page.get_by_role("row", name=re.compile("vote.open"))).to_contain_text(
+            f"vote {vote_id}: Admit the Extraordinarily Longnamed Internationalisation Foundation")
+        page.get_by_label("Action").select_option("vote.open")
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_role("status")).to_have_text("1 entry matches.")
+        page.goto(site.url + "/admin/votes")
+        expect(page.get_by_role("row", name=re.compile("Extraordinarily"))).to_contain_text("0 of 1 (0.0%)")
+    finally:
+        context.close()

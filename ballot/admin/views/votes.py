@@ -36,8 +36,9 @@ from ballot.worker import failure_of
 @bp.route("/votes")
 @login_required
 def vote_list():
-    return render_template("admin/votes.html", votes=queries.list_votes(), periods=eligibility.list_periods(),
-                           vote_kinds=VOTE_FORM_LABELS)
+    all_votes = queries.list_votes()
+    return render_template("admin/votes.html", votes=all_votes, periods=eligibility.list_periods(),
+                           vote_kinds=VOTE_FORM_LABELS, turnouts=queries.turnouts(all_votes))
 
 
 @bp.route("/periods/<int:year>/votes/new/<form_name>", methods=["GET", "POST"])
