@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from ballot import unit_of_work
 from ballot.admin import uploads
 from ballot.admin.dashboard import csv_text
+from ballot.admin.dashboard import dashboard as dashboard_of
 from ballot.admin.forms import (
     ActionForm,
     OpenPeriodForm,
@@ -31,8 +32,8 @@ from ballot.votes import waiver
 def open_period():
     form = OpenPeriodForm()
     if not form.validate_on_submit() or form.year.data is None:
-        flash("Give a year between 2000 and 2200 and choose the rules.", "problem")
-        return redirect(url_for("admin.dashboard"), 303)
+        # The dashboard again, as sent, each problem by its field.
+        return render_template("admin/dashboard.html", board=dashboard_of(), open_form=form), 400
     year = form.year.data
     try:
         with unit_of_work.attempt():

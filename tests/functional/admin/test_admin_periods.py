@@ -188,3 +188,12 @@ def test_exports_quote_cells_a_spreadsheet_would_run(console, runner, tmp_path):
         eligibility.confirm_opt_in(right)
     text = console.get(f"/admin/periods/{YEAR}/enrolled.csv").text
     assert "'=Cmd Tester" in text and "\n=" not in text and ",=" not in text
+
+
+def test_a_bad_year_is_shown_by_its_field(console):
+    """Issue 10, item 13: the dashboard again, the problem next to the field, nothing opened."""
+    page = post(console, "/admin/periods", {"year": "1999", "policy": "nonsense"})
+    assert page.status_code == 400
+    assert '<p class="problem" id="year-error">Number must be between 2000 and 2200.</p>' in page.text
+    assert '<p class="problem" id="policy-error">Not a valid choice.</p>' in page.text
+    assert 'value="1999"' in page.text and count(RosterImport) == 0 and "period.open" not in actions()
