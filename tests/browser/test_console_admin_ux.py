@@ -1,8 +1,9 @@
-"""The console's second pass in a browser (issue 10, items 9 to 15): a draft edited with every problem
-shown by its field, closing and cancelling asked first with their consequences, a vote past its time
-shown as closing, who is at risk, and the audit log filtered. At 390 px and 1280 px, with and without
-JavaScript; with it, every page is also checked by axe-core and for sideways scrolling
-(the checks of test_voter_pages.Audit, at 320, 390 and 1280 px)."""
+"""The console's second pass in a browser (issue 10, items 9 to 15): a roster previewed by name, a
+draft edited with every problem shown by its field, closing and cancelling asked first with their
+consequences, a vote past its time shown as closing, who is at risk, the audit log filtered, tables at
+a desktop's width with no word broken. At 390 px and 1280 px, with and without JavaScript; with it,
+every page is also checked by axe-core and for sideways scrolling (the checks of
+test_voter_pages.Audit, at 320, 390 and 1280 px)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import update
 from ballot.extensions import db
 from ballot.votes.models import Vote
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import YEAR, Console, link_in_mail, opt_in
+from tests.browser.steps import YEAR, Console, link_in_mail, opt_in, roster_csv
 from tests.browser.test_voter_pages import Audit
 
 pytestmark = pytest.mark.browser
@@ -42,6 +43,22 @@ def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inb
         console.sign_in()
         cli.open_period_with_roster()
         opt_in(page, link_in_mail(inbox, site, "brian@example.org", "/opt-in/"))
+
+        # A second roster previewed: who is added, changed (which fields) and removed, by name, and the rights.
+        changed = tmp_path / "changed.csv"
+        kept = "\n".join(roster_csv().splitlines()[:3])  # the header, Ada and Grace: Brian and the Basic member go
+        changed.write_text(kept.replace("grace@example.org", "grace@new.example.org")
+                           + "\nkatherine,Katherine,Johnson,kj@example.org,fellow:2019-01-01:,,\n")
+        page.goto(f"{site.url}/admin/periods/{YEAR}")
+        page.get_by_label("Roster file (CSV or JSON)").set_input_files(changed)
+        page.get_by_role("button", name="Check the file").click()
+        expect(page.get_by_role("row", name=re.compile("Grace Hopper"))).to_contain_text("email")
+        expect(page.get_by_role("row", name=re.compile("Katherine Johnson"))).to_contain_text("gains individual")
+        expect(page.get_by_role("row", name=re.compile("Brian Kernighan"))).to_contain_text("loses individual")
+        expect(page.get_by_role("main")).to_contain_text("1 voting right gained")
+        check("roster preview, changes")
+        page.get_by_role("button", name="Discard it").click()
+        expect(page.get_by_text("nothing was imported")).to_be_visible()
 
         # A draft, edited: the form comes filled in; every problem at once, each by its field.
         draft = cli.run("vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging",
