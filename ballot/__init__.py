@@ -8,14 +8,16 @@ import os
 import re
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from limits.errors import StorageError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ballot import unit_of_work
+from ballot import request_size, unit_of_work
 from ballot.errors import BallotError, PolicyInvalid
 from ballot.extensions import csrf, db, limiter, mail, migrate, serialise_sqlite_transactions
+from ballot.trustees.services import installation_trustees
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SECRETS = (
@@ -55,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     if proxies:
         # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    installation_trustees(app.config)  # a malformed BALLOT_TRUSTEES stops the service here
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     # SQL parameters hold ballot tokens, receipts and right ids: keep them out
     # of SQL logs and error messages, whatever the logging configuration.
@@ -62,12 +65,18 @@ def create_app(config: dict | None = None) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
         "hide_parameters": True,
     }
+    # The rate limits' store failing raises one error type, whatever the store: pages answer it with a 503.
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        "wrap_exceptions": True,
+    }
 
     db.init_app(app)
     with app.app_context():
         serialise_sqlite_transactions(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     mail.init_app(app)
+    request_size.init_app(app)  # before the CSRF check, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     _register_models()
@@ -120,6 +129,7 @@ def _register_models() -> None:
     import ballot.eligibility.models  # noqa: F401
     import ballot.outbox.models  # noqa: F401
     import ballot.roster.models  # noqa: F401
+    import ballot.trustees.models  # noqa: F401
     import ballot.votes.models  # noqa: F401
     import ballot.worker.models  # noqa: F401
 
@@ -164,6 +174,25 @@ def _error_pages(app: Flask) -> None:
         unit_of_work.abandon()
         # A Host header other than SERVER_NAME: no URL can be built for it, so no page either.
         return "Bad request: this address is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(StorageError)
+    def rate_limits_unavailable(exc: StorageError):
+        # Fail closed: a limited page (signing in, links sent again) is refused while its limit cannot be
+        # checked, rather than served without one.
+        unit_of_work.abandon()
+        app.logger.error("the rate limits' store is unreachable (%s: %s); refused %s %s with 503",
+                         type(exc.storage_error).__name__, exc.storage_error, request.method, request.path)
+        message = ("This service cannot check its request limits right now, so it cannot do this for the moment. "
+                   "Nothing was recorded; please try again in a few minutes.")
+        return render_template("error.html", message=message, status=503), 503, {"Retry-After": "120"}
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        unit_of_work.abandon()
+        limit = request.max_content_length
+        message = (f"This request is too large: this page accepts at most {limit / 2**20:g} MiB. "
+                   "Nothing was recorded." if limit else "This request is too large. Nothing was recorded.")
+        return render_template("error.html", message=message, status=413), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

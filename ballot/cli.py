@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, NoAppException
 from ballot import create_app, sealing
 from ballot.errors import BallotError, InvalidInput
 from ballot.trustees import collection, keys
+from ballot.trustees.commands import REGISTRY_COMMANDS
 
 
 def _create_app():
@@ -68,7 +69,7 @@ def secrets_command(write, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def verify_command(path, signer, as_json):
     """Recompute a vote's result from its published record alone."""
-    from ballot.votes.record import verify
+    from ballot.votes.record import protection_statement, verify
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -87,6 +88,10 @@ def verify_command(path, signer, as_json):
         record = document["record"]
         click.echo(f"Verified: vote {record['vote']['id']} ({record['vote']['title']}), "
                    f"{len(record['ballots'])} ballots; the recount matches the published result.")
+        protection = record.get("protection", {"model": "sealing-key"})  # ballot-record/2: the sealing key
+        click.echo(protection_statement(protection))  # checked word for word against the data above
+        for n, fingerprint in enumerate(protection.get("trustees", []), start=1):
+            click.echo(f"  trustee #{n} {fingerprint}{'  took part' if fingerprint in protection['took_part'] else ''}")
         if not signer:
             click.echo("The signature was checked against the key inside the record. To know who signed it,\n"
                        "run again with --signer and the installation's key from /signing-key.pem on its site.")
@@ -95,7 +100,11 @@ def verify_command(path, signer, as_json):
 
 @main.group("trustee")
 def trustee_group():
-    """A trustee's own commands: run them on your machine; they need no database and no configuration."""
+    """Trustees: their own commands (keygen, answer: no database, no configuration) and the registry's."""
+
+
+for _command in REGISTRY_COMMANDS:
+    trustee_group.add_command(_command)
 
 
 def _trustee_errors(func):

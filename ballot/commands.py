@@ -31,8 +31,9 @@ from ballot.outbox import tasks as mail_tasks
 from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
 from ballot.timestamps import utcnow
+from ballot.trustees import keys as trustee_keys
 from ballot.unit_of_work import unit_of_work
-from ballot.votes import lifecycle, links, queries, waiver
+from ballot.votes import custody, lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
 from ballot.votes.models import CLOSING, DRAFT, OPEN
@@ -429,7 +430,8 @@ def vote_schedule(vote_id, opens_at, clear, as_json):
 @json_option
 @in_unit_of_work
 def vote_close(vote_id, dry_run, as_json):
-    """Close a vote now, count it and record missed votes; says first what that does."""
+    """Close a vote now and record missed votes; count it, or, with trustees, wait for their answers.
+    Says first what closing does (who has not voted, who forfeits, whether it is early)."""
     v = queries.get_vote(vote_id)
     now = utcnow()
     if v.status != OPEN:
@@ -444,10 +446,91 @@ def vote_close(vote_id, dry_run, as_json):
     if summary["missed"]:
         said.append(f"{summary['missed']} voting rights had not voted: each got a missed vote; "
                     f"{summary['forfeited']} lost their voting rights until {before.until}.")
-    return Output(summary | {"early": before.early, "scheduled": before.closes_at.isoformat()},
-                  f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
-                  f"{summary['forfeited']} rights forfeited.\n" + "".join(line + "\n" for line in said)
+    summary |= {"early": before.early, "scheduled": before.closes_at.isoformat()}
+    if summary["status"] == "counting":
+        return Output(summary, (
+            f"Vote {vote_id} closed: casting has stopped; {summary['missed']} missed, {summary['forfeited']} rights "
+            f"forfeited.\n" + "".join(line + "\n" for line in said)
+            + f"It waits for {summary['trustees_needed']} of its {summary['trustees']} trustees. Give each "
+            f"their request (`ballot vote trustee-request {vote_id} --trustee FINGERPRINT -o FILE`) and take their "
+            f"answers with `ballot vote trustee-answer {vote_id} FILE`.\n"
+            f"Collection key of this close (trustees compare it): {summary['collection_key']}"))
+    return Output(summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
+                           f"{summary['forfeited']} rights forfeited.\n" + "".join(line + "\n" for line in said)
                   + _result_text(summary["result"]))
+
+
+@vote.command("trustees")
+@click.argument("vote_id", type=int)
+@click.option("--trustee", "fingerprints", multiple=True,
+              help="A trustee's key fingerprint, as `ballot trustee list` shows it (repeat, in order).")
+@click.option("--threshold", type=int, help="How many of them must answer after the close for it to be counted.")
+@click.option("--none", "no_trustees", is_flag=True, help="No trustees: the installation's sealing key protects it.")
+@click.option("--confirm", "confirmed", is_flag=True,
+              help="You have checked with the trustees that enough of them will be reachable after the close.")
+@json_option
+@in_unit_of_work
+def vote_trustees(vote_id, fingerprints, threshold, no_trustees, confirmed, as_json):
+    """Name a draft vote's trustees and how many of them must answer for it to be counted.
+
+    Losing trustees can make a vote impossible to count: the command states what
+    losing them means for these k of n, and names them only with --confirm.
+    """
+    if bool(fingerprints) == no_trustees:
+        raise InvalidInput("give the trustees (--trustee FINGERPRINT, repeated, and --threshold K) or --none")
+    v = queries.get_vote(vote_id)
+    rows = custody.set_trustees(v, list(fingerprints), threshold)
+    if rows and v.trustee_threshold is not None and not confirmed:
+        raise InvalidInput(custody.losing_trustees_warning(v.trustee_threshold, len(rows)) + " Check with the "
+                           "trustees that enough of them will be reachable, then run this again with --confirm.")
+    data = {"id": vote_id, "threshold": v.trustee_threshold,
+            "trustees": [{"index": r.position, "name": r.trustee.name, "fingerprint": r.fingerprint} for r in rows]}
+    if not rows or v.trustee_threshold is None:
+        return Output(data, f"Vote {vote_id} has no trustees: the installation's sealing key will protect it.")
+    return Output(data, "\n".join(
+        [f"Vote {vote_id} will be held by {v.trustee_threshold} of these {len(rows)} trustees:"]
+        + [f"  #{r.position} {r.trustee.name}: {r.fingerprint}" for r in rows]
+        + [custody.losing_trustees_warning(v.trustee_threshold, len(rows))]))
+
+
+@vote.command("trustee-request")
+@click.argument("vote_id", type=int)
+@click.option("--trustee", "fingerprint", required=True, help="The trustee's key fingerprint.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@json_option
+@in_unit_of_work
+def vote_trustee_request(vote_id, fingerprint, out, as_json):
+    """Write a trustee's request for their share of a closed vote's key (for `ballot trustee answer`)."""
+    request = custody.close_request(queries.get_vote(vote_id), fingerprint)
+    try:
+        with out.open("x", encoding="utf-8") as file:
+            file.write(request.to_json())
+    except FileExistsError:
+        raise InvalidInput(f"{out} exists already; it was kept (choose another name)") from None
+    collection_key = trustee_keys.fingerprint(request.collection_key)
+    return Output({"id": vote_id, "trustee": request.fingerprint, "index": request.index, "file": str(out),
+                   "collection_key": collection_key},
+                  f"Wrote trustee #{request.index}'s request ({request.fingerprint}) to {out}.\n"
+                  f"Collection key of this close (the trustee compares it): {collection_key}")
+
+
+@vote.command("trustee-answer")
+@click.argument("vote_id", type=int)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@in_unit_of_work
+def vote_trustee_answer(vote_id, path, as_json):
+    """Take a trustee's answer to a closed vote; with enough answers, the vote is counted."""
+    try:
+        answer = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    summary = lifecycle.receive_trustee_answer(queries.get_vote(vote_id), answer)
+    text = (f"Accepted the answer of trustee {summary['trustee']}: {summary['answered']} of the "
+            f"{summary['trustees_needed']} needed.")
+    if summary["status"] == "closed":
+        text += f"\nVote {vote_id} is counted: {summary['ballots']} ballots.\n" + _result_text(summary["result"])
+    return Output(summary, text)
 
 
 @vote.command("cancel")
@@ -522,8 +605,13 @@ def vote_show(vote_id, as_json):
     v = queries.get_vote(vote_id)
     shown = v.shown_status()
     electorate = queries.electorate_preview(v)
-    data = vote_summary(v) | {"participants": queries.participation_count(v), "result": v.result,
-                              "electorate": electorate}
+    trustees = custody.trustees_of(v)
+    data = vote_summary(v) | {
+        "participants": queries.participation_count(v), "result": v.result, "electorate": electorate,
+        "trustees": [{"index": r.position, "name": r.trustee.name, "fingerprint": r.fingerprint,
+                      "answered_at": r.answered_at.isoformat() if r.answered_at else None} for r in trustees],
+        "trustees_needed": v.trustee_threshold, "collection_key": custody.collection_fingerprint(v),
+    }
     if v.status == DRAFT:
         when = f"closes {v.closes_at:%Y-%m-%d %H:%M} UTC; "
         turnout = f"{electorate} voting rights would take part if it opened now (the electorate is frozen at opening)."
@@ -535,9 +623,22 @@ def vote_show(vote_id, as_json):
     text = (
         f"Vote {v.id} ({v.kind}, {shown}): {v.title}\n{when}{turnout}\n"
         + "\n".join(vote_rules.describe(v.rules, electorate if v.status == DRAFT else None))
+        + "\n" + _trustees_text(v, trustees)
         + ("\n" + _result_text(v.result) if v.result else "")
     )
     return Output(data, text)
+
+
+def _trustees_text(v, trustees) -> str:
+    if not trustees:
+        return "No trustees: the installation's sealing key protects this vote's key."
+    lines = [f"Trustees: {v.trustee_threshold} of these {len(trustees)} must answer after the close."]
+    for r in trustees:
+        answered = f"; answered {r.answered_at:%Y-%m-%d %H:%M} UTC" if r.answered_at else ""
+        lines.append(f"  #{r.position} {r.trustee.name}: {r.fingerprint}{answered}")
+    if v.collection_key:
+        lines.append(f"Collection key of this close: {custody.collection_fingerprint(v)}")
+    return "\n".join(lines)
 
 
 @vote.command("add-voter")
@@ -602,7 +703,8 @@ mail_group = click.Group("mail", help="The outbox.")
 @json_option
 @handles_errors
 def mail_send(as_json):
-    """Send every message that is due, once."""
+    """Answer the requests for links sent again, then send every message that is due, once."""
+    worker_runner.Worker([vote_tasks.ANSWER_LINK_REQUESTS]).round()
     counts = mail_tasks.send_due()
     return Output(counts, f"Sent {counts['sent']}, {counts['retry']} to retry, {counts['failed']} failed.")
 
@@ -618,8 +720,24 @@ def mail_status(as_json):
     if stuck:
         # Possibly delivered already: never retried by themselves, so that nobody gets a message twice.
         text += (f"\n{len(stuck)} message(s) were claimed by a worker that never finished (ids "
-                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again.")
+                 f"{', '.join(str(m.id) for m in stuck)}): check the mail server's log before sending them again "
+                 "with `ballot mail release ID...`.")
     return Output(counts | ({"stuck": [m.id for m in stuck]} if stuck else {}), text)
+
+
+@mail_group.command("release")
+@click.argument("message_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all-stuck", is_flag=True, help="Release every message left half-sent.")
+@json_option
+@in_unit_of_work
+def mail_release(message_ids, all_stuck, as_json):
+    """Send again messages a stopped worker left half-sent (check the mail server's log first)."""
+    if bool(message_ids) == all_stuck:
+        raise InvalidInput("give the ids of messages left half-sent (see `ballot mail status`), or --all-stuck")
+    released = outbox.release(None if all_stuck else list(message_ids))
+    text = (f"Released {len(released)} message(s) (ids {', '.join(map(str, released))}); "
+            "`ballot worker` or `ballot mail send` sends them." if released else "No message was left half-sent.")
+    return Output({"released": released}, text)
 
 
 def worker_tasks() -> list:
@@ -687,7 +805,9 @@ def demo(as_json):
 
 
 def register(app: Flask) -> None:
-    from ballot.admin.commands import admin_group  # it uses this module's helpers
+    # Both use this module's helpers; `ballot trustee` is defined with the commands that need no app.
+    from ballot.admin.commands import admin_group
+    from ballot.cli import trustee_group
 
-    for command in (period, roster_group, vote, mail_group, worker, demo, admin_group):
+    for command in (period, roster_group, vote, mail_group, worker, demo, admin_group, trustee_group):
         app.cli.add_command(command)

@@ -22,6 +22,11 @@ MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@127.0.0.1")
 # "console": print messages instead of sending (the demo); "smtp": send.
 BALLOT_MAIL_TRANSPORT = "smtp"
 BALLOT_MAIL_MAX_ATTEMPTS = 5
+# Messages claimed and sent over one connection at a time. A worker killed mid-batch leaves that
+# batch "sending" (never sent twice by itself; `ballot mail release` after checking the mail log).
+BALLOT_MAIL_BATCH = 20
+# Seconds to wait for the mail server at each step before giving up (and retrying later).
+BALLOT_SMTP_TIMEOUT = 30
 
 # How many reverse proxies (nginx, a load balancer) stand in front of the app
 # processes. 0: a client's address is the connection's. 1 or more: it is read
@@ -32,6 +37,11 @@ BALLOT_TRUSTED_PROXIES = 0
 # Rate limits (Flask-Limiter); memory:// by default, redis:// in production.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Fail closed: while the store cannot be reached, limited pages answer 503
+# (docs/DOMAIN.md, "Rate limits"), rather than serve without a limit (swallowing
+# the error) or with a limit per process (the in-memory fallback).
+RATELIMIT_SWALLOW_ERRORS = False
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
 # Ballot and opt-in pages have no limit per client address: their links are
 # signed capabilities that act once, and many members may vote from one address
 # (an office, a conference network). See docs/DOMAIN.md, "Rate limits".
@@ -45,7 +55,11 @@ BALLOT_ADMIN_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
 # and the name authenticator apps show next to the code.
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 BALLOT_ADMIN_TOTP_ISSUER = "PSF elections"
-# The largest roster file the console accepts.
+# The largest request body a page accepts (413 beyond), and the largest a form's
+# text fields may take together; the roster upload alone takes up to
+# BALLOT_ROSTER_MAX_BYTES, its file included.
+MAX_CONTENT_LENGTH = 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1024 * 1024
 BALLOT_ROSTER_MAX_BYTES = 64 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = True
@@ -57,6 +71,18 @@ WTF_CSRF_TIME_LIMIT = 24 * 3600
 # Pages send no Referer (their links carry tokens), so the CSRF check cannot
 # demand one; the token and the SameSite session cookie do the work.
 WTF_CSRF_SSL_STRICT = False
+
+# Who holds each vote's key while it is open (docs/TRUSTEES.md).
+# None: the key is wrapped under BALLOT_SEALING_KEY (below), unless the vote names
+#   trustees (the console's draft page, or `ballot vote trustees`); whoever holds
+#   the configuration and a copy of the database could open its ballots early.
+# {"trustees": ["FINGERPRINT", ...], "threshold": K}: every vote is held by
+#   trustees, K of whom must answer after the close for it to be counted; a new
+#   draft starts with these, may name others, and cannot open without trustees.
+BALLOT_TRUSTEES = None
+# Whether a vote may need only one trustee's answer (K = 1): that trustee alone
+# could then open its ballots early.
+BALLOT_ALLOW_SINGLE_TRUSTEE = False
 
 # Secrets. There are none by default: `ballot` refuses to start without them,
 # except under `make run`, which writes a fresh set into the instance folder.

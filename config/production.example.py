@@ -21,6 +21,9 @@ MAIL_DEFAULT_SENDER = ("PSF Elections", "elections@python.org")
 BALLOT_MAIL_TRANSPORT = "smtp"
 
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# A Redis that does not answer is a Redis that is down: the limited pages then
+# answer 503 after this many seconds rather than hang (docs/DOMAIN.md, "Rate limits").
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 # gunicorn behind one reverse proxy (nginx) that sets X-Forwarded-For.
 BALLOT_TRUSTED_PROXIES = 1
 

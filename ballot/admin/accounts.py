@@ -59,15 +59,36 @@ def disable_administrator(admin: Administrator, now: dt.datetime | None = None) 
         raise Conflict(f"{admin.email} is already disabled")
     audit("admin.disable", admin.email)
     admin.disabled_at = now or utcnow()
+    end_sessions(admin)
+
+
+def change_password(admin: Administrator, password: str) -> None:
+    """A new password; every session of the account ends (the second factor stays)."""
+    admin.password_hash = credentials.hash_password(password)
+    audit("admin.password", admin.email)
+    end_sessions(admin)
+
+
+def end_sessions(admin: Administrator) -> None:
+    """End every session of the account, wherever its cookie is: the next generation begins."""
+    admin.session_generation = Administrator.session_generation + 1  # in SQL: two at once both count
     db.session.flush()
 
 
 def active_administrator(admin_id) -> Administrator | None:
-    """The signed-in administrator of a session, if the account still exists and is enabled."""
+    """The administrator of a session, if the account still exists and is enabled."""
     if not isinstance(admin_id, int) or not 0 < admin_id < 2**31:
         return None
     admin = db.session.get(Administrator, admin_id)
     return admin if admin is not None and admin.disabled_at is None else None
+
+
+def session_administrator(admin_id, generation) -> Administrator | None:
+    """The administrator of a session made in the account's current generation, if it is enabled."""
+    admin = active_administrator(admin_id)
+    if admin is None or type(generation) is not int or generation != admin.session_generation:
+        return None
+    return admin
 
 
 def check_password(email: str, password: str) -> Administrator | None:
@@ -106,7 +127,9 @@ def check_code(admin: Administrator, code: str, now: dt.datetime | None = None) 
 
 
 def sign_out(admin: Administrator) -> None:
+    """Sign out: this session and every other session of the account end."""
     audit("sign-out", actor=admin.email)
+    end_sessions(admin)
 
 
 def _sealing_key() -> bytes:

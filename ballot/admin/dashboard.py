@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod
+from ballot.outbox import services as outbox
 from ballot.votes import queries as votes
-from ballot.votes.models import DRAFT, OPEN, Vote
+from ballot.votes.models import COUNTING, DRAFT, OPEN, Vote
 from ballot.worker import failures
 from ballot.worker.models import WorkerFailure
 
@@ -19,10 +20,12 @@ class Dashboard:
     periods: list[tuple[EligibilityPeriod, eligibility.EnrolmentCounts]]
     votes_by_status: dict[str, int]
     open_votes: list[Vote]
+    counting_votes: list[Vote]  # closed, waiting for their trustees' answers
     draft_votes: list[Vote]
     last_board: Vote | None
     worker_failures: list[WorkerFailure]
     turnouts: dict[int, votes.Turnout]
+    stuck_messages: int
 
 
 def dashboard() -> Dashboard:
@@ -34,10 +37,12 @@ def dashboard() -> Dashboard:
         periods=[(p, eligibility.enrolment_counts(p)) for p in eligibility.list_periods()],
         votes_by_status=counts,
         open_votes=[v for v in all_votes if v.status == OPEN],
+        counting_votes=[v for v in all_votes if v.status == COUNTING],
         draft_votes=[v for v in all_votes if v.status == DRAFT],
         last_board=votes.last_board_election(),
         worker_failures=failures(),
         turnouts=votes.turnouts([v for v in all_votes if v.status in (OPEN, DRAFT)]),
+        stuck_messages=len(outbox.stuck()),
     )
 
 

@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -126,13 +127,8 @@ class OptInForm(FlaskForm):
 
 
 class RosterUploadForm(FlaskForm):
+    # Its size is limited with the request's (BALLOT_ROSTER_MAX_BYTES, ballot.request_size).
     roster = FileField("Roster file (CSV or JSON)", validators=[FileRequired("Choose a roster file.")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        limit = current_app.config["BALLOT_ROSTER_MAX_BYTES"]
-        too_large = FileSize(limit, message=f"The file is larger than {limit // 2**20} MiB.")
-        self.roster.validators = [*self.roster.validators, too_large]
 
 
 class RosterConfirmForm(FlaskForm):
@@ -183,6 +179,49 @@ class AddVoterForm(FlaskForm):
     member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
     reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)],
                          id="add_voter_reason")
+
+
+# Trustees -----------------------------------------------------------------------------
+
+TRUSTEE_FILE_LIMIT = 64 * 1024  # a .pub or answer file is well under a kilobyte
+
+
+class TrusteeForm(FlaskForm):
+    """Register a trustee by the public key file they made with `ballot trustee keygen`."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    public_key = FileField("Their public key file (NAME.pub)", validators=[
+        FileRequired("Choose the trustee's .pub file."),
+        FileSize(TRUSTEE_FILE_LIMIT, message="This is far too large for a public key file."),
+    ])
+
+
+class FingerprintForm(FlaskForm):
+    fingerprint = HiddenField(validators=[DataRequired(), Length(max=200)])
+
+
+class VoteTrusteesForm(FlaskForm):
+    """A draft's trustees (checkboxes, in the registry's order), k, and the administrator's confirmation."""
+
+    trustees = SelectMultipleField("Trustees")
+    threshold = IntegerField("How many of them must answer after the close",
+                             validators=[InputRequired(), NumberRange(min=1)])
+    confirm = BooleanField(
+        "I have checked with the trustees: enough of them will be reachable, with their key and passphrase, "
+        "after the close",
+        validators=[DataRequired("Confirm that enough trustees will be reachable after the close.")],
+    )
+
+    def __init__(self, registered, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trustees.choices = [SelectChoice(t.fingerprint, t.name) for t in registered]
+
+
+class TrusteeAnswerForm(FlaskForm):
+    answer = FileField("A trustee's answer file", validators=[
+        FileRequired("Choose the answer file the trustee sent."),
+        FileSize(TRUSTEE_FILE_LIMIT, message="This is far too large for a trustee's answer."),
+    ])
 
 
 # One form per kind of vote -------------------------------------------------------------

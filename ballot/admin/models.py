@@ -26,6 +26,10 @@ class Administrator(Model):
     totp_last_step: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Each console session carries the generation it was made in; signing out,
+    # disabling the account or changing its password moves to the next one,
+    # which ends every session made before, copies of its cookie included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class RosterUpload(Model):

@@ -600,6 +600,15 @@ def record_missed(
     # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
     # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
     missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
+    # Two closes at once (two workers, or a worker and an administrator) would each count without the
+    # other's missed votes and forfeitures, not yet committed, and could both forfeit a right (two
+    # notices) or neither. The rights' rows are locked first, in id order, so that closes concerning the
+    # same right take turns, and the counts below, each a statement of its own, see what the one before
+    # committed. FOR NO KEY UPDATE: the missed votes just written hold a key-share lock on their rights.
+    db.session.execute(
+        select(VotingRight.id).where(VotingRight.id.in_(missed_here)).order_by(VotingRight.id)
+        .with_for_update(key_share=True)
+    )
     rights = _reaching_limit(policy, missed_here, closed_at, this_one=0)
     if not rights:
         return []

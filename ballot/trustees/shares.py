@@ -90,7 +90,7 @@ class Share:
 
 
 def protect_vote_key(
-    vote_private_key: bytes, vote_id: int, trustee_public_keys: Sequence[bytes], threshold: int
+    vote_private_key: bytes | bytearray, vote_id: int, trustee_public_keys: Sequence[bytes], threshold: int
 ) -> ProtectedVoteKey:
     """Wrap a vote's raw X25519 private key so that any ``threshold`` of its trustees can unwrap it.
 

@@ -49,6 +49,7 @@ class BallotPaper:
     rules: dict
     public_key: bytes | None
     electorate_size: int
+    trustee_threshold: int | None  # k of the vote's trustees; None: the sealing key protects it
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ class BallotBox:
     it has served, and a cast reads nothing before it writes. The statement that records a cast
     checks, against the vote's row, that the vote is open, that the right is in its electorate and
     that the box's key is the vote's key: a box kept from before a database was restored or reset
-    never seals a ballot that the close could not open.
+    never seals a ballot that the close could not open, and a ballot it refuses is checked again
+    against the vote as it is now.
     """
 
     vote_id: int
@@ -189,8 +191,19 @@ def cast_ballot(vote_id: int, token: str, form: dict, now: dt.datetime | None = 
     """
     now = now or utcnow()
     right_id = _right_of_link(vote_id, token, now)
-    box = _ballot_boxes.get(vote_id) or _box_for_casting(vote_id, right_id, now)
-    receipt = _write_ballot(box, right_id, check_ballot(box, form), now)
+    box = _ballot_boxes.get(vote_id)
+    if box is not None:
+        try:
+            answers = check_ballot(box, form)
+        except InvalidInput:
+            # Refused by the questions this process kept: refuse only by those the vote has now (a box
+            # kept from before a database was restored or reset may hold another vote's).
+            _ballot_boxes.pop(vote_id, None)
+            box = None
+    if box is None:
+        box = _box_for_casting(vote_id, right_id, now)
+        answers = check_ballot(box, form)
+    receipt = _write_ballot(box, right_id, answers, now)
     if receipt is None:
         # Not recorded: say why (closed, cancelled, already cast); if the vote can still be cast in,
         # this process's box was stale (a restored database): cast once more, with the box read afresh.

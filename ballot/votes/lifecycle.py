@@ -1,4 +1,4 @@
-"""The life of a vote: draft, open, close, publish, or cancel; and its times.
+"""The life of a vote: draft, open, close (and, with trustees, count), publish, or cancel; and its times.
 
 Each function acts within the caller's unit of work: it checks, changes,
 writes its audit entry and flushes; the unit of work commits. A vote's row is
@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
@@ -24,17 +25,20 @@ from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
 from ballot.timestamps import utcnow
+from ballot.votes import custody
 from ballot.votes import record as vote_record
 from ballot.votes import rules as vote_rules
 from ballot.votes.links import queue_ballot_links
 from ballot.votes.models import (
     CANCELLED,
     CLOSED,
+    COUNTING,
     DRAFT,
     OPEN,
     PUBLISHED,
     ElectorateAddition,
     ElectorateEntry,
+    ParticipationRecord,
     SealedBallot,
     Vote,
 )
@@ -69,6 +73,7 @@ def create_vote(
     db.session.add(vote)
     db.session.flush()
     audit("vote.create", vote_subject(vote), period=period.year, kind=vote.kind)
+    custody.apply_installation_trustees(vote)
     return vote
 
 
@@ -218,7 +223,11 @@ def _sealing_key() -> bytes:
 
 
 def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
-    """Freeze the electorate, make the vote's keys, queue a ballot link to each right."""
+    """Freeze the electorate and the trustees, make the vote's keys, queue a ballot link to each right.
+
+    With trustees, the vote's private key is kept only split among them
+    (``custody.protect_key``); without, wrapped under the sealing key.
+    """
     now = now or utcnow()
     vote = _locked(vote)
     _require(vote, DRAFT, "opened")
@@ -230,9 +239,15 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
     entitled = electorate_of(vote, now.date())
     if not entitled:
         raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
-    scheduled = {"scheduled": vote.opens_at.isoformat()} if vote.opens_at and vote.opens_at <= now else {}
-    audit("vote.open", vote_subject(vote), now=now, **scheduled)
-    vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
+    trustees = custody.check_before_opening(vote)
+    detail: dict[str, Any] = {"scheduled": vote.opens_at.isoformat()} if vote.opens_at and vote.opens_at <= now else {}
+    if trustees:
+        detail |= {"trustees": len(trustees), "threshold": vote.trustee_threshold}
+    audit("vote.open", vote_subject(vote), now=now, **detail)
+    if trustees:
+        vote.public_key = custody.protect_key(vote, trustees)
+    else:
+        vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
     vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(entitled)
     insert_rows(ElectorateEntry.__table__, [
         {"vote_id": vote.id, "right_id": e.right_id, "quorum_only_if_voting": e.quorum_only_if_voting}
@@ -291,12 +306,16 @@ def add_voter(vote: Vote, key_or_email: str, reason: str, now: dt.datetime | Non
 
 
 def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
-    """Close: open the ballots into the record, count them, record missed votes.
+    """Close: casting stops and missed votes are recorded; then the ballots are counted, or the vote waits.
 
     A vote closes when told to or at its closing time, whichever comes first:
     casting stopped then, so that is when it closed, even if the worker gets to
-    it later. The sealed ballots and the vote's key are destroyed in the same
-    transaction; what remains is the record, in receipt order.
+    it later. The participation ledger is written again in right order at once.
+    Without trustees the ballots are counted at once (``_count``): the sealed
+    ballots and the vote's key are destroyed in the same transaction, and what
+    remains is the record, in receipt order. With trustees the vote is
+    "counting": a collection key is made for their answers, and
+    ``receive_trustee_answer`` counts it once k have answered.
     """
     now = now or utcnow()
     vote = _locked(vote)
@@ -305,10 +324,58 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     closed_at = min(now, vote.closes_at)
     audit("vote.close", vote_subject(vote), now=now,
           **({"scheduled": vote.closes_at.isoformat()} if vote.closes_at <= now else {}))
-    vote.status, vote.closed_at = CLOSED, closed_at
+    vote.status, vote.closed_at = (COUNTING if vote.trustee_threshold else CLOSED), closed_at
     db.session.flush()
+    _rewrite_ledger_in_right_order(vote)  # casting has stopped: the order it came in is told by nothing
+    missed = not_voted(vote)
+    forfeited = eligibility.record_missed(vote.id, period_of(vote), missed, closed_at)
+    forget_failures("vote.close", vote.id)
+    summary = {"status": vote.status, "missed": len(missed), "forfeited": len(forfeited)}
+    if vote.status == COUNTING:
+        collection_key = custody.start_collection(vote)
+        db.session.flush()
+        log.info("vote %s closed: %s missed, %s forfeited; waiting for %s trustees", vote.id, len(missed),
+                 len(forfeited), vote.trustee_threshold)
+        return summary | {"trustees_needed": vote.trustee_threshold, "trustees": len(custody.trustees_of(vote)),
+                          "collection_key": collection_key}
     private_key = X25519PrivateKey.from_private_bytes(
         sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key))
+    return summary | _count(vote, private_key, custody.protection_of(vote))
+
+
+def receive_trustee_answer(vote: Vote, answer: str | bytes, now: dt.datetime | None = None) -> dict:
+    """Take one trustee's answer to a counting vote; with the k-th, open the ballots and count them.
+
+    An answer that is wrong, repeated or forged is refused with the reason and
+    changes nothing. The count, and the destruction of every piece of key
+    material, happen in the unit of work that accepts the k-th answer.
+    """
+    now = now or utcnow()
+    vote = _locked(vote)
+    if vote.status != COUNTING:
+        raise Conflict(f"vote {vote.id} is {vote.status}; trustees' answers are taken only while a vote waits for "
+                       "them, after its close")
+    assert vote.trustee_threshold is not None, "a counting vote has trustees"
+    row = custody.accept_answer(vote, answer, now)
+    took_part = custody.answered(vote)
+    summary = {"trustee": row.fingerprint, "answered": len(took_part), "trustees_needed": vote.trustee_threshold,
+               "status": vote.status}
+    if len(took_part) < vote.trustee_threshold:
+        return summary
+    private_key = custody.recover_vote_key(vote)
+    audit("vote.count", vote_subject(vote), trustees=[r.fingerprint for r in took_part])
+    vote.status = CLOSED
+    counted = _count(vote, private_key, custody.protection_of(vote, took_part))
+    custody.destroy_key_material(vote)
+    return summary | counted | {"status": vote.status}
+
+
+def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict) -> dict:
+    """Open the ballots into the record and count them; the sealed ballots and the vote's key are destroyed.
+
+    What remains is the record, in receipt order, and the result.
+    """
+    assert vote.opened_at is not None and vote.closed_at is not None, "a vote is counted after its close"
     ballots = []
     for (ciphertext,) in db.session.execute(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)):
         opened = sealing.unseal(ciphertext, private_key, vote.id)
@@ -320,17 +387,14 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
                         quorum_base(vote), len(additions_of(vote)))
     info = {
         "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
-        "opened_at": vote.opened_at.isoformat(), "closed_at": closed_at.isoformat(),
+        "opened_at": vote.opened_at.isoformat(), "closed_at": vote.closed_at.isoformat(),
     }
     vote.record = sealing.canonical_json(
-        vote_record.build(info, vote.questions, vote.rules, ballots, vote.result)
+        vote_record.build(info, vote.questions, vote.rules, ballots, vote.result, protection)
     ).decode()
-    missed = not_voted(vote)
-    forfeited = eligibility.record_missed(vote.id, period_of(vote), missed, closed_at)
-    forget_failures("vote.close", vote.id)
     db.session.flush()
-    log.info("vote %s closed: %s ballots, %s missed, %s forfeited", vote.id, len(ballots), len(missed), len(forfeited))
-    return {"ballots": len(ballots), "missed": len(missed), "forfeited": len(forfeited), "result": vote.result}
+    log.info("vote %s counted: %s ballots", vote.id, len(ballots))
+    return {"ballots": len(ballots), "result": vote.result}
 
 
 def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
@@ -342,11 +406,33 @@ def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None
         raise Conflict(f"vote {vote.id} is {vote.status}; only a draft or open vote can be cancelled")
     audit("vote.cancel", vote_subject(vote), reason=reason.strip())
     vote.status, vote.cancelled_at, vote.cancel_reason = CANCELLED, now or utcnow(), reason.strip()
-    vote.public_key = vote.wrapped_key = None
+    vote.public_key = None
+    custody.destroy_key_material(vote)
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
+    _rewrite_ledger_in_right_order(vote)
     forget_failures("vote.close", vote.id)
     forget_failures("vote.open", vote.id)
     db.session.flush()
+
+
+def _rewrite_ledger_in_right_order(vote: Vote) -> None:
+    """Write the vote's participation records again, in right order, once casting has stopped.
+
+    Rows are stored in the order they were written (PostgreSQL's ctid, SQLite's
+    rowid, and so a dump's order): written as ballots were cast, they would tell
+    the order of casting within a day, which the ledger must not. The copies
+    written now are in right order; the old rows are deleted (overwritten at
+    once on SQLite; on PostgreSQL, see docs/DOMAIN.md on VACUUM).
+    """
+    rows = [
+        {"vote_id": vote.id, "right_id": right_id, "voted_on": voted_on}
+        for right_id, voted_on in db.session.execute(
+            select(ParticipationRecord.right_id, ParticipationRecord.voted_on)
+            .where(ParticipationRecord.vote_id == vote.id).order_by(ParticipationRecord.right_id)
+        )
+    ]
+    db.session.execute(delete(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id))
+    insert_rows(ParticipationRecord.__table__, rows)
 
 
 def publish(vote: Vote, now: dt.datetime | None = None) -> dict:

@@ -24,7 +24,7 @@ from ballot.roster.models import Member
 from ballot.roster.records import display_name
 from ballot.timestamps import utcnow
 from ballot.tokens import BALLOT_LINK
-from ballot.votes.models import DRAFT, OPEN, ElectorateEntry, ParticipationRecord, Vote, VoteReminder
+from ballot.votes.models import DRAFT, OPEN, ElectorateEntry, LinkRequest, ParticipationRecord, Vote, VoteReminder
 from ballot.votes.queries import not_voted
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,28 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, subje
 
 
 LINK_AGAIN_PROBLEM = "Enter the email address the PSF writes to you at, such as name@example.org."
+
+
+def ask_for_links_again(address: str) -> None:
+    """"Send me my links again": keep the request for the worker (``send_links_again``), whatever the address.
+
+    Nothing is looked up here: the page does the same work, and so takes the
+    same time, for an address that is known and for one that is not.
+    """
+    try:
+        address = normal_address(address)
+    except AddressInvalid:
+        raise InvalidInput(LINK_AGAIN_PROBLEM) from None
+    db.session.add(LinkRequest(address=address))
+    db.session.flush()
+
+
+def answer_link_request(request: LinkRequest, now: dt.datetime | None = None) -> int:
+    """Queue the links a request asked for, and forget the request (and so its address); returns how many."""
+    count = send_links_again(request.address, now)
+    db.session.delete(request)
+    db.session.flush()
+    return count
 
 
 def send_links_again(address: str, now: dt.datetime | None = None) -> int:

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime, utcnow
+from ballot.trustees.models import FINGERPRINT_LENGTH, Trustee
 
-DRAFT, OPEN, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "closed", "cancelled", "published"
+# A vote's life: draft -> open -> (counting ->) closed -> published, or draft/open -> cancelled.
+# "counting": closed to casting, missed votes recorded, waiting for k of its trustees' answers;
+# "closed": counted (the result and the record exist).
+DRAFT, OPEN, COUNTING, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "counting", "closed", "cancelled", "published"
+ENDED = (COUNTING, CLOSED, PUBLISHED)  # casting has stopped for good and missed votes are recorded
 # Shown, never stored: an open vote past its closing time. Casting has stopped; the close (by the
 # worker, or an administrator) has not run yet, and it dates itself at the closing time.
 CLOSING = "closing"
@@ -48,7 +53,16 @@ class Vote(Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The vote's private key, wrapped: under BALLOT_SEALING_KEY, or, when the vote has trustees, under
+    # a key split among them (``trustees.shares``). Destroyed at the count.
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # k, how many of the vote's trustees (VoteTrustee) must answer for it to be counted; None: no
+    # trustees, the sealing key protects the vote.
+    trustee_threshold: Mapped[int | None]
+    # From the close until the count of a vote with trustees: the collection key that their answers are
+    # sealed to, its private half wrapped under BALLOT_SEALING_KEY.
+    collection_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_collection_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     electorate_size: Mapped[int] = mapped_column(default=0)
     result: Mapped[dict | None] = mapped_column(JSON)
     # The signed public record (votes.record): canonical JSON and its signature.
@@ -126,3 +140,44 @@ class VoteReminder(Model):
     scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int | None]
+
+
+class VoteTrustee(Model):
+    """A trustee of a vote, in order (``position`` is the index of their share).
+
+    Chosen on the draft; frozen when the vote opens, which fills in the share
+    sealed to the trustee and its commitment. At the close the trustee's answer
+    is kept as it came, still sealed to the close's collection key, never the
+    share in clear. At the count the share, commitment and answer are destroyed;
+    who the trustee was and when they answered remain.
+    """
+
+    __tablename__ = "vote_trustee"
+    __table_args__ = (UniqueConstraint("vote_id", "trustee_id"),)
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    trustee_id: Mapped[int] = mapped_column(ForeignKey("trustee.id"))
+    fingerprint: Mapped[str] = mapped_column(String(FINGERPRINT_LENGTH))
+    sealed_share: Mapped[bytes | None] = mapped_column(LargeBinary)
+    commitment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    trustee: Mapped[Trustee] = relationship(lazy="joined")
+
+
+class LinkRequest(Model):
+    """An address someone asked to be sent their links again ("send me my links again"), until the worker
+    has looked it up.
+
+    The page only adds this row, whatever the address, so that it does the same
+    work, in the same time, for an address that is known and for one that is
+    not. The worker then looks the address up, queues the links, if any, and
+    deletes the row: the address is kept no longer than that.
+    """
+
+    __tablename__ = "link_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))

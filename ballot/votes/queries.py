@@ -21,8 +21,8 @@ from ballot.roster.models import Member
 from ballot.roster.records import display_name
 from ballot.timestamps import utcnow
 from ballot.votes.models import (
-    CLOSED,
     DRAFT,
+    ENDED,
     OPEN,
     PUBLISHED,
     ElectorateAddition,
@@ -202,8 +202,12 @@ class Participant:
 
 
 def participants(vote: Vote) -> list[Participant]:
-    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's)."""
-    if vote.status not in (CLOSED, PUBLISHED):
+    """Who voted in a closed vote and on which day (the bylaws' waiver needs the last Board election's).
+
+    A vote waiting for its trustees (counting) has closed: who voted in it is
+    known for good, though what they voted is not yet.
+    """
+    if vote.status not in ENDED:
         raise Conflict(f"vote {vote.id} is {vote.status}; who voted is exported once a vote has closed")
     rows = db.session.execute(
         select(Member.given_name, Member.family_name, Member.email, VotingRight.capacity, VotingRight.sponsor,
@@ -220,9 +224,9 @@ def participants(vote: Vote) -> list[Participant]:
 
 
 def last_board_election() -> Vote | None:
-    """The Board election that closed last (a cancelled one never closed)."""
+    """The Board election that closed last (a cancelled one never closed; one waiting for its trustees did)."""
     return db.session.scalar(
-        select(Vote).where(Vote.kind == "board", Vote.status.in_((CLOSED, PUBLISHED)))
+        select(Vote).where(Vote.kind == "board", Vote.status.in_(ENDED))
         .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1)
     )
 
@@ -279,6 +283,7 @@ class Consequences:
     would_forfeit: int  # rights that would lose their privileges by missing this vote (on a close)
     missed_limit: int
     until: str  # how long a forfeiture lasts under the policy
+    trustees_needed: int | None = None  # with trustees, the count waits for this many of their answers
 
     def as_dict(self) -> dict:
         return {"vote_id": self.vote_id, "status": self.status, "closes_at": self.closes_at.isoformat(),
@@ -297,6 +302,9 @@ class Consequences:
         """The consequences of a close, in words (the console's confirmation and `ballot vote close`)."""
         lines = [self.early_words(now)] if self.early else []
         lines.append(f"{self.voted} of {self.electorate} voting rights have voted; casting stops at once.")
+        if self.trustees_needed:
+            lines.append(f"The ballots are counted once {self.trustees_needed} of the vote's trustees have answered; "
+                         "until then nobody sees a result.")
         if self.not_voted:
             lines.append(f"{self.not_voted} voting right{'s have' if self.not_voted != 1 else ' has'} not voted: "
                          f"each will get a missed vote ({self.missed_limit} missed votes end voting rights until "
@@ -341,5 +349,5 @@ def consequences(vote: Vote, now: dt.datetime | None = None) -> Consequences:
         vote_id=vote.id, status=vote.status, closes_at=vote.closes_at, early=now < vote.closes_at,
         electorate=electorate, voted=voted, not_voted=electorate - voted if vote.status == OPEN else 0,
         would_forfeit=would_forfeit, missed_limit=policy.missed_votes,
-        until=eligibility_rules.forfeiture_until(policy),
+        until=eligibility_rules.forfeiture_until(policy), trustees_needed=vote.trustee_threshold,
     )

@@ -56,7 +56,7 @@ def standing(right: VotingRight, now: dt.datetime | None = None) -> RightStandin
             outcome = NOT_COUNTED  # a cancelled vote counts for nobody
         elif status == OPEN:
             outcome = WAITING
-        else:  # closed (or published) without a ballot: each such close recorded a missed vote
+        else:  # closed (counting, counted or published) without a ballot: each such close recorded a missed vote
             outcome = MISSED
         votes.append(VoteTaken(vote_id, title, closed_at or closes_at, outcome))
     return RightStanding(eligibility.standing(right, now), votes)

@@ -1,4 +1,4 @@
-"""What `ballot worker` does for votes at their times: open, close, remind.
+"""What `ballot worker` does for votes at their times: open, close, remind; and links asked for again.
 
 Each task claims one due item at a time in its own unit of work (see
 ``ballot.worker``): the vote's or reminder's row is locked with ``SKIP LOCKED``,
@@ -20,12 +20,12 @@ from ballot.errors import BallotError
 from ballot.extensions import db
 from ballot.unit_of_work import attempt
 from ballot.votes import lifecycle, links
-from ballot.votes.models import DRAFT, OPEN, Vote, VoteReminder
+from ballot.votes.models import COUNTING, DRAFT, OPEN, LinkRequest, Vote, VoteReminder
 from ballot.worker import Claimed, ItemTask, waiting_items
 
 log = logging.getLogger(__name__)
 
-OPEN_TASK, CLOSE_TASK, REMIND_TASK = "vote.open", "vote.close", "vote.remind"
+OPEN_TASK, CLOSE_TASK, REMIND_TASK, LINK_AGAIN_TASK = "vote.open", "vote.close", "vote.remind", "link-again"
 
 
 def _claim_vote(task: str, status: str, due, now: dt.datetime, skip: set[int]) -> Claimed | None:
@@ -63,8 +63,12 @@ def claim_due_close(now: dt.datetime, skip: set[int]) -> Claimed | None:
 
 
 def close_scheduled(vote_id: int, now: dt.datetime) -> str:
+    """Close a vote at its closing time: counted at once, or, with trustees, left waiting for their answers."""
     vote = db.session.get_one(Vote, vote_id)
     summary = lifecycle.close_vote(vote, now)
+    if summary["status"] == COUNTING:
+        return (f"closed {vote_subject(vote)}: {summary['missed']} missed, {summary['forfeited']} rights forfeited; "
+                f"it waits for {summary['trustees_needed']} of its {summary['trustees']} trustees' answers")
     return (f"closed {vote_subject(vote)}: {summary['ballots']} ballots, {summary['missed']} missed, "
             f"{summary['forfeited']} rights forfeited")
 
@@ -88,8 +92,28 @@ def send_reminder(reminder_id: int, now: dt.datetime) -> str:
     return f"reminder {reminder_id} of vote {reminder.vote_id}: queued to {count} voting rights"
 
 
+def claim_link_request(now: dt.datetime, skip: set[int]) -> Claimed | None:
+    request = db.session.scalar(
+        select(LinkRequest)
+        .where(LinkRequest.id.not_in(waiting_items(LINK_AGAIN_TASK, now)), LinkRequest.id.not_in(skip))
+        .order_by(LinkRequest.id).limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    # Named by its id only: the address asked for goes to no log, failure record or audit entry.
+    return Claimed(request.id, f"link request {request.id}") if request is not None else None
+
+
+def answer_link_request(request_id: int, now: dt.datetime) -> str:
+    links.answer_link_request(db.session.get_one(LinkRequest, request_id), now)
+    # Not how many links: whether an address is known stays out of the worker's output too.
+    return f"link request {request_id} answered"
+
+
+ANSWER_LINK_REQUESTS = ItemTask(LINK_AGAIN_TASK, claim_link_request, answer_link_request)
+
 TASKS = (
     ItemTask(OPEN_TASK, claim_due_opening, open_scheduled),
     ItemTask(CLOSE_TASK, claim_due_close, close_scheduled),
     ItemTask(REMIND_TASK, claim_due_reminder, send_reminder),
+    ANSWER_LINK_REQUESTS,  # before the mail round, which then sends the links
 )

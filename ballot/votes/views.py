@@ -9,7 +9,7 @@ from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import BallotError, Conflict, InvalidInput
 from ballot.extensions import limiter
 from ballot.tokens import STANDING
-from ballot.votes import casting, links, queries
+from ballot.votes import casting, custody, links, queries
 from ballot.votes import rules as vote_rules
 from ballot.votes import standing as right_standing
 from ballot.votes.models import PUBLISHED
@@ -37,12 +37,13 @@ def _asked_address() -> str:
                error_message="Links for this address were asked for several times already. Please check your "
                              "inbox and spam folder, or wait an hour and try again.")
 def link_again():
-    """Send me my links again: the answer is the same whether or not the address is known."""
+    """Send me my links again: the answer, and the work done for it, are the same whether or not the
+    address is known; the worker looks it up and sends the links."""
     address = request.form.get("email", "").strip()
     if request.method == "GET":
         return render_template("votes/link_again.html", address="", problem=None, sent=False)
     try:
-        links.send_links_again(address)
+        links.ask_for_links_again(address)
     except InvalidInput as exc:
         return render_template("votes/link_again.html", address=address, problem=str(exc), sent=False), 400
     return render_template("votes/link_again.html", address=address, problem=None, sent=True)
@@ -67,7 +68,8 @@ def ballot(vote_id: int, token: str):
             "standing_link": standing_link(access.right_id, access.period_year),
             "orders": {q["id"]: vote_rules.ballot_order(len(q["choices"]), vote.rules.get("candidate_order", "fixed"),
                                                         token) for q in vote.questions},
-            "affiliations": vote.rules.get("affiliations") or {}}
+            "affiliations": vote.rules.get("affiliations") or {},
+            "protection": custody.describe_protection(vote)}
     if access.already_voted:
         if request.method == "POST":
             raise Conflict(casting.ALREADY_CAST)
@@ -98,9 +100,13 @@ def results(vote_id: int):
     document = queries.published_record(vote)
     receipt = request.form.get("receipt", "").strip().upper() if request.method == "POST" else ""
     found = next((b for b in document["record"]["ballots"] if b["receipt"] == receipt), None) if receipt else None
+    record = document["record"]
     return render_template(
-        "votes/results.html", vote=vote, result=vote.result, record=document["record"],
+        "votes/results.html", vote=vote, result=vote.result, record=record,
         rules=vote_rules.describe(vote.rules, vote.electorate_size), receipt=receipt, found=found,
+        protection=custody.describe_protection(vote),
+        trustees=record.get("protection", {}).get("trustees", []),
+        took_part=record.get("protection", {}).get("took_part", []),
     )
 
 

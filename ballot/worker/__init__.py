@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -88,6 +89,9 @@ class Worker:
         """Run rounds every ``interval`` seconds until stopped (or one round with ``once``)."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.stop)
+        if not once:
+            report(f"worker {os.getpid()} started: a round every {interval:g} s; SIGTERM stops it after the item "
+                   "in hand")
         while not self.stopping:
             for line in self.round():
                 report(line)

@@ -15,7 +15,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from ballot.extensions import db
+from ballot.outbox.models import SENDING, OutboxMessage
+from ballot.timestamps import utcnow
+from ballot.unit_of_work import unit_of_work
 from tests.browser.conftest import PHONE
 from tests.browser.steps import CANDIDATES, NOMINEES, YEAR, Console, cast, link_in_mail, opt_in
 from tests.browser.test_voter_pages import SCREENSHOTS, Audit
@@ -117,6 +122,18 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         audit.check("open vote, a voter found")
         page.goto(f"{site.url}/admin/")
         audit.check("dashboard")
+
+        # A message a stopped worker left half-sent: the dashboard says so, the Mail page releases it.
+        with site.app.app_context(), unit_of_work("test"):
+            message = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id).limit(1))
+            message.status, message.next_attempt_at = SENDING, utcnow() - dt.timedelta(minutes=11)
+            stuck = message.id
+        page.goto(f"{site.url}/admin/")
+        page.get_by_role("link", name="check and release it").click()
+        audit.check("mail, a message left half-sent")
+        page.get_by_role("button", name=f"Release message {stuck}").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Released message {stuck}")
+        audit.check("mail")
 
         page.goto(f"{site.url}/admin/votes/{vote_id}")
         console.close_and_publish()  # checks the closed vote's page, with the result chart

@@ -14,107 +14,41 @@ record's ballots after it.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
-import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ballot import sealing
-from ballot.eligibility import services as eligibility
-from ballot.eligibility.models import Enrollment, MissedVote
 from ballot.extensions import db
-from ballot.outbox.tasks import send_due
-from ballot.policy import load_policy
-from ballot.timestamps import utcnow
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, queries
-from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
-from tests.functional.helpers import HttpBrowser
+from ballot.votes.models import ParticipationRecord
+from tests.functional.helpers import (
+    RECEIPT,
+    HttpBrowser,
+    after_close,
+    ledger_and_box,
+    mailed_ballot_paths,
+    open_box,
+    open_vote,
+)
 
 REQUEST_TIMEOUT = 20
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([A-Z2-7-]+)</strong>')
+
+
 class Browser(HttpBrowser):
     """One voter's browser over real HTTP."""
 
     def __init__(self, port: int):
         super().__init__(port, timeout=REQUEST_TIMEOUT)
 
-    def open_ballot(self, path: str) -> str:
-        """GET the ballot page; returns its CSRF token."""
-        status, page = self.request("GET", path)
-        assert status == 200, page
-        return CSRF.search(page).group(1)
-
-
-# The election -----------------------------------------------------------------------------
 
 def set_up(app, inbox, voters: int) -> tuple[int, dict[str, str], dict[str, int]]:
     """``voters`` enrolled Fellows, one open vote, its links mailed: its id, each voter's ballot path and right id."""
-    with app.app_context(), unit_of_work("test"):
-        now = utcnow()
-        period = eligibility.open_period(now.year, load_policy("seed"))
-        lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-        lines += [f"race-{i},Racer,{i},racer{i}@example.org,fellow:2015-05-01:,," for i in range(voters)]
-        eligibility.import_roster(period, ("\n".join(lines) + "\n").encode(), "race.csv")
-        rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
-        for right_id in rights.values():
-            db.session.add(Enrollment(right_id=right_id, confirmed_at=now, source="link"))
-        vote = lifecycle.create_vote(period, "policy", "Race", now + dt.timedelta(days=7), questions=["Adopt it?"])
-        lifecycle.open_vote(vote)
-        vote_id = vote.id
-    with app.app_context():
-        inbox.clear()
-        assert send_due()["sent"] == voters
-    paths = {}
-    for email in rights:
-        (link,) = inbox.links(email, rf"https://vote\.test/votes/{vote_id}/ballot/\S+")
-        paths[email] = urlsplit(link).path
-    return vote_id, paths, rights
-
-
-def counts(app, vote_id: int) -> tuple[int, int]:
-    """(participation records, sealed ballots) of a vote, read in one statement: one snapshot, even mid-race."""
-    ledger = (select(func.count()).select_from(ParticipationRecord)
-              .where(ParticipationRecord.vote_id == vote_id).scalar_subquery())
-    box = select(func.count()).select_from(SealedBallot).where(SealedBallot.vote_id == vote_id).scalar_subquery()
-    with app.app_context():
-        row = db.session.execute(select(ledger, box)).one()
-        db.session.rollback()  # SQLite: release the write lock the read took
-    return tuple(row)
-
-
-def open_box(app, vote_id: int) -> list[str]:
-    """The receipts of an open vote's sealed ballots, opened with the installation's key (as only the close does)."""
-    with app.app_context():
-        wrapped = db.session.scalar(select(Vote.wrapped_key).where(Vote.id == vote_id))
-        private = sealing.unwrap_vote_key(base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"]), vote_id, wrapped)
-        sealed = db.session.scalars(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote_id)).all()
-        db.session.rollback()
-    return [sealing.receipt_for(sealing.unseal(c, private, vote_id)["token"]) for c in sealed]
-
-
-def after_close(app, vote_id: int) -> tuple[list[str], set[int], set[int]]:
-    """A closed vote: the receipts in its record, who participated, who missed it; its box and keys are gone."""
-    with app.app_context():
-        vote = db.session.get(Vote, vote_id)
-        assert vote.status == "closed"
-        assert (vote.public_key, vote.wrapped_key) == (None, None), "the vote's keys are destroyed at the close"
-        record = json.loads(vote.record)
-        voted = set(db.session.scalars(select(ParticipationRecord.right_id)
-                                       .where(ParticipationRecord.vote_id == vote_id)))
-        missed = set(db.session.scalars(select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)))
-        db.session.rollback()
-    assert counts(app, vote_id) == (len(voted), 0), "the sealed ballots are destroyed at the close"
-    assert all(sealing.receipt_for(b["token"]) == b["receipt"] for b in record["ballots"])
-    return [b["receipt"] for b in record["ballots"]], voted, missed
+    vote_id, rights = open_vote(app, voters)
+    return vote_id, mailed_ballot_paths(app, inbox, vote_id, rights), rights
 
 
 def simultaneously(calls: list, timeout: float = 30) -> list:
@@ -137,7 +71,7 @@ N = 20
 
 def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committed_app, gunicorn, inbox):
     vote_id, paths, rights = set_up(committed_app, inbox, voters=1)
-    path = paths["racer0@example.org"]
+    path = paths["race0@example.org"]
     browsers = [Browser(gunicorn.port) for _ in range(N)]
     with ThreadPoolExecutor(max_workers=N) as pool:  # every browser has its own session and CSRF token
         tokens = list(pool.map(lambda b: b.open_ballot(path), browsers))
@@ -153,15 +87,15 @@ def test_many_simultaneous_casts_with_one_link_record_exactly_one_ballot(committ
     for status, page in answers:
         if status == 409:
             assert "already been cast" in page
-    assert counts(committed_app, vote_id) == (1, 1)
+    assert ledger_and_box(committed_app, vote_id) == (1, 1)
     assert len(gunicorn.cast_workers()) >= 2, "the casts raced in several processes"
     assert open_box(committed_app, vote_id) == [receipt], "the one sealed ballot is the acknowledged one"
     with committed_app.app_context(), unit_of_work("test"):
-        assert db.session.scalars(select(ParticipationRecord.right_id)).all() == [rights["racer0@example.org"]]
+        assert db.session.scalars(select(ParticipationRecord.right_id)).all() == [rights["race0@example.org"]]
         summary = lifecycle.close_vote(queries.get_vote(vote_id))
     assert summary["ballots"] == 1
     listed, voted, missed = after_close(committed_app, vote_id)
-    assert (listed, voted, missed) == ([receipt], {rights["racer0@example.org"]}, set())
+    assert (listed, voted, missed) == ([receipt], {rights["race0@example.org"]}, set())
 
 
 RACERS = 24
@@ -196,7 +130,7 @@ def test_a_close_racing_with_casts_keeps_ledger_and_ballot_box_equal(committed_a
         for _ in range(close_after):
             if not acknowledged.acquire(timeout=REQUEST_TIMEOUT):
                 break
-            snapshots.append(counts(committed_app, vote_id))
+            snapshots.append(ledger_and_box(committed_app, vote_id))
         with committed_app.app_context(), unit_of_work("test"):
             return lifecycle.close_vote(queries.get_vote(vote_id))
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 
 import pytest
+from sqlalchemy import event, func, select
 
-from ballot.extensions import limiter
+from ballot.extensions import db, limiter
+from ballot.votes.models import LinkRequest
 from tests.functional.helpers import cast, csrf_token, path_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -70,6 +74,53 @@ def test_the_answer_is_the_same_for_known_and_unknown_addresses(year, client, ru
     assert "a message with your links is on its way" in known.text
     assert sent_to(runner, inbox, "nobody@example.org") == []
     assert sent_to(runner, inbox, "basic@example.org") == []
+
+
+@contextlib.contextmanager
+def statements():
+    """Every SQL statement the database is sent meanwhile (savepoint names made alike)."""
+    seen: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        seen.append(re.sub(r"sa_savepoint_\d+", "sa_savepoint", statement))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def requests_waiting() -> int:
+    return db.session.scalar(select(func.count()).select_from(LinkRequest))
+
+
+def test_the_page_does_the_same_work_for_known_and_unknown_addresses(year, client):
+    """No lookup while the asker waits: what the page does cannot tell whether an address is known."""
+    work, pages = [], []
+    for address in ("ada@example.org", "nobody@example.org", "basic@example.org", "brian@example.org"):
+        page = client.get("/link-again")
+        with statements() as seen:
+            response = client.post("/link-again", data={"csrf_token": csrf_token(page.text), "email": address})
+        assert response.status_code == 200
+        work.append(seen)
+        pages.append(response.text.replace(address, "ADDRESS"))
+    assert work[0] and all(w == work[0] for w in work), work
+    assert all(p == pages[0] for p in pages)
+    assert not any("member" in statement.lower() for statement in work[0])
+    assert requests_waiting() == 4
+
+
+def test_the_worker_sends_the_links_and_forgets_the_request(year, client, runner, inbox):
+    assert ask(client, "ada@example.org").status_code == 200
+    assert ask(client, "nobody@example.org").status_code == 200
+    assert requests_waiting() == 2
+    assert inbox.to("ada@example.org") == []
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert requests_waiting() == 0  # the addresses asked for are kept no longer than needed
+    assert sorted(m["Subject"] for m in inbox.to("ada@example.org")) == ["Your ballot: Packaging WG"] * 2
+    assert "nobody@example.org" not in result.output and "ada@example.org" not in result.output
 
 
 def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, inbox):

@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from ballot.audit.models import AuditEvent
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.outbox import services as outbox
@@ -222,6 +223,79 @@ def test_a_refusing_smtp_server_is_retried_then_marked_failed(opt_ins, app, inbo
     assert inbox.messages == []
 
 
+class Counting:
+    """An SMTP server that counts its connections and accepts messages; with ``drop_after`` it drops the
+    connection after that many messages (as a server restarting would)."""
+
+    def __init__(self, drop_after: int | None = None):
+        self.connections = 0
+        self.accepted: list[str] = []
+        self.drop_after = drop_after
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.accepted.append(envelope.rcpt_tos[0])
+            if self.drop_after is not None and len(self.accepted) % self.drop_after == 0:
+                server.transport.close()  # the reply never arrives: the client sees the connection drop
+                return "250 OK"
+        return "250 OK"
+
+
+def counting_server(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
+def test_a_batch_goes_over_one_connection(opt_ins, app, monkeypatch):
+    handler = Counting()
+    controller = counting_server(handler)
+    try:
+        point_mail_at(app, monkeypatch, controller.port)
+        assert send_due() == {"sent": 3, "retry": 0, "failed": 0}
+        assert handler.connections == 1 and len(handler.accepted) == 3
+        assert {m.status for m in messages()} == {SENT}
+    finally:
+        controller.stop()
+
+
+def test_a_dropped_connection_ends_the_batch_and_the_rest_go_out_on_a_new_one(opt_ins, app, monkeypatch):
+    handler = Counting(drop_after=1)
+    controller = counting_server(handler)
+    try:
+        point_mail_at(app, monkeypatch, controller.port)
+        counts = send_due()
+        # The server took each message but dropped the line before saying so: each counts a failed attempt
+        # and is retried later; the messages after it were sent over a new connection each.
+        assert counts == {"sent": 0, "retry": 3, "failed": 0}
+        assert handler.connections == 3
+        assert all(m.status == PENDING and m.attempts == 1 for m in messages())
+    finally:
+        controller.stop()
+
+
+def test_a_mail_server_that_never_answers_is_given_up_on_and_retried(opt_ins, app, monkeypatch):
+    """A server that takes the connection and says nothing must not hold the worker: each exchange has a time
+    limit (BALLOT_SMTP_TIMEOUT), after which the message counts a failed attempt and waits for its retry."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        point_mail_at(app, monkeypatch, silent.getsockname()[1])
+        monkeypatch.setitem(app.config, "BALLOT_SMTP_TIMEOUT", 0.5)
+        counts = send_due()
+    # The first message waited out the time limit; the connection was then let go, and each message after it
+    # waited out its own (a new connection each): all are retried later, none is left "sending".
+    assert counts == {"sent": 0, "retry": opt_ins, "failed": 0}
+    assert all(m.status == PENDING and "timed out" in m.last_error for m in messages())
+
+
 def test_a_message_that_cannot_be_sent_fails_without_stopping_the_others(opt_ins, app, runner, inbox):
     first = messages()[0]
     first.subject = "Your ballot: a title\nBcc: everyone@example.org"  # a header no SMTP server may get
@@ -322,3 +396,49 @@ def test_a_vote_title_that_could_not_be_mailed_is_refused_when_the_vote_is_creat
         assert result.exit_code == 1
         assert "error: a vote's title must be one line of text" in result.output
     assert run(runner, "vote", "list") == []
+
+
+# --- Messages left half-sent: shown, and released by an administrator ---------------
+
+def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
+    """A worker claimed the message and died mid-send, ``minutes_ago``."""
+    message.status = SENDING
+    message.next_attempt_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+    db.session.commit()
+    return message.id
+
+
+def test_an_administrator_releases_a_stuck_message_by_command(opt_ins, app, runner, inbox):
+    first, second, third = messages()
+    stuck = left_half_sent(first)
+    recent = left_half_sent(second, minutes_ago=1)  # a worker may still be sending this one
+    assert run(runner, "mail", "status")["stuck"] == [stuck]
+
+    refused = runner.invoke(args=["mail", "release", str(recent)])
+    assert refused.exit_code == 1 and f"message {recent} was not left half-sent" in refused.output
+    refused = runner.invoke(args=["mail", "release", str(stuck), "999999"])
+    assert refused.exit_code == 1 and "message 999999" in refused.output
+    refused = runner.invoke(args=["mail", "release"])
+    assert refused.exit_code == 1 and "--all-stuck" in refused.output
+    assert messages(SENDING) == [first, second]  # nothing released by a refused command
+    assert audited("mail.release") == []
+
+    assert run(runner, "mail", "release", str(stuck)) == {"released": [stuck]}
+    assert [(e.subject, e.detail["template"]) for e in audited("mail.release")] == [(f"message {stuck}", "opt_in")]
+    assert "ada@example.org" not in str([(e.subject, e.detail) for e in audited("mail.release")])
+    assert run(runner, "mail", "send")["sent"] == 2  # the released one, and the third, never claimed
+    assert {m.id for m in messages(SENT)} == {stuck, third.id}
+    assert len(inbox.messages) == 2
+
+
+def test_all_stuck_messages_are_released_at_once(opt_ins, app, runner, inbox):
+    stuck = [left_half_sent(m) for m in messages()[:2]]
+    assert run(runner, "mail", "release", "--all-stuck") == {"released": stuck}
+    assert "stuck" not in run(runner, "mail", "status")
+    assert run(runner, "mail", "release", "--all-stuck") == {"released": []}
+    assert "No message" in runner.invoke(args=["mail", "release", "--all-stuck"]).output
+    assert run(runner, "mail", "send")["sent"] == 3
+
+
+def audited(action: str) -> list:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,85 @@ def test_a_signed_request_is_checked_with_signer_and_an_answer_is_never_overwrit
     again = ballot("answer", "signed.json", *common)
     assert again.exit_code == 1 and f"{written.name} exists already; it was kept" in again.stderr
     assert written.read_bytes() == before
+
+
+# --- From a clean install -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The package installed as a trustee installs it: into a fresh virtual environment, from a copy of its
+    sources (no checkout, no instance folder, no configuration). Its dependencies are this environment's, found
+    after the fresh environment's own packages, so the ``ballot`` imported there is the installed one."""
+    base = tmp_path_factory.mktemp("install")
+    source = base / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "ballot", source / "ballot", ignore=shutil.ignore_patterns("__pycache__"))
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=600)
+    python = venv / "bin" / "python"
+    # Built as `make` builds it (setuptools from the package index pip is configured with), then installed.
+    built = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(source)], check=False,
+                           capture_output=True, text=True, timeout=600, cwd=base)
+    assert built.returncode == 0, built.stderr
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    (Path(purelib) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    shutil.rmtree(source)  # nothing of the sources is left to lean on
+    return venv
+
+
+def test_a_trustees_commands_work_from_a_clean_install_with_no_database_and_no_configuration(installed, tmp_path):
+    home = tmp_path / "home"  # the trustee's home: empty, and the working directory
+    home.mkdir()
+    (home / "passphrase.txt").write_text(PASSPHRASE + "\n")
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+
+    def at_home(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(installed / "bin" / "ballot"), *args], check=False, cwd=home, env=env,
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    where = subprocess.run([str(installed / "bin" / "python"), "-c", "import ballot; print(ballot.__file__)"],
+                           check=True, cwd=home, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert Path(where.strip()).is_relative_to(installed), "the installed package, not this checkout"
+
+    made = at_home("trustee", "keygen", "ada.key", "--passphrase-file", "passphrase.txt")
+    assert made.returncode == 0, made.stderr
+    fingerprint = made.stdout.split("Fingerprint: ")[1].strip()
+    ada_public = keys.load_trustee_public_key((home / "ada.pub").read_bytes())
+    assert keys.fingerprint(ada_public) == fingerprint
+
+    # The service's side, as it runs at the opening and the close: a 2-of-2 vote; a signed request for Ada.
+    bea = X25519PrivateKey.generate()
+    vote_key, protected = open_vote(ada_public, keys.raw_public_key(bea))
+    collection_key = collection.new_collection_key(SEALING_KEY, VOTE_ID)
+    signing_key = sealing.new_signing_key_pem()
+    (home / "installation.pem").write_text(sealing.public_key_pem(signing_key))
+    request = collection.close_request(VOTE_ID, TITLE, protected.trustee_shares[0], collection_key.public_key,
+                                       signing_key)
+    (home / "request.json").write_text(request.to_json())
+
+    answered = at_home("trustee", "answer", "request.json", "--key", "ada.key", "--passphrase-file",
+                       "passphrase.txt", "--signer", "installation.pem")
+    assert answered.returncode == 0, answered.stderr
+    assert f"You are trustee #1, key {fingerprint}." in answered.stdout
+    wrong = at_home("trustee", "answer", "request.json", "--key", "ada.pub", "--passphrase-file", "passphrase.txt",
+                    "-o", "again.json")
+    assert wrong.returncode == 1 and wrong.stderr.startswith("error: ") and "Traceback" not in wrong.stderr
+
+    # Nothing but the trustee's own files: no database, no configuration, no instance folder, anywhere.
+    answer_name = f"answer-vote-{VOTE_ID}-trustee-1.json"
+    assert sorted(p.name for p in home.iterdir()) == sorted(
+        ["passphrase.txt", "ada.key", "ada.pub", "installation.pem", "request.json", answer_name])
+    assert not [p for p in installed.rglob("*") if p.suffix in (".db", ".sqlite", ".sqlite3") or p.name == "var"]
+
+    # The answer is good: with Bea's, the service recovers the vote's key.
+    private = collection.unwrap_collection_key(SEALING_KEY, VOTE_ID, collection_key.wrapped_private_key)
+    received = [collection.open_answer(collection.read_answer((home / answer_name).read_text()), private, VOTE_ID,
+                                       protected.trustee_shares)]
+    bea_answer = collection.answer_request(collection.read_request(
+        collection.close_request(VOTE_ID, TITLE, protected.trustee_shares[1], collection_key.public_key).to_json()),
+        bea)
+    received.append(collection.open_answer(bea_answer, private, VOTE_ID, protected.trustee_shares, {1}))
+    assert shares.recover_vote_key(protected.wrapped_vote_key, VOTE_ID, received) == vote_key

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from ballot import sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
-from ballot.votes.record import signed
+from ballot.votes.record import protection_statement, signed
 
 HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -122,9 +122,10 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
 
     document = json.loads(out.read_text())
     record = document["record"]
-    # The record holds the rules, questions, ballots and result: no sealed form, no key.
-    assert record["format"] == "ballot-record/2"
-    assert set(record) == {"format", "vote", "questions", "rules", "ballots", "result"}
+    # The record holds the rules, questions, ballots, result and protection: no sealed form, no key.
+    assert record["format"] == "ballot-record/3"
+    assert set(record) == {"format", "vote", "questions", "rules", "ballots", "result", "protection"}
+    assert record["protection"]["model"] == "sealing-key"
     assert all(set(b) == {"token", "receipt", "contents"} for b in record["ballots"])
     assert [b["receipt"] for b in record["ballots"]] == sorted(b["receipt"] for b in record["ballots"])
     assert sorted(b["receipt"] for b in record["ballots"]) == sorted(receipts.values())
@@ -145,6 +146,9 @@ def test_a_published_vote_verifies_from_its_export_alone(app, runner, client, in
     assert code == 0, stderr
     assert stdout.splitlines()[0] == (f"Verified: vote {vote_id} (Bylaws 2026), 4 ballots; "
                                       "the recount matches the published result.")
+    assert stdout.splitlines()[1] == (
+        "No trustees: until the close the ballots were sealed with a key kept under this installation's own secret "
+        "key; whoever ran the service held that secret and could have opened them before the close.")
     code, stdout, _ = verify(out, "--json")
     assert (code, json.loads(stdout)) == (0, {"verified": True, "problems": []})
 
@@ -366,6 +370,113 @@ def test_a_record_of_the_old_format_is_refused(app, record_text, tmp_path, verif
     assert (code, json.loads(stdout)) == (1, {"verified": False, "problems": problems})
     code, _, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
     assert code == 1 and "unknown record format 'ballot-record/1'" in stderr
+
+
+def test_a_record_of_the_format_before_trustees_still_verifies(app, record_text, tmp_path, verify):
+    # ballot-record/2 states no protection: every vote then was protected by the sealing key.
+    record = json.loads(record_text)["record"]
+    record["format"] = "ballot-record/2"
+    del record["protection"]
+    path = write(tmp_path, signed(record, app.config["BALLOT_SIGNING_KEY"]))
+    code, stdout, stderr = verify(path, "--signer", trusted_signer(app, tmp_path))
+    assert code == 0, stderr
+    assert stdout.splitlines()[1].startswith("No trustees: until the close the ballots were sealed")
+    # The current format must state it.
+    record["format"] = "ballot-record/3"
+    code, stdout, _ = verify(write(tmp_path, signed(record, app.config["BALLOT_SIGNING_KEY"])), "--json")
+    assert code == 1
+    assert json.loads(stdout)["problems"] == [
+        "the record's protection is neither the sealing key nor trustees: None"]
+
+
+# --- How the vote's key was protected ---------------------------------------------------
+
+FINGERPRINTS = [" ".join([f"{n}{n}{n}{n}"] * 16) for n in "ABC"]  # three trustees' keys, in the record's form
+
+
+def trustees_protection(threshold: int = 2, trustees=None, took_part=None) -> dict:
+    protection = {"model": "trustees", "threshold": threshold,
+                  "trustees": FINGERPRINTS if trustees is None else trustees,
+                  "took_part": FINGERPRINTS[::2] if took_part is None else took_part}
+    return {**protection, "statement": protection_statement(protection)}
+
+
+def resigned(app, record_text: str, protection) -> dict:
+    """The record as the installation itself would sign it with this protection: only consistency can catch it."""
+    record = json.loads(record_text)["record"]
+    record["protection"] = protection
+    return signed(record, app.config["BALLOT_SIGNING_KEY"])
+
+
+def test_a_record_held_by_trustees_verifies_and_names_them(app, record_text, tmp_path, verify):
+    code, stdout, stderr = verify(write(tmp_path, resigned(app, record_text, trustees_protection())))
+    assert code == 0, stderr
+    assert stdout.splitlines()[1:] == [
+        "Trustees: the ballots were sealed with a key that only 2 of the vote's 3 trustees together could unlock "
+        "after the close; nobody who ran the service could open them alone, nor fewer of the trustees. 2 of them "
+        "took part in opening them.",
+        f"  trustee #1 {FINGERPRINTS[0]}  took part", f"  trustee #2 {FINGERPRINTS[1]}",
+        f"  trustee #3 {FINGERPRINTS[2]}  took part",
+        "The signature was checked against the key inside the record. To know who signed it,",
+        "run again with --signer and the installation's key from /signing-key.pem on its site."]
+    # One trustee alone (an installation that allows it) is stated as such.
+    single = trustees_protection(1, took_part=FINGERPRINTS[1:2])
+    assert "one trustee alone could have opened them" in single["statement"]
+    assert verify(write(tmp_path, resigned(app, record_text, single)))[0] == 0
+
+
+def with_statement(protection: dict, statement: str | None = None) -> dict:
+    return {**protection, "statement": statement or protection_statement(protection)}
+
+
+@pytest.mark.parametrize(("protection", "problem"), [
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS,
+                                 "took_part": [FINGERPRINTS[0], " ".join(["DDDD"] * 16)]}),
+                 "someone who is not one of the vote's trustees took part", id="an outsider took part"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS,
+                                 "took_part": FINGERPRINTS[:1]}),
+                 "1 trustees took part, but 2 were needed to open the ballots", id="fewer than k took part"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 4, "trustees": FINGERPRINTS,
+                                 "took_part": FINGERPRINTS}),
+                 "4 of 3 trustees cannot be needed", id="k above n"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 0, "trustees": FINGERPRINTS,
+                                 "took_part": FINGERPRINTS}),
+                 "0 of 3 trustees cannot be needed", id="k of 0"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS + FINGERPRINTS[:1],
+                                 "took_part": FINGERPRINTS[:2]}),
+                 "a trustee is listed twice", id="a trustee twice"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS,
+                                 "took_part": FINGERPRINTS[:1] * 2}),
+                 "a trustee is listed twice among those who took part", id="took part twice"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": ["ABCD", *FINGERPRINTS[1:]],
+                                 "took_part": FINGERPRINTS[1:]}),
+                 "'ABCD' is not a key's fingerprint", id="not a fingerprint"),
+    pytest.param({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS, "took_part": FINGERPRINTS[:2]},
+                 "the record's trustees are incomplete: their threshold, fingerprints, who took part and the "
+                 "statement are expected", id="no statement"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS, "took_part": None},
+                                "Trustees: 2 of 3."),
+                 "the record's trustees are malformed", id="who took part unstated"),
+    pytest.param(with_statement({"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS,
+                                 "took_part": FINGERPRINTS[:2]},
+                                protection_statement({"model": "trustees", "threshold": 3, "trustees": FINGERPRINTS,
+                                                      "took_part": FINGERPRINTS})),
+                 "the record's statement of how the ballots were protected does not match its data", id="3 of 3 said"),
+    pytest.param(with_statement({"model": "sealing-key"}, protection_statement(
+                     {"model": "trustees", "threshold": 2, "trustees": FINGERPRINTS, "took_part": FINGERPRINTS})),
+                 "the record's statement of how the ballots were protected does not match its data",
+                 id="the sealing key said to be trustees"),
+    pytest.param({"model": "sealing-key", "threshold": 2, "statement": protection_statement({"model": "sealing-key"})},
+                 "the record's protection by the sealing key is stated with other fields than its statement",
+                 id="the sealing key with a threshold"),
+    pytest.param({"model": "nobody"}, "the record's protection is neither the sealing key nor trustees",
+                 id="another model"),
+])
+def test_a_record_whose_trustees_are_inconsistent_does_not_verify(app, record_text, tmp_path, verify, protection,
+                                                                 problem):
+    # Signed by the installation itself: the signature holds, the statement of trustees does not.
+    problems = problems_of(verify, tmp_path, resigned(app, record_text, protection))
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
 
 
 # --- Files that are no record -----------------------------------------------------------

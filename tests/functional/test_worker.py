@@ -22,7 +22,7 @@ from ballot.extensions import db
 from ballot.outbox.models import OutboxMessage
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, queries
-from ballot.votes.models import Vote
+from ballot.votes.models import LinkRequest, Vote
 from ballot.worker import Worker
 from ballot.worker.models import WorkerFailure
 from tests.functional.helpers import run
@@ -220,13 +220,21 @@ def test_sigterm_stops_a_running_worker_cleanly(committed_app, tmp_path):
         "BALLOT_MAIL_TRANSPORT", *REQUIRED_SECRETS)}
     config.write_text("".join(f"{name} = {value!r}\n" for name, value in settings.items()))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BALLOT_")} | {"BALLOT_CONFIG": str(config)}
+    with committed_app.app_context(), unit_of_work("test"):
+        request = LinkRequest(address="nobody@example.org")  # something for the first round to do and say
+        db.session.add(request)
+        db.session.flush()
+        done = f"link request {request.id} answered"
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "ballot.cli", "worker", "--interval", "60"], cwd=ROOT,
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        time.sleep(3)  # a round, then the wait for the next
-        assert process.poll() is None, log.read_text()
+        # Its first round done (its signal handlers set before it), it waits for the next.
+        give_up = time.monotonic() + 120
+        while done not in log.read_text() and process.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.1)
+        assert done in log.read_text() and process.poll() is None, log.read_text()
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0, log.read_text()

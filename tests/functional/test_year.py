@@ -267,6 +267,25 @@ def test_a_ballot_is_sealed_with_the_key_the_vote_has_now(year, runner, client, 
     assert [b["receipt"] for b in record["ballots"]] == [receipt_of(response)]
 
 
+def test_a_ballot_is_checked_against_the_questions_the_vote_has_now(year, runner, client, inbox, app):
+    """If the database holds another vote under the id whose questions an app process keeps (the
+    database reset, or restored from a backup), a ballot valid for the vote it holds now is recorded."""
+    from ballot import sealing
+    from ballot.extensions import db
+    from ballot.votes import queries as votes
+
+    vote_id, path = _open_sponsor_vote(runner, inbox)
+    page = client.get(path)  # this process now keeps the vote's ballot box: one question, q1
+    vote = votes.get_vote(vote_id)
+    vote.questions = [{**vote.questions[0], "id": "q2", "title": "Admit Initech?"}]
+    vote.public_key, vote.wrapped_key = sealing.new_vote_keys(sealing_key(app), vote_id)
+    db.session.commit()
+    response = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q2": "yes"})
+    assert response.status_code == 200, response.text
+    closed = run(runner, "vote", "close", str(vote_id))
+    assert closed["ballots"] == 1 and closed["result"]["questions"][0]["counts"]["yes"] == 1
+
+
 def sealing_key(app) -> bytes:
     import base64
 

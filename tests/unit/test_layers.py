@@ -1,6 +1,6 @@
 """The package's areas depend on each other one way only: no import cycles between them.
 
-roster < eligibility < votes < admin, and the outbox below all of them: an
+roster < eligibility < trustees < votes < admin, and the outbox below all of them: an
 area may import a lower one, never a higher one, not even from inside a
 function. Other modules (policy, sealing, the unit of work, the audit log,
 the worker, the counting engine...) are shared by all and import no area
@@ -15,7 +15,7 @@ from pathlib import Path
 from ballot import ROOT
 
 PACKAGE = ROOT / "ballot"
-AREAS = ("outbox", "roster", "eligibility", "votes", "admin")  # lowest first
+AREAS = ("outbox", "roster", "eligibility", "trustees", "votes", "admin")  # lowest first
 # The wiring above every area: the app factory (the only place that knows every part), the command line, the demo.
 WIRING = {"ballot", "ballot.commands", "ballot.cli", "ballot.demo"}
 

@@ -1,7 +1,7 @@
 """The administrators' console under /admin: thin views over the same services as the commands.
 
 One blueprint, its views in a module per area: signing in, periods and the
-roster, votes, the audit log. Each request is one unit of work on behalf of
+roster, votes, the outbox, the audit log. Each request is one unit of work on behalf of
 the signed-in administrator; an action goes through ``act``, which runs it in
 a savepoint: a refused action rolls back alone (its audit entry with it) and
 is explained in a flash message or a 4xx page, never a 500.
@@ -21,17 +21,26 @@ from ballot.errors import BallotError
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+def signed_in_administrator():
+    """The administrator this session was signed in for, while the session is good: made by password
+    and code, not too old, of an enabled account, and not ended since (``accounts.end_sessions``)."""
+    admin = accounts.session_administrator(session.get("admin_id"), session.get("admin_generation"))
+    since = session.get("admin_since")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if admin is None or not isinstance(since, (int, float)) or time.time() - since > lifetime:
+        return None
+    return admin
+
+
 def login_required(view):
-    """Every console page: a session made by password and code, of an enabled account, not too old."""
+    """Every console page: a good session (``signed_in_administrator``), or the sign-in page."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        admin = accounts.active_administrator(session.get("admin_id"))
-        since = session.get("admin_since")
-        lifetime = current_app.permanent_session_lifetime.total_seconds()
-        if admin is None or not isinstance(since, (int, float)) or time.time() - since > lifetime:
-            session.pop("admin_id", None)
-            session.pop("admin_since", None)
+        admin = signed_in_administrator()
+        if admin is None:
+            for key in ("admin_id", "admin_since", "admin_generation"):
+                session.pop(key, None)
             target = request.path if request.method == "GET" else None
             return redirect(url_for("admin.login", next=target))
         g.admin = admin
@@ -43,7 +52,7 @@ def login_required(view):
 
 @bp.context_processor
 def console_context() -> dict:
-    return {"console_admin": accounts.active_administrator(session.get("admin_id"))}
+    return {"console_admin": signed_in_administrator()}
 
 
 @bp.errorhandler(BallotError)
@@ -53,8 +62,11 @@ def ballot_error(exc: BallotError):
     return render_template("admin/error.html", message=str(exc), status=status), status
 
 
-def act(do, *, back: str, done: str | None = None):
-    """Do an action in a savepoint, then flash and go back; a refusal is flashed instead."""
+def act(do, *, back: str, done=None):
+    """Do an action in a savepoint, then flash and go back; a refusal is flashed instead.
+
+    ``done``: the message, formatted with the outcome, or a function of the outcome that says it.
+    """
     try:
         with unit_of_work.attempt():
             outcome = do()
@@ -62,7 +74,7 @@ def act(do, *, back: str, done: str | None = None):
         flash(str(exc), "problem")
         return redirect(back, 303)
     if done:
-        flash(done.format(outcome=outcome), "notice")
+        flash(done(outcome) if callable(done) else done.format(outcome=outcome), "notice")
     return redirect(back, 303)
 
 
@@ -80,4 +92,4 @@ def csv_response(text: str, filename: str) -> Response:
 
 
 # The views register themselves on ``bp``.
-from ballot.admin.views import audit_log, periods, sign_in, votes  # noqa: E402, F401
+from ballot.admin.views import audit_log, mail, periods, sign_in, trustees, votes  # noqa: E402, F401

@@ -21,6 +21,7 @@ from ballot.eligibility import rules as eligibility_rules
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError
 from ballot.policy import load_policy
+from ballot.request_size import accepts_up_to
 from ballot.roster import services as roster
 from ballot.roster.services import RosterRefused
 from ballot.votes import queries as votes
@@ -117,6 +118,7 @@ def enrolled_csv(year: int):
 
 @bp.route("/periods/<int:year>/roster", methods=["POST"])
 @login_required
+@accepts_up_to("BALLOT_ROSTER_MAX_BYTES")
 def upload_roster(year: int):
     p = eligibility.get_period(year)
     form = RosterUploadForm()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 import time
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
@@ -28,9 +28,18 @@ def _fresh_session() -> None:
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
+# A console path as the console's own pages have them: segments of letters, digits, "-" and "_", the last
+# perhaps with an extension ("enrolled.csv"). Nothing else: no host, no query, no "..", no control character.
+_SEGMENT = r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?"
+CONSOLE_PATH = re.compile(rf"/admin/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a console path of this site: never an open redirect."""
-    if target and target.startswith("/admin/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Where to go after signing in: a clean console path of this site, or else the dashboard.
+
+    Never an open redirect, and never a value that cannot be put in a header.
+    """
+    if isinstance(target, str) and CONSOLE_PATH.fullmatch(target):
         return target
     return url_for("admin.dashboard")
 
@@ -47,6 +56,7 @@ def login():
         target = request.args.get("next")
         _fresh_session()  # nothing from before the sign-in carries over
         session["pending_admin_id"] = admin.id
+        session["pending_generation"] = admin.session_generation
         session["pending_since"] = time.time()
         session["next"] = _safe_next(target)
         return redirect(url_for("admin.login_code"), 303)
@@ -57,7 +67,7 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def login_code():
-    admin = accounts.active_administrator(session.get("pending_admin_id"))
+    admin = accounts.session_administrator(session.get("pending_admin_id"), session.get("pending_generation"))
     since = session.get("pending_since")
     if admin is None or not isinstance(since, (int, float)) or time.time() - since > CODE_STEP_SECONDS:
         _fresh_session()
@@ -70,6 +80,7 @@ def login_code():
             _fresh_session()
             session.permanent = True
             session["admin_id"] = admin.id
+            session["admin_generation"] = admin.session_generation
             session["admin_since"] = time.time()
             return redirect(_safe_next(target), 303)
         flash(CODE_FAILED, "problem")

@@ -17,6 +17,8 @@ from ballot.admin.forms import (
     OpeningForm,
     ReminderForm,
     ResendForm,
+    TrusteeAnswerForm,
+    VoteTrusteesForm,
     WhenForm,
     edit_form,
     utc,
@@ -26,9 +28,10 @@ from ballot.admin.views import act, bp, csv_response, form_problem, login_requir
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.timestamps import utcnow
-from ballot.votes import exports, lifecycle, links, queries
+from ballot.trustees import services as trustee_registry
+from ballot.votes import custody, exports, lifecycle, links, queries
 from ballot.votes import rules as vote_rules
-from ballot.votes.models import CLOSED, DRAFT, OPEN, PUBLISHED
+from ballot.votes.models import CLOSED, COUNTING, DRAFT, OPEN, PUBLISHED
 from ballot.votes.tasks import CLOSE_TASK, OPEN_TASK
 from ballot.worker import failure_of
 
@@ -152,13 +155,24 @@ def vote(vote_id: int):
 def _vote_page(v, status: int = 200, **refused_forms):
     """The vote's page; a form that was refused is shown again as sent, each problem by its field."""
     electorate = queries.electorate_preview(v)
+    trustees = custody.trustees_of(v)
     page = {
         "vote": v, "kind": vote_rules.KINDS[v.kind], "rules": vote_rules.describe(v.rules, electorate),
         "electorate": electorate, "action": ActionForm(), "reminders": queries.reminders_of(v),
         "worker_failure": failure_of(OPEN_TASK if v.status == DRAFT else CLOSE_TASK, v.id),
+        "trustees": trustees,
         "additions": queries.additions_of(v) if v.status != DRAFT else [],
     }
+    page["protection"] = custody.describe_protection(v)
     if v.status == DRAFT:
+        choices = trustee_registry.list_trustees(enabled_only=True)
+        chosen = [row.fingerprint for row in trustees]
+        page["trustees_form"] = VoteTrusteesForm(choices, threshold=v.trustee_threshold)
+        page["registered_trustees"] = choices
+        page["chosen"] = set(chosen)
+        page["single_trustee_allowed"] = trustee_registry.single_trustee_allowed()
+        if v.trustee_threshold:
+            page["trustee_warning"] = custody.losing_trustees_warning(v.trustee_threshold, len(trustees))
         page["schedule_form"] = WhenForm(closes_at=v.closes_at.replace(tzinfo=None))
         page["opening_form"] = OpeningForm(opens_at=v.opens_at.replace(tzinfo=None) if v.opens_at else None)
         page["reminder_form"] = ReminderForm()
@@ -176,6 +190,9 @@ def _vote_page(v, status: int = 200, **refused_forms):
             page["found"] = queries.find_in_electorate(v, query)
     if v.status == DRAFT:
         page["cancel_form"] = CancelForm()
+    if v.status == COUNTING:
+        page.update(answer_form=TrusteeAnswerForm(), collection_key=custody.collection_fingerprint(v),
+                    answered=sum(1 for row in trustees if row.answered_at))
     if v.status in (CLOSED, PUBLISHED) and v.result:
         page["charts"] = [charts.result_chart(q) for q in v.result["questions"]]
     page.update(refused_forms)
@@ -256,8 +273,15 @@ def close_vote(vote_id: int):
         abort(400)
     if not form.confirmed:
         return redirect(url_for("admin.close_vote", vote_id=vote_id), 303)
-    return act(lambda: lifecycle.close_vote(v), back=_back(vote_id),
-               done="The vote is closed and counted. Check the result, then publish it.")
+
+    def said(summary: dict) -> str:
+        if summary["status"] == COUNTING:
+            return (f"Casting has stopped and missed votes are recorded. The vote waits for "
+                    f"{summary['trustees_needed']} of its {summary['trustees']} trustees' answers: give each their "
+                    "request below.")
+        return "The vote is closed and counted. Check the result, then publish it."
+
+    return act(lambda: lifecycle.close_vote(v), back=_back(vote_id), done=said)
 
 
 @bp.route("/votes/<int:vote_id>/cancel", methods=["POST"])

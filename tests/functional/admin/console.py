@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import time
 
+from flask import g
+
 from ballot.admin import credentials
 from tests.functional.helpers import csrf_token, run
 
@@ -37,20 +39,31 @@ def sign_in(client, account: dict, steps_ahead: int = 0):
     return code_step(client, code(account, steps_ahead))
 
 
+def fresh_page(client, path: str):
+    """A page with a form, fetched by ``client`` with its own CSRF token.
+
+    The tests' requests run in the test's app context, and so share Flask-WTF's
+    per-request cache of the token (in ``g``): a page fetched just after another
+    client's would carry that client's token.
+    """
+    g.pop("csrf_token", None)
+    return client.get(path)
+
+
 def password_step(client, email: str, password: str):
-    page = client.get("/admin/login")
+    page = fresh_page(client, "/admin/login")
     return client.post("/admin/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password})
 
 
 def code_step(client, value: str):
-    page = client.get("/admin/login/code")
+    page = fresh_page(client, "/admin/login/code")
     assert page.status_code == 200, page.text
     return client.post("/admin/login/code", data={"csrf_token": csrf_token(page.text), "code": value})
 
 
 def post(client, path: str, data: dict | None = None, page: str = "/admin/"):
     """A console form: the CSRF token from a console page, then the POST (redirects not followed)."""
-    token = csrf_token(client.get(page).text)
+    token = csrf_token(fresh_page(client, page).text)
     return client.post(path, data={"csrf_token": token, **(data or {})})
 
 

@@ -157,7 +157,8 @@ def test_the_default_limits_come_from_configuration(app):
 
 def test_every_console_page_needs_a_signed_in_administrator(app, client):
     token = csrf_token(client.get("/admin/login").text)
-    values = {"year": 2026, "vote_id": 1, "upload_id": 1, "reminder_id": 1, "form_name": "board"}
+    values = {"year": 2026, "vote_id": 1, "upload_id": 1, "reminder_id": 1, "form_name": "board",
+              "message_id": 1, "position": 1}
     checked = 0
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin.") or rule.endpoint in ("admin.login", "admin.login_code"):
@@ -192,3 +193,19 @@ def test_console_pages_carry_the_security_headers(console):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert response.headers["Cache-Control"] == "no-store"
     assert "style=" not in response.text and "<script" not in response.text
+
+
+@pytest.mark.parametrize("target", [
+    "/admin/%0d%0aX", "/admin/%0aLocation:%20https://evil.example/", "/admin/%09audit", "/admin/\\\\evil.example",
+    "/admin/../votes", "/admin//evil.example", "/admin/audit?x=%0d%0a", "/admin/%E2%80%AE",
+])
+def test_a_next_page_that_is_not_a_clean_console_path_falls_back_to_the_dashboard(client, account, target):
+    page = client.get(f"/admin/login?next={target}")
+    response = client.post(f"/admin/login?next={target}",
+                           data={"csrf_token": csrf_token(page.text), "email": account["email"], "password": PASSWORD})
+    assert response.status_code == 303
+    response = code_step(client, code(account))
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert len(events("sign-in")) == 1

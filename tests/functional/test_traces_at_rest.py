@@ -1,0 +1,96 @@
+"""What a closed vote leaves in the database files: no sealed ballot's bytes, and a participation ledger
+whose physical order says nothing about the order of casting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select, text
+
+from ballot.eligibility import services as eligibility
+from ballot.extensions import db
+from ballot.unit_of_work import unit_of_work
+from ballot.votes.models import SealedBallot
+from tests.functional.helpers import cast, run
+
+YEAR = dt.datetime.now(dt.UTC).year
+VOTERS = 8
+
+
+def roster_file(tmp_path) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join(
+        ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
+        + [f"v{i},Voter{i},Tester,voter{i}@example.org,fellow:2015-05-01:,," for i in range(VOTERS)]
+    ) + "\n")
+    return path
+
+
+def open_vote(runner, tmp_path) -> tuple[int, dict[str, int]]:
+    """Everyone enrolled, one open vote, its links mailed; returns the vote's id and each address's right."""
+    run(runner, "period", "open", str(YEAR))
+    run(runner, "roster", "import", str(roster_file(tmp_path)), "--period", str(YEAR))
+    with unit_of_work("test"):
+        rights = eligibility.rights_of(eligibility.get_period(YEAR))
+        for right in rights:
+            eligibility.confirm_opt_in(right)
+        right_of = {right.member.email: right.id for right in rights}
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging WG",
+               "--closes-at", closes, "--question", "Charter it?")
+    run(runner, "vote", "open", str(vote["id"]))
+    run(runner, "mail", "send")
+    return vote["id"], right_of
+
+
+def ledger_in_physical_order(vote_id: int) -> list[int]:
+    """The vote's participation records as the table stores them: PostgreSQL's ctid, SQLite's rowid."""
+    order = "ctid" if db.session.get_bind().dialect.name == "postgresql" else "rowid"
+    return list(db.session.scalars(text(
+        f"SELECT right_id FROM participation_record WHERE vote_id = :vote ORDER BY {order}"), {"vote": vote_id}))
+
+
+@pytest.mark.parametrize("order", ["descending", "interleaved"])
+def test_after_the_close_the_ledgers_physical_order_is_right_id_order(app, runner, client, inbox, tmp_path, order):
+    vote_id, right_of = open_vote(runner, tmp_path)
+    by_right = sorted(right_of, key=right_of.get)
+    casting = list(reversed(by_right)) if order == "descending" else by_right[1::2] + by_right[0::2]
+    for address in casting:
+        assert cast(client, inbox.links(address)[0], {"q1": "yes"}).status_code == 200
+    # While the vote is open the table's order is the order of casting (what the close must undo).
+    assert ledger_in_physical_order(vote_id) == [right_of[a] for a in casting]
+
+    run(runner, "vote", "close", str(vote_id))
+    assert ledger_in_physical_order(vote_id) == sorted(right_of.values())
+    assert run(runner, "vote", "show", str(vote_id))["participants"] == VOTERS  # nothing lost on the way
+
+
+def built_without_secure_delete(dbapi_connection, connection_record):
+    """SQLite as most builds come (Debian's turns secure_delete on at compile time; python.org's does not)."""
+    dbapi_connection.execute("PRAGMA secure_delete = OFF")
+
+
+def test_sqlite_overwrites_the_sealed_ballots_deleted_at_the_close(committed_app, backend, inbox, tmp_path):
+    if backend[0] != "sqlite":
+        pytest.skip("PostgreSQL keeps deleted rows until VACUUM: docs/DOMAIN.md says what operators must do")
+    runner, client = committed_app.test_cli_runner(), committed_app.test_client()
+    with committed_app.app_context():
+        # Before the service's own connection settings, on every connection from now on.
+        event.listen(db.engine, "connect", built_without_secure_delete, insert=True)
+        db.engine.dispose()
+        vote_id, right_of = open_vote(runner, tmp_path)
+        for address in right_of:
+            assert cast(client, inbox.links(address)[0], {"q1": "no"}).status_code == 200
+        sealed = [bytes(c) for c in db.session.scalars(select(SealedBallot.ciphertext))]
+        db.session.remove()
+        path = Path(db.engine.url.database)
+        assert len(sealed) == VOTERS and all(c in path.read_bytes() for c in sealed)  # they are there to find
+
+        run(runner, "vote", "close", str(vote_id))
+        db.session.remove()
+        db.engine.dispose()
+        stored = path.read_bytes()
+        assert not any(c[:32] in stored for c in sealed)
+        assert not [f for f in path.parent.iterdir() if f.name.startswith(path.name + "-")]  # no journal left over
