@@ -42,12 +42,17 @@ def new_secrets() -> dict:
 @main.command("secrets", with_appcontext=False)
 @click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a config file with fresh secrets, unless it exists already.")
-def secrets_command(write):
+@click.option("--json", "as_json", is_flag=True, help="Print the secrets as JSON (not with --write).")
+def secrets_command(write, as_json):
     """Print (or write) a fresh set of secrets for a configuration file."""
-    text = "".join(f"{name} = {value!r}\n" for name, value in new_secrets().items())
+    secrets = new_secrets()
+    text = "".join(f"{name} = {value!r}\n" for name, value in secrets.items())
     if write is None:
-        click.echo(text, nl=False)
+        click.echo(json.dumps(secrets, indent=2) if as_json else text, nl=as_json)
         return
+    if as_json:
+        click.echo(json.dumps({"error": "--json prints the secrets; --write writes them to a file, not both"}))
+        sys.exit(1)
     if write.exists():
         click.echo(f"{write} exists; kept it.")
         return

@@ -23,17 +23,20 @@ from flask import Flask, current_app
 from ballot import worker as worker_runner
 from ballot.admin.uploads import purge_expired_uploads
 from ballot.counting.methods import METHODS
+from ballot.eligibility import rules as eligibility_rules
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError, InvalidInput
 from ballot.outbox import services as outbox
 from ballot.outbox import tasks as mail_tasks
 from ballot.policy import CANDIDATE_ORDERS, DENOMINATORS, load_policy
 from ballot.roster import services as roster
+from ballot.timestamps import utcnow
 from ballot.trustees import keys as trustee_keys
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import custody, lifecycle, links, queries, waiver
 from ballot.votes import rules as vote_rules
 from ballot.votes import tasks as vote_tasks
+from ballot.votes.models import CLOSING, DRAFT, OPEN
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -184,6 +187,25 @@ def period_enrolled(year, as_json):
     return Output([r.as_dict() for r in rows], "\n".join(lines))
 
 
+@period.command("at-risk")
+@click.argument("year", type=int)
+@json_option
+@in_unit_of_work
+def period_at_risk(year, as_json):
+    """Who has missed votes: per right, how many, who is near the limit and who forfeited (participation only)."""
+    p = eligibility.get_period(year)
+    rows = eligibility.at_risk(p)
+    until = eligibility_rules.forfeiture_until(eligibility.policy_of(p))
+    counts = {standing: sum(1 for r in rows if r.standing == standing)
+              for standing in (eligibility.FORFEITED, eligibility.NEAR, eligibility.MISSED, eligibility.EXEMPT)}
+    head = (f"{len(rows)} voting rights in {year} have missed votes that count: {counts[eligibility.FORFEITED]} "
+            f"forfeited, {counts[eligibility.NEAR]} one missed vote from the limit, {counts[eligibility.MISSED]} "
+            f"below it, {counts[eligibility.EXEMPT]} exempt." if rows else f"Nobody in {year} has missed a vote.")
+    lines = [f"  {r.name} <{r.email}> {r.capacity}{' of ' + r.sponsor if r.sponsor else ''}: missed {r.missed} of "
+             f"{r.limit}; {eligibility.STANDING_WORDS[r.standing].format(until=until)}" for r in rows]
+    return Output([r.as_dict() for r in rows], "\n".join([head, *lines]))
+
+
 @period.command("show")
 @click.argument("year", type=int)
 @json_option
@@ -242,6 +264,15 @@ def roster_import(path, year, dry_run, as_json):
         + ("" if dry_run else f"; {report.rights_added} new voting rights, "
                               f"{report.enrolled_from_roster} enrolled from the export's opt-ins")
         + "."
+        + (f"\nIt would give {report.rights_gained} voting rights that did not qualify before, and take "
+           f"{report.rights_lost} away." if dry_run else "")
+        + "".join(f"\n  {c.change} {c.name} <{c.email}>"
+                  + (f": {', '.join(c.fields)}" if c.fields else "")
+                  + (f"; gains {', '.join(c.rights_gained)}" if c.rights_gained else "")
+                  + (f"; loses {', '.join(c.rights_lost)}" if c.rights_lost else "")
+                  for c in report.member_changes[:50] if dry_run)
+        + (f"\n  and {len(report.member_changes) - 50} more (--json lists them all)."
+           if dry_run and len(report.member_changes) > 50 else "")
         + "".join(f"\n{count} members' class {name!r} read as {policy.class_aliases[name]!r} ({policy.title})."
                   for name, count in report.aliased.items())
         + (f"\n{len(report.rekeyed)} members matched to the earlier import's by email: the file keys members "
@@ -257,7 +288,8 @@ vote = click.Group("vote", help="Create, open, close, cancel and publish votes."
 
 def vote_summary(v) -> dict:
     return {
-        "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "closes_at": v.closes_at.isoformat(),
+        "id": v.id, "kind": v.kind, "title": v.title, "status": v.status, "shown_status": v.shown_status(),
+        "closes_at": v.closes_at.isoformat(),
         "opens_at": v.opens_at.isoformat() if v.opens_at else None,
         "electorate": v.electorate_size, "questions": v.questions, "rules": v.rules,
         "cancel_reason": v.cancel_reason,
@@ -318,6 +350,55 @@ def vote_create(year, kind, title, description, closes_at, questions, candidates
     return Output(vote_summary(v), f"Created draft vote {v.id}: {v.title}.\n" + "\n".join(vote_rules.describe(v.rules)))
 
 
+@vote.command("edit")
+@click.argument("vote_id", type=int)
+@click.option("--title")
+@click.option("--description")
+@click.option("--closes-at", help="ISO date and time with zone, e.g. 2026-12-01T18:00Z.")
+@click.option("--question", "questions", multiple=True, help="Replaces every question or nominee (repeat).")
+@click.option("--candidate", "candidates", multiple=True, help="Board: replaces every candidate (repeat).")
+@click.option("--seats", type=int)
+@click.option("--method", type=click.Choice(list(METHODS)))
+@click.option("--election", type=click.Choice(vote_rules.ELECTIONS))
+@click.option("--candidate-order", type=click.Choice(CANDIDATE_ORDERS))
+@click.option("--max-approvals", type=int)
+@click.option("--affiliation", "affiliations", multiple=True, help="Replaces every candidate's affiliations.")
+@click.option("--board-size", type=int)
+@click.option("--continuing", multiple=True, help="Replaces the continuing directors.")
+@click.option("--threshold")
+@click.option("--denominator", type=click.Choice(DENOMINATORS))
+@click.option("--quorum")
+@click.option("--electorate", type=click.Choice(["fellows", "voting-members", "group"]))
+@click.option("--group-name")
+@click.option("--group-member", "group_members", multiple=True, help="Replaces the group's members.")
+@click.option("--managing-years", type=int)
+@json_option
+@in_unit_of_work
+def vote_edit(vote_id, title, description, closes_at, questions, candidates, seats, method, election,
+              candidate_order, max_approvals, affiliations, board_size, continuing, threshold, denominator, quorum,
+              electorate, group_name, group_members, managing_years, as_json):
+    """Change a draft before it opens: what is given replaces what it had; its rules are checked again."""
+    v = queries.get_vote(vote_id)
+    given = {"seats": seats, "method": method, "election": election, "candidate_order": candidate_order,
+             "max_approvals": max_approvals, "board_size": board_size, "threshold": threshold,
+             "denominator": denominator, "quorum": quorum, "electorate": electorate,
+             "managing_years": managing_years}
+    options = {name: value for name, value in given.items() if value is not None}
+    if affiliations:
+        options["affiliations"] = vote_rules.parse_affiliations(affiliations)
+    if continuing:
+        options["continuing"] = vote_rules.parse_continuing(continuing)
+    if group_name or group_members:
+        group = v.rules.get("group") or {"name": "", "members": []}
+        options["group"] = {"name": group_name or group["name"],
+                            "members": list(group_members) or group["members"]}
+    changed = lifecycle.edit_draft(
+        v, title=title, description=description, closes_at=parse_when(closes_at) if closes_at else None,
+        questions=list(questions) or None, candidates=list(candidates) or None, **options)
+    text = (f"Vote {vote_id} changed: {', '.join(changed)}.\n" if changed else f"Vote {vote_id}: nothing changed.\n")
+    return Output(vote_summary(v) | {"changed": changed}, text + "\n".join(vote_rules.describe(v.rules)))
+
+
 @vote.command("open")
 @click.argument("vote_id", type=int)
 @json_option
@@ -325,7 +406,9 @@ def vote_create(year, kind, title, description, closes_at, questions, candidates
 def vote_open(vote_id, as_json):
     """Open a vote: freeze its electorate and queue the ballot links."""
     size = lifecycle.open_vote(queries.get_vote(vote_id))
-    return Output({"id": vote_id, "electorate": size}, f"Vote {vote_id} is open; {size} ballot links queued.")
+    return Output({"id": vote_id, "electorate": size, "links_queued": size},
+                  f"Vote {vote_id} is open; {size} ballot links are queued in the outbox, one to each voting right "
+                  "by email: `ballot worker` sends them in its next round, or `ballot mail send` now.")
 
 
 @vote.command("schedule")
@@ -347,20 +430,38 @@ def vote_schedule(vote_id, opens_at, clear, as_json):
 
 @vote.command("close")
 @click.argument("vote_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Only say what closing now would do: missed votes, forfeitures.")
 @json_option
 @in_unit_of_work
-def vote_close(vote_id, as_json):
-    """Close a vote now and record missed votes; count it, or, with trustees, wait for their answers."""
-    summary = lifecycle.close_vote(queries.get_vote(vote_id))
+def vote_close(vote_id, dry_run, as_json):
+    """Close a vote now and record missed votes; count it, or, with trustees, wait for their answers.
+    Says first what closing does (who has not voted, who forfeits, whether it is early)."""
+    v = queries.get_vote(vote_id)
+    now = utcnow()
+    if v.status != OPEN:
+        lifecycle.close_vote(v, now)  # refused, saying why
+    before = queries.consequences(v, now)
+    if dry_run:
+        return Output(before.as_dict() | {"dry_run": True},
+                      f"Closing vote {vote_id} now would do this (nothing is changed):\n"
+                      + "\n".join(before.closing_lines(now)))
+    summary = lifecycle.close_vote(v, now)
+    said = [before.early_words(now)] if before.early else []
+    if summary["missed"]:
+        said.append(f"{summary['missed']} voting rights had not voted: each got a missed vote; "
+                    f"{summary['forfeited']} lost their voting rights until {before.until}.")
+    summary |= {"early": before.early, "scheduled": before.closes_at.isoformat()}
     if summary["status"] == "counting":
         return Output(summary, (
             f"Vote {vote_id} closed: casting has stopped; {summary['missed']} missed, {summary['forfeited']} rights "
-            f"forfeited.\nIt waits for {summary['trustees_needed']} of its {summary['trustees']} trustees. Give each "
+            f"forfeited.\n" + "".join(line + "\n" for line in said)
+            + f"It waits for {summary['trustees_needed']} of its {summary['trustees']} trustees. Give each "
             f"their request (`ballot vote trustee-request {vote_id} --trustee FINGERPRINT -o FILE`) and take their "
             f"answers with `ballot vote trustee-answer {vote_id} FILE`.\n"
             f"Collection key of this close (trustees compare it): {summary['collection_key']}"))
     return Output(summary, f"Vote {vote_id} closed: {summary['ballots']} ballots, {summary['missed']} missed, "
-                           f"{summary['forfeited']} rights forfeited.\n" + _result_text(summary["result"]))
+                           f"{summary['forfeited']} rights forfeited.\n" + "".join(line + "\n" for line in said)
+                  + _result_text(summary["result"]))
 
 
 @vote.command("trustees")
@@ -439,12 +540,22 @@ def vote_trustee_answer(vote_id, path, as_json):
 @vote.command("cancel")
 @click.argument("vote_id", type=int)
 @click.option("--reason", required=True)
+@click.option("--dry-run", is_flag=True, help="Only say what cancelling would do.")
 @json_option
 @in_unit_of_work
-def vote_cancel(vote_id, reason, as_json):
-    """Cancel a draft or open vote; it counts for nobody."""
-    lifecycle.cancel_vote(queries.get_vote(vote_id), reason)
-    return Output({"id": vote_id, "status": "cancelled"}, f"Vote {vote_id} cancelled.")
+def vote_cancel(vote_id, reason, dry_run, as_json):
+    """Cancel a draft or open vote; it counts for nobody. Says what that does."""
+    v = queries.get_vote(vote_id)
+    before = queries.consequences(v)
+    if dry_run:
+        if v.status not in (DRAFT, OPEN):
+            lifecycle.cancel_vote(v, reason)  # refused, saying why
+        return Output(before.as_dict() | {"dry_run": True},
+                      f"Cancelling vote {vote_id} would do this (nothing is changed):\n"
+                      + "\n".join(before.cancelling_lines()))
+    lifecycle.cancel_vote(v, reason)
+    return Output({"id": vote_id, "status": "cancelled", "ballots_destroyed": before.voted},
+                  f"Vote {vote_id} cancelled.\n" + "\n".join(before.cancelling_lines()))
 
 
 @vote.command("publish")
@@ -494,18 +605,28 @@ def vote_remind(vote_id, at, as_json):
 @json_option
 @in_unit_of_work
 def vote_show(vote_id, as_json):
-    """Show a vote, its rules, turnout so far and (once closed) its result."""
+    """Show a vote, its rules, turnout so far and (once closed) its result; a draft, who would vote."""
     v = queries.get_vote(vote_id)
+    shown = v.shown_status()
+    electorate = queries.electorate_preview(v)
     trustees = custody.trustees_of(v)
     data = vote_summary(v) | {
-        "participants": queries.participation_count(v), "result": v.result,
+        "participants": queries.participation_count(v), "result": v.result, "electorate": electorate,
         "trustees": [{"index": r.position, "name": r.trustee.name, "fingerprint": r.fingerprint,
                       "answered_at": r.answered_at.isoformat() if r.answered_at else None} for r in trustees],
         "trustees_needed": v.trustee_threshold, "collection_key": custody.collection_fingerprint(v),
     }
+    if v.status == DRAFT:
+        when = f"closes {v.closes_at:%Y-%m-%d %H:%M} UTC; "
+        turnout = f"{electorate} voting rights would take part if it opened now (the electorate is frozen at opening)."
+    else:
+        when = (f"its time passed at {v.closes_at:%Y-%m-%d %H:%M} UTC: casting has stopped, and it is closed by "
+                "`ballot worker` or `ballot vote close`; " if shown == CLOSING
+                else f"closes {v.closes_at:%Y-%m-%d %H:%M} UTC; " if shown == OPEN else "")
+        turnout = f"{data['participants']} of {v.electorate_size} have voted."
     text = (
-        f"Vote {v.id} ({v.kind}, {v.status}): {v.title}\ncloses {v.closes_at:%Y-%m-%d %H:%M} UTC; "
-        f"{data['participants']} of {v.electorate_size} have voted.\n" + "\n".join(vote_rules.describe(v.rules))
+        f"Vote {v.id} ({v.kind}, {shown}): {v.title}\n{when}{turnout}\n"
+        + "\n".join(vote_rules.describe(v.rules, electorate if v.status == DRAFT else None))
         + "\n" + _trustees_text(v, trustees)
         + ("\n" + _result_text(v.result) if v.result else "")
     )
@@ -547,18 +668,20 @@ def vote_list(year, as_json):
     """List votes."""
     rows = queries.list_votes(eligibility.get_period(year) if year else None)
     return Output([vote_summary(v) for v in rows],
-                  "\n".join(f"{v.id:>4}  {v.status:<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
+                  "\n".join(f"{v.id:>4}  {v.shown_status():<9} {v.kind:<18} {v.title}" for v in rows) or "No votes.")
 
 
 @vote.command("export")
 @click.argument("vote_id", type=int)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@json_option
 @in_unit_of_work
-def vote_export(vote_id, out):
+def vote_export(vote_id, out, as_json):
     """Write a published vote's signed record (for `ballot verify`)."""
     document = queries.published_record(queries.get_vote(vote_id))
     out.write_text(json.dumps(document, indent=1, sort_keys=True))
-    return Output(None, f"Wrote the signed record of vote {vote_id} to {out}.")
+    return Output({"id": vote_id, "written": str(out), "signature": document["signature"]},
+                  f"Wrote the signed record of vote {vote_id} to {out}.")
 
 
 def _result_text(result: dict) -> str:
@@ -675,13 +798,14 @@ def worker_status(as_json):
 
 
 @click.command("demo")
+@json_option
 @handles_errors
-def demo():
+def demo(as_json):
     """Load the demo: a period, a small roster, and one open vote."""
     from ballot.demo import load_demo
 
-    for line in load_demo():
-        click.echo(line)
+    lines = load_demo()
+    return Output({"loaded": lines}, "\n".join(lines))
 
 
 def register(app: Flask) -> None:

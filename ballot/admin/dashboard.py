@@ -24,6 +24,7 @@ class Dashboard:
     draft_votes: list[Vote]
     last_board: Vote | None
     worker_failures: list[WorkerFailure]
+    turnouts: dict[int, votes.Turnout]
     stuck_messages: int
 
 
@@ -31,7 +32,7 @@ def dashboard() -> Dashboard:
     all_votes = votes.list_votes()
     counts: dict[str, int] = {}
     for vote in all_votes:
-        counts[vote.status] = counts.get(vote.status, 0) + 1
+        counts[vote.shown_status()] = counts.get(vote.shown_status(), 0) + 1
     return Dashboard(
         periods=[(p, eligibility.enrolment_counts(p)) for p in eligibility.list_periods()],
         votes_by_status=counts,
@@ -40,6 +41,7 @@ def dashboard() -> Dashboard:
         draft_votes=[v for v in all_votes if v.status == DRAFT],
         last_board=votes.last_board_election(),
         worker_failures=failures(),
+        turnouts=votes.turnouts([v for v in all_votes if v.status in (OPEN, DRAFT)]),
         stuck_messages=len(outbox.stuck()),
     )
 

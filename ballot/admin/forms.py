@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import overload
 
 from flask import current_app
@@ -10,8 +11,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -28,12 +29,54 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import TextInput
 
 from ballot.counting.methods import METHODS
 from ballot.policy import POLICY_DIR, Policy
 from ballot.votes import rules as vote_rules
 
-WHEN_HELP = "UTC, as YYYY-MM-DD HH:MM"
+WHEN_HELP = "In UTC, as YYYY-MM-DD HH:MM, e.g. 2026-12-01 18:00"
+WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+class UTCDateTimeField(Field):
+    """A date and time in UTC, typed as the forms say (YYYY-MM-DD HH:MM) and shown the same way.
+
+    A plain text input, not the browser's date picker, which shows local time in the browser's own
+    format. Accepts a "T" for the space, seconds, and a trailing "Z", "UTC" or "+00:00"; ``data`` is
+    the time without a zone, which ``utc`` reads as UTC.
+    """
+
+    widget = TextInput()
+    data: dt.datetime | None
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("description", WHEN_HELP)
+        kwargs.setdefault("render_kw", {"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off",
+                                        "spellcheck": "false"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%Y-%m-%d %H:%M") if isinstance(self.data, dt.datetime) else ""
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip().upper()
+        for suffix in ("+00:00", "UTC", "Z"):
+            text = text.removesuffix(suffix).strip()
+        for fmt in WHEN_FORMATS:
+            try:
+                self.data = dt.datetime.strptime(text, fmt)
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(f"{valuelist[0].strip()!r} is not a date and time as YYYY-MM-DD HH:MM (UTC), "
+                         "e.g. 2026-12-01 18:00")
 
 
 @overload
@@ -96,22 +139,33 @@ class RosterConfirmForm(FlaskForm):
 class WhenForm(FlaskForm):
     """A closing time: to schedule a draft's close, or to extend an open vote."""
 
-    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+    closes_at = UTCDateTimeField("Closes at", validators=[InputRequired()])
 
 
 class OpeningForm(FlaskForm):
     """When the worker opens a draft."""
 
-    opens_at = DateTimeLocalField("Opens at", validators=[InputRequired()], description=WHEN_HELP)
+    opens_at = UTCDateTimeField("Opens at", validators=[InputRequired()])
 
 
 class ReminderForm(FlaskForm):
-    scheduled_at = DateTimeLocalField("Send at", validators=[InputRequired()], description=WHEN_HELP)
+    scheduled_at = UTCDateTimeField("Send at", validators=[InputRequired()])
 
 
-class CancelForm(FlaskForm):
+class ConfirmForm(FlaskForm):
+    """The second step of an action that cannot be undone: sent only from its confirmation page."""
+
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"
+
+
+class CancelForm(ConfirmForm):
     reason = TextAreaField(
-        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)]
+        "Why is the vote cancelled? (shown to voters)", validators=[DataRequired(), Length(max=2000)],
+        id="cancel_reason",  # the open vote's page has another form's "reason" too
     )
 
 
@@ -123,7 +177,8 @@ class AddVoterForm(FlaskForm):
     """A member missed from an open vote's electorate, added with the reason."""
 
     member = StringField("Member id or email address", validators=[DataRequired(), Length(max=320)])
-    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)])
+    reason = StringField("Why they are added (kept in the audit log)", validators=[DataRequired(), Length(max=500)],
+                         id="add_voter_reason")
 
 
 # Trustees -----------------------------------------------------------------------------
@@ -176,7 +231,7 @@ class VoteForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired(), Length(max=255)])
     description = TextAreaField("Description (optional)", validators=[Length(max=5000)])
-    closes_at = DateTimeLocalField("Closes at", validators=[InputRequired()], description=WHEN_HELP)
+    closes_at = UTCDateTimeField("Closes at", validators=[InputRequired()])
     quorum = StringField("Quorum (optional: a share of the electorate such as 1/3; empty for the policy's)",
                          validators=[Optional(), Length(max=20)])
 
@@ -357,6 +412,40 @@ VOTE_FORMS = {
     "fellow": lambda policy: FellowVoteForm(policy),
     "other": lambda policy: OtherVoteForm(policy),
 }
+
+def edit_form(vote, policy: Policy) -> VoteForm:
+    """The form of a draft's kind, filled in with what the draft has (what was posted, on a POST)."""
+    rules, questions = vote.rules, vote.questions
+    data: dict = {"title": vote.title, "description": vote.description,
+                  "closes_at": vote.closes_at.replace(tzinfo=None),
+                  "quorum": "" if Fraction(rules["quorum"]) == policy.quorum else rules["quorum"]}
+    requirement = (("more than " if rules.get("strict") else "at least ") + rules["threshold"]
+                   if "threshold" in rules else "")
+    if vote.kind == "board":
+        data.update(candidates="\n".join(questions[0]["choices"]), seats=rules["seats"], election=rules["election"],
+                    method=rules["method"], candidate_order=rules["candidate_order"],
+                    max_approvals=rules.get("max_approvals"), board_size=rules.get("board_size"),
+                    affiliations="\n".join(f"{name} = {'; '.join(orgs)}"
+                                           for name, orgs in rules.get("affiliations", {}).items()),
+                    continuing="\n".join("; ".join(orgs) or "-" for orgs in rules.get("continuing", [])))
+        form: VoteForm = BoardVoteForm(policy, data=data)
+    elif vote.kind in ("charter", "sponsor-admission"):
+        data["questions"] = "\n".join(q["title"] for q in questions)
+        form = MatterVoteForm(policy, vote.kind, data=data)
+    elif vote.kind == "fellow":
+        group = rules.get("group") or {}
+        data.update(nominees="\n".join(q["title"] for q in questions), electorate=rules["electorate"],
+                    group_name=group.get("name", ""), group_members="\n".join(group.get("members", [])),
+                    threshold=rules["threshold"], denominator=rules["denominator"],
+                    managing_years=rules.get("managing_years"))
+        form = FellowVoteForm(policy, data=data)
+    else:
+        data.update(kind=vote.kind, questions="\n".join(q["title"] for q in questions), threshold=requirement,
+                    denominator=rules["denominator"])
+        form = OtherVoteForm(policy, data=data)
+        form.kind.choices = [SelectChoice(vote.kind, vote_rules.kind_label(vote.kind))]  # a draft keeps its kind
+    return form
+
 
 VOTE_FORM_LABELS = {
     "board": vote_rules.kind_label("board"), "charter": vote_rules.kind_label("charter"),

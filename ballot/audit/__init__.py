@@ -10,6 +10,7 @@ table refuses updates and deletes.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -39,12 +40,47 @@ def vote_subject(vote) -> str:
     return f"vote {vote.id}: {vote.title}"
 
 
-def audit_page(page: int, per_page: int = 50) -> tuple[list[AuditEvent], int]:
-    """One page of the audit log, newest first, and the number of pages."""
-    total = db.session.scalars(select(func.count()).select_from(AuditEvent)).one()
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the console's audit log is narrowed to: an action, an actor, a vote, days (UTC, inclusive)."""
+
+    action: str = ""
+    actor: str = ""
+    vote_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def where(self) -> list:
+        conditions = []
+        if self.action:
+            conditions.append(AuditEvent.action == self.action)
+        if self.actor:
+            conditions.append(AuditEvent.actor == self.actor)
+        if self.vote_id is not None:
+            # A vote's entries name it as vote_subject does; the colon keeps vote 1 from matching vote 12.
+            conditions.append(AuditEvent.subject.startswith(f"vote {self.vote_id}:", autoescape=True))
+        if self.since is not None:
+            conditions.append(AuditEvent.at >= dt.datetime.combine(self.since, dt.time(), dt.UTC))
+        if self.until is not None:
+            conditions.append(AuditEvent.at < dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), dt.UTC))
+        return conditions
+
+
+def audit_page(page: int, per_page: int = 50, only: AuditFilter | None = None) -> tuple[list[AuditEvent], int, int]:
+    """One page of the audit log, newest first, narrowed by ``only``; the number of pages and of entries."""
+    conditions = (only or AuditFilter()).where()
+    total = db.session.scalars(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     events = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return list(events), pages
+    return list(events), pages, total
+
+
+def audit_choices() -> tuple[list[str], list[str]]:
+    """The actions and the actors the log holds, for the console's filters."""
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    actors = db.session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)).all()
+    return list(actions), list(actors)

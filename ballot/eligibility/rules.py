@@ -122,6 +122,11 @@ def forfeiture_in_force(policy: Policy, forfeited_at: dt.datetime, on: dt.date) 
     return policy.window != "calendar-year" or forfeited_at.year == on.year
 
 
+def forfeiture_until(policy: Policy) -> str:
+    """How long a forfeiture lasts, in the words of mail and pages."""
+    return "the end of the year" if policy.window == "calendar-year" else "the next period"
+
+
 def forfeiture_year(policy: Policy, period_year: int, at: dt.datetime) -> int:
     """The year a forfeiture at ``at`` runs in: the calendar year (psf-bylaws 4.11), or the period's."""
     return at.year if policy.window == "calendar-year" else period_year

@@ -92,11 +92,41 @@ def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_
     """
     now = now or utcnow()
     policy = policy_of(period)
+    before = _rights_by_member(period, policy, now.date())
     report = roster.import_members(period.id, policy, data, filename, dry_run=dry_run, now=now)
+    _rights_changes(report, before, policy, now.date())
     if not dry_run:
         audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
         report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now, report.present)
     return report
+
+
+def _rights_by_member(period: EligibilityPeriod, policy: Policy, on: dt.date) -> dict[str, set[tuple[str, str]]]:
+    """The rights each member on the period's roster qualifies for now, by member key."""
+    return {
+        key: set(rules.rights_held(classes_of(details), details["delegate_for"], policy, on))
+        for key, details in db.session.execute(
+            select(Member.key, Member.details).where(Member.period_id == period.id, Member.removed_at.is_(None)))
+    }
+
+
+def _rights_changes(report: roster.ImportReport, before: dict[str, set[tuple[str, str]]], policy: Policy,
+                    on: dt.date) -> None:
+    """The voting rights the import gains and loses, in all and per member changed (for the preview)."""
+    after = {m.key: set(rules.rights_held(m.classes, m.delegate_for, policy, on)) for m in report.present}
+    gained = lost = 0
+    for change in report.member_changes:
+        old = before.get(report.previous_keys.get(change.key, change.key), set())
+        new = after.get(change.key, set())
+        change.rights_gained = [_right_words(*right) for right in sorted(new - old)]
+        change.rights_lost = [_right_words(*right) for right in sorted(old - new)]
+        gained += len(new - old)
+        lost += len(old - new)
+    report.rights_gained, report.rights_lost = gained, lost
+
+
+def _right_words(capacity: str, sponsor: str) -> str:
+    return f"delegate of {sponsor}" if capacity == rules.DELEGATE else "individual"
 
 
 def _derive_rights(
@@ -512,6 +542,65 @@ def export_voting_members(period: EligibilityPeriod) -> list[VotingMember]:
     return rows
 
 
+@dataclass(frozen=True)
+class AtRisk:
+    """A right that has missed votes this period (or window): how many, and where that leaves it.
+
+    Participation only (which votes a right took part in is the ledger's), never anything about a ballot.
+    """
+
+    right_id: int
+    member_key: str
+    name: str
+    email: str
+    capacity: str
+    sponsor: str
+    missed: int  # missed votes that count towards the limit now
+    limit: int
+    standing: str  # FORFEITED, NEAR (one more missed vote forfeits), MISSED, or EXEMPT
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+FORFEITED, NEAR, MISSED, EXEMPT = "forfeited", "near the limit", "missed", "exempt"
+STANDING_WORDS = {FORFEITED: "forfeited: cannot vote until {until}",
+                  NEAR: "one more missed vote ends their voting rights",
+                  MISSED: "missed some votes", EXEMPT: "never forfeits under the policy"}
+
+
+def at_risk(period: EligibilityPeriod, now: dt.datetime | None = None) -> list[AtRisk]:
+    """Every right on the voting roll that has missed a vote that still counts, or has forfeited:
+    forfeited first, then those one missed vote from the limit, then by how many they missed.
+    For the administrators' eyes; who took the list is audited."""
+    now = now or utcnow()
+    policy = policy_of(period)
+    roll = {entry.right_id: entry for entry in voting_roll(period, now.date())}
+    missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.period_id == period.id), now)
+    rows = db.session.execute(
+        select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email, Member.details)
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.id.in_([r for r in roll if roll[r].forfeited or missed.get(r)]))
+    ).all() if roll else []
+    found = []
+    for right_id, key, given, family, email, details in rows:
+        entry, count = roll[right_id], missed.get(right_id, 0)
+        if entry.forfeited:
+            standing = FORFEITED
+        elif rules.is_exempt(classes_of(details), policy, now.date()):
+            standing = EXEMPT
+        elif count + 1 >= policy.missed_votes:
+            standing = NEAR
+        else:
+            standing = MISSED
+        found.append(AtRisk(right_id, key, display_name(given, family, email), email, entry.capacity, entry.sponsor,
+                            count, policy.missed_votes, standing))
+    order = [FORFEITED, NEAR, MISSED, EXEMPT]
+    found.sort(key=lambda r: (order.index(r.standing), -r.missed, r.name.lower(), r.right_id))
+    audit("period.at-risk", str(period.year), rights=len(found))
+    return found
+
+
 def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
     return set(
         db.session.scalars(
@@ -545,18 +634,10 @@ def record_missed(
         select(VotingRight.id).where(VotingRight.id.in_(missed_here)).order_by(VotingRight.id)
         .with_for_update(key_share=True)
     )
-    at_limit = [right_id for right_id, count in _missed_counts(policy, missed_here, closed_at).items()
-                if count >= policy.missed_votes]
-    if not at_limit:
-        return []
-    year = rules.forfeiture_year(policy, period.year, closed_at)
-    rights = [
-        right for right in db.session.scalars(
-            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
-        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
-    ]
+    rights = _reaching_limit(policy, missed_here, closed_at, this_one=0)
     if not rights:
         return []
+    year = rules.forfeiture_year(policy, period.year, closed_at)
     # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
     connection = db.session.connection()
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
@@ -566,7 +647,7 @@ def record_missed(
         ]).on_conflict_do_nothing().returning(Forfeiture.right_id)
     ))
     forfeited = []
-    until = "the end of the year" if policy.window == "calendar-year" else "the next period"
+    until = rules.forfeiture_until(policy)
     for right in rights:
         if right.id not in inserted:
             continue
@@ -580,6 +661,35 @@ def record_missed(
         )
         forfeited.append(right.id)
     return forfeited
+
+
+def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.datetime) -> int:
+    """How many of ``right_ids`` would forfeit their privileges by missing one more vote, closing at
+    ``closed_at`` (what a close would do, for the administrator to confirm it): those not forfeited already."""
+    policy = policy_of(period)
+    rights = _reaching_limit(policy, right_ids, closed_at, this_one=1)
+    if not rights:
+        return 0
+    year = rules.forfeiture_year(policy, period.year, closed_at)
+    already = set(db.session.scalars(select(Forfeiture.right_id).where(
+        Forfeiture.year == year, Forfeiture.right_id.in_([right.id for right in rights]))))
+    return sum(1 for right in rights if right.id not in already)
+
+
+def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[VotingRight]:
+    """The rights among ``right_ids`` whose missed votes (plus ``this_one`` not yet recorded) reach the
+    policy's limit at a close at ``closed_at``, those exempt from forfeiture left out."""
+    at_limit = [right_id for right_id, count in _missed_counts(policy, right_ids, closed_at).items()
+                if count + this_one >= policy.missed_votes]
+    if this_one and policy.missed_votes <= this_one:  # a right that never missed one reaches it too
+        at_limit = list(db.session.scalars(right_ids))
+    if not at_limit:
+        return []
+    return [
+        right for right in db.session.scalars(
+            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
+        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
+    ]
 
 
 def _missed_counts(policy: Policy, right_ids: Select, closed_at: dt.datetime) -> dict[int, int]:

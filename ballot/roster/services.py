@@ -20,7 +20,7 @@ from ballot.extensions import db
 from ballot.policy import Policy
 from ballot.roster.formats import RosterInvalid, parse_roster
 from ballot.roster.models import Member, RosterImport
-from ballot.roster.records import Problem, RosterMember
+from ballot.roster.records import Problem, RosterMember, display_name
 from ballot.timestamps import utcnow
 
 
@@ -33,6 +33,29 @@ class RosterRefused(InvalidInput):
             f"the roster was refused, nothing was imported ({len(problems)} problem"
             f"{'s' if len(problems) != 1 else ''}):\n" + "\n".join(f"  {p}" for p in problems)
         )
+
+
+# What a re-import can change of a member, in the preview's words (the stored form's fields).
+FIELD_WORDS = {"key": "member id", "email": "email", "given_name": "name", "family_name": "name",
+               "classes": "classes", "working_groups": "working groups", "delegate_for": "delegate for",
+               "vote_affirmed_on": "opt-in in the membership system"}
+
+
+@dataclass
+class MemberChange:
+    """A member an import adds, changes or removes, by name, with what changes; eligibility adds the
+    voting rights gained and lost."""
+
+    key: str
+    name: str
+    email: str
+    change: str  # "added", "changed", "removed"
+    fields: list[str] = field(default_factory=list)
+    rights_gained: list[str] = field(default_factory=list)
+    rights_lost: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -50,6 +73,12 @@ class ImportReport:
     aliased: dict[str, int] = field(default_factory=dict)
     # Members matched to an earlier import's by email, the file keying members differently (another format).
     rekeyed: list[str] = field(default_factory=list)
+    # Each member added, changed or removed, by name with the changed fields (the preview shows them).
+    member_changes: list[MemberChange] = field(default_factory=list, repr=False)
+    previous_keys: dict[str, str] = field(default_factory=dict, repr=False)  # a rekeyed member's earlier key
+    # Voting rights that would qualify after the import and did not before, and the reverse (eligibility's).
+    rights_gained: int = 0
+    rights_lost: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -64,6 +93,9 @@ class ImportReport:
             "aliased": self.aliased,
             "rekeyed": len(self.rekeyed),
             "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
+            "rights_gained": self.rights_gained,
+            "rights_lost": self.rights_lost,
+            "members_changed": [c.as_dict() for c in self.member_changes],
         }
 
 
@@ -140,13 +172,18 @@ def import_members(
             # username, CiviCRM by email). Keeping the member keeps their rights and enrolments.
             stored = by_email.pop(member.email)
             report.rekeyed.append(member.key)
+            report.previous_keys[member.key] = stored.key
             existing[member.key] = existing.pop(stored.key)
         row = _member_row(period_id, member)
+        name = display_name(member.given_name, member.family_name, member.email)
         if stored is not None and stored.key != member.key:
             report.changed.append(member.key)
             changed_rows.append((stored, row))
+            report.member_changes.append(MemberChange(member.key, name, member.email, "changed",
+                                                      ["member id", *_changed_fields(stored, row)]))
         elif stored is None or stored.removed_at is not None:
             report.added.append(member.key)
+            report.member_changes.append(MemberChange(member.key, name, member.email, "added"))
             if stored is None:
                 new_rows.append(row)
             else:
@@ -154,8 +191,12 @@ def import_members(
         elif _stored_form(stored) != _stored_form_of(row):
             report.changed.append(member.key)
             changed_rows.append((stored, row))
+            report.member_changes.append(MemberChange(member.key, name, member.email, "changed",
+                                                      _changed_fields(stored, row)))
     gone = [m for key, m in existing.items() if key not in keys and m.removed_at is None]
     report.removed = [m.key for m in gone]
+    report.member_changes += [
+        MemberChange(m.key, display_name(m.given_name, m.family_name, m.email), m.email, "removed") for m in gone]
     changes = (
         [{"key": k, "change": "added"} for k in report.added]
         + [{"key": k, "change": "changed"} for k in report.changed]
@@ -221,6 +262,16 @@ def _member_row(period_id: int, member: RosterMember) -> dict:
         "family_name": details.pop("family_name"),
         "details": details,
     }
+
+
+def _changed_fields(stored: Row, row: dict) -> list[str]:
+    """What differs between a stored member and the file's, in the preview's words, each once."""
+    before = {"email": stored.email, "given_name": stored.given_name, "family_name": stored.family_name,
+              **stored.details}
+    after = {"email": row["email"], "given_name": row["given_name"], "family_name": row["family_name"],
+             **row["details"]}
+    return list(dict.fromkeys(FIELD_WORDS[name] for name in FIELD_WORDS
+                              if name != "key" and before.get(name) != after.get(name)))
 
 
 def _stored_form(member: Row) -> tuple:

@@ -61,11 +61,7 @@ def create_vote(
     """
     policy = eligibility.policy_of(period)
     kind_ = vote_rules.get_kind(kind, policy)
-    if not title.strip():
-        raise InvalidInput("a vote needs a title")
-    if any(ord(c) < 32 or ord(c) == 127 for c in title.strip()):
-        # The title goes into the ballot emails' subject: a line break there cannot be sent.
-        raise InvalidInput("a vote's title must be one line of text")
+    _check_title(title)
     if closes_at.tzinfo is None:
         raise InvalidInput("the closing time needs a time zone (e.g. 2026-12-01T18:00+00:00)")
     if kind_.name == "fellow" and policy.nominees_must_be_members:
@@ -88,11 +84,126 @@ def create_vote(
         period_id=period.id, kind=kind_.name, title=title.strip(), description=description.strip(),
         status=DRAFT, closes_at=closes_at, questions=built, rules=rules,
     )
-    audit("vote.create", vote.title, period=period.year, kind=vote.kind)
     db.session.add(vote)
     db.session.flush()
+    audit("vote.create", vote_subject(vote), period=period.year, kind=vote.kind)
     custody.apply_installation_trustees(vote)
     return vote
+
+
+def vote_problems(
+    period, kind: str, *, title: str | None, questions: Sequence[str] | None, candidates: Sequence[str] | None,
+    keep_titles: Sequence[str] = (), **options,
+) -> list[tuple[str, str]]:
+    """Every problem with a vote's settings at once, each with the part it is about: "title",
+    "questions", "quorum" or "rules" (for forms that show each next to its field). ``create_vote``
+    and ``edit_draft`` check the same, stopping at the first; a part given as None is not checked."""
+    problems: list[tuple[str, str]] = []
+    policy = eligibility.policy_of(period)
+    try:
+        kind_ = vote_rules.get_kind(kind, policy)
+    except InvalidInput as exc:
+        return [("rules", str(exc))]
+
+    def check(part: str, step) -> bool:
+        try:
+            step()
+        except InvalidInput as exc:
+            problems.append((part, str(exc)))
+            return False
+        return True
+
+    if title is not None:
+        check("title", lambda: _check_title(title))
+    if questions is not None or candidates is not None:
+        def build() -> None:
+            titles = list(questions or [])
+            if kind_.name == "fellow" and policy.nominees_must_be_members:
+                titles = [t.strip() if t.strip() in keep_titles else _nominee(period, t) for t in titles if t.strip()]
+            vote_rules.build_questions(kind_, titles, list(candidates or []))
+        check("questions", build)
+    quorum_ok = options.get("quorum") is None or check(
+        "quorum", lambda: vote_rules.check_quorum(options["quorum"], policy))
+
+    def rules() -> None:
+        built = vote_rules.build_rules(kind_, policy, candidates=list(candidates or []),
+                                       **(options if quorum_ok else options | {"quorum": None}))
+        if built.get("group"):
+            eligibility.group_rights(period, built["group"]["members"], utcnow().date())
+    check("rules", rules)
+    return problems
+
+
+def _check_title(title: str) -> None:
+    if not title.strip():
+        raise InvalidInput("a vote needs a title")
+    if any(ord(c) < 32 or ord(c) == 127 for c in title.strip()):
+        # The title goes into the ballot emails' subject: a line break there cannot be sent.
+        raise InvalidInput("a vote's title must be one line of text")
+
+
+# What an edit of a draft can change, and how the audit log names it.
+EDITABLE = {"title": "title", "description": "description", "closes_at": "closing time",
+            "questions": "questions, nominees or candidates", "rules": "rules"}
+
+
+def edit_draft(
+    vote: Vote, *, title: str | None = None, description: str | None = None, closes_at: dt.datetime | None = None,
+    questions: Sequence[str] | None = None, candidates: Sequence[str] | None = None,
+    now: dt.datetime | None = None, **options,
+) -> list[str]:
+    """Change a draft before it opens: what is given replaces what it had, the rest is kept.
+
+    Every rule is checked again by ``votes.rules.build_rules`` against the
+    period's policy, as at creation; the edit is audited with what changed.
+    Returns the names of what changed (nothing: nothing is written).
+    """
+    now = now or utcnow()
+    vote = _locked(vote)
+    _require(vote, DRAFT, "edited")
+    period = period_of(vote)
+    policy = eligibility.policy_of(period)
+    kind_ = vote_rules.get_kind(options.pop("kind", None) or vote.kind, policy)
+    if kind_.name != vote.kind:
+        raise InvalidInput(f"a draft keeps its kind ({vote_rules.kind_label(vote.kind)}); create another vote instead")
+    new_title = vote.title if title is None else title.strip()
+    _check_title(new_title)
+    new_closes_at = vote.closes_at if closes_at is None else closes_at
+    if closes_at is not None:
+        if closes_at.tzinfo is None:
+            raise InvalidInput("the closing time needs a time zone")
+        if closes_at != vote.closes_at and closes_at <= now:
+            raise InvalidInput("the closing time must be in the future")
+        if vote.opens_at is not None and vote.opens_at >= closes_at:
+            raise InvalidInput("the vote is scheduled to open after that closing time; move the opening first")
+    board = kind_.ballot == vote_rules.BOARD
+    names = list(candidates) if candidates is not None else (vote.questions[0]["choices"] if board else [])
+    titles = list(questions) if questions is not None else [q["title"] for q in vote.questions]
+    if kind_.name == "fellow" and policy.nominees_must_be_members:
+        kept = {q["title"] for q in vote.questions}
+        titles = [text.strip() if text.strip() in kept else _nominee(period, text) for text in titles if text.strip()]
+    built = vote_rules.build_questions(kind_, [] if board else titles, names)
+    chosen = vote_rules.options_of(vote.rules) | options
+    rules = vote_rules.build_rules(kind_, policy, candidates=names, **chosen)
+    if rules.get("group"):
+        eligibility.group_rights(period, rules["group"]["members"], now.date())
+    new = {"title": new_title, "description": vote.description if description is None else description.strip(),
+           "closes_at": new_closes_at, "questions": built, "rules": rules}
+    changed = [name for name in EDITABLE if new[name] != getattr(vote, name)]
+    if not changed:
+        return []
+    detail: dict = {"changed": [EDITABLE[name] for name in changed]}
+    if "title" in changed:
+        detail["was"] = vote.title
+    if "closes_at" in changed:
+        detail["closes_at"] = new_closes_at.isoformat()
+    if "rules" in changed:
+        detail["rules"] = sorted(k for k in set(rules) | set(vote.rules) if rules.get(k) != vote.rules.get(k))
+    for name in changed:
+        setattr(vote, name, new[name])
+    audit("vote.edit", vote_subject(vote), **detail)
+    db.session.flush()
+    return [EDITABLE[name] for name in changed]
 
 
 def _nominee(period, text: str) -> str:
@@ -201,7 +312,8 @@ def add_voter(vote: Vote, key_or_email: str, reason: str, now: dt.datetime | Non
         db.session.add(ElectorateAddition(vote_id=vote.id, right_id=entry.right_id, reason=reason,
                                           added_by=actor, added_at=now))
     vote.electorate_size += len(added)
-    audit("vote.add-voter", vote_subject(vote), member=member.key, rights=len(added), reason=reason)
+    audit("vote.add-voter", vote_subject(vote), member=member.key, name=member.display_name, email=member.email,
+          rights=len(added), reason=reason)
     queue_ballot_links(vote, [e.right_id for e in added], now)
     db.session.flush()
     return len(added)

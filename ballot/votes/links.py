@@ -159,9 +159,10 @@ def resend_link(vote: Vote, right_id: int, now: dt.datetime | None = None) -> st
         raise Conflict(f"vote {vote.id} is not open; there is no ballot link to send")
     if not 0 < right_id < 2**31 or db.session.get(ElectorateEntry, (vote.id, right_id)) is None:
         raise NotFound("that voting right is not in this vote's electorate")
-    audit("vote.resend-link", vote_subject(vote), right=right_id)
+    address = db.session.get_one(VotingRight, right_id).member.email
+    audit("vote.resend-link", vote_subject(vote), right=right_id, to=address)
     queue_ballot_links(vote, [right_id], now)
-    return db.session.get_one(VotingRight, right_id).member.email
+    return address
 
 
 # Reminders ----------------------------------------------------------------------------
@@ -201,7 +202,8 @@ def cancel_reminder(vote: Vote, reminder_id: int) -> None:
         raise NotFound(f"vote {vote.id} has no reminder {reminder_id}")
     if reminder.sent_at is not None:
         raise Conflict("this reminder has been sent already")
-    audit("vote.cancel-reminder", vote_subject(vote), reminder=reminder_id)
+    audit("vote.cancel-reminder", vote_subject(vote), reminder=reminder_id,
+          was_at=reminder.scheduled_at.isoformat())
     db.session.delete(reminder)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.extensions import Model
-from ballot.timestamps import UTCDateTime
+from ballot.timestamps import UTCDateTime, utcnow
 from ballot.trustees.models import FINGERPRINT_LENGTH, Trustee
 
 # A vote's life: draft -> open -> (counting ->) closed -> published, or draft/open -> cancelled.
@@ -27,6 +27,9 @@ from ballot.trustees.models import FINGERPRINT_LENGTH, Trustee
 # "closed": counted (the result and the record exist).
 DRAFT, OPEN, COUNTING, CLOSED, CANCELLED, PUBLISHED = "draft", "open", "counting", "closed", "cancelled", "published"
 ENDED = (COUNTING, CLOSED, PUBLISHED)  # casting has stopped for good and missed votes are recorded
+# Shown, never stored: an open vote past its closing time. Casting has stopped; the close (by the
+# worker, or an administrator) has not run yet, and it dates itself at the closing time.
+CLOSING = "closing"
 
 
 class Vote(Model):
@@ -65,6 +68,12 @@ class Vote(Model):
     # The signed public record (votes.record): canonical JSON and its signature.
     record: Mapped[str | None] = mapped_column(Text)
     record_signature: Mapped[str | None] = mapped_column(String(200))
+
+    def shown_status(self, now: dt.datetime | None = None) -> str:
+        """The status as pages and commands show it: "closing" once an open vote's time has passed."""
+        if self.status == OPEN and self.closes_at <= (now or utcnow()):
+            return CLOSING
+        return self.status
 
 
 class ElectorateEntry(Model):

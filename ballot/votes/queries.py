@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ballot import sealing
 from ballot.counting.ballots import RankedBallot
 from ballot.counting.blt import format_blt
+from ballot.eligibility import rules as eligibility_rules
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.errors import Conflict, NotFound
@@ -70,6 +71,28 @@ def participation_count(vote: Vote) -> int:
     return db.session.scalars(
         select(func.count()).select_from(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id)
     ).one()
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """How many of a vote's electorate have voted (for a draft: the electorate it would have now)."""
+
+    voted: int
+    electorate: int
+    would_be: bool = False  # a draft's: not frozen yet
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.voted / self.electorate if self.electorate and not self.would_be else None
+
+
+def turnouts(votes: list[Vote], now: dt.datetime | None = None) -> dict[int, Turnout]:
+    """Each vote's turnout, counted from the participation ledger in one query (a draft's electorate as if
+    it opened now; a cancelled vote's as it stood when cancelled)."""
+    counts = dict(db.session.execute(
+        select(ParticipationRecord.vote_id, func.count()).group_by(ParticipationRecord.vote_id)).all())
+    return {v.id: Turnout(0, electorate_preview(v, now), True) if v.status == DRAFT
+            else Turnout(counts.get(v.id, 0), v.electorate_size) for v in votes}
 
 
 def quorum_base(vote: Vote) -> int:
@@ -239,3 +262,92 @@ def ballots_blt(vote: Vote) -> str:
     ballots = [RankedBallot.of(*b["contents"]["answers"][question["id"]])
                for b in document["record"]["ballots"] if b["contents"]["answers"][question["id"]]]
     return format_blt(question["choices"], vote.rules["seats"], ballots, title=vote.title)
+
+
+# What closing or cancelling would do: for the administrator to confirm ------------------
+
+@dataclass(frozen=True)
+class Consequences:
+    """What closing (or cancelling) a vote now would do, said before it is done.
+
+    Counts of the participation ledger only: who has voted, never what.
+    """
+
+    vote_id: int
+    status: str
+    closes_at: dt.datetime
+    early: bool  # before its scheduled closing time
+    electorate: int
+    voted: int
+    not_voted: int
+    would_forfeit: int  # rights that would lose their privileges by missing this vote (on a close)
+    missed_limit: int
+    until: str  # how long a forfeiture lasts under the policy
+    trustees_needed: int | None = None  # with trustees, the count waits for this many of their answers
+
+    def as_dict(self) -> dict:
+        return {"vote_id": self.vote_id, "status": self.status, "closes_at": self.closes_at.isoformat(),
+                "early": self.early, "electorate": self.electorate, "voted": self.voted,
+                "not_voted": self.not_voted, "would_forfeit": self.would_forfeit, "missed_limit": self.missed_limit}
+
+    def early_words(self, now: dt.datetime) -> str:
+        left = self.closes_at - now
+        days, hours = left.days, left.seconds // 3600
+        span = (f"{days} day{'s' if days != 1 else ''} and " if days else "") \
+            + f"{hours} hour{'s' if hours != 1 else ''}"
+        return (f"It is early: the vote is scheduled to close at {self.closes_at:%Y-%m-%d %H:%M} UTC, "
+                f"{span} from now, and those who have not voted lose the rest of that time.")
+
+    def closing_lines(self, now: dt.datetime) -> list[str]:
+        """The consequences of a close, in words (the console's confirmation and `ballot vote close`)."""
+        lines = [self.early_words(now)] if self.early else []
+        lines.append(f"{self.voted} of {self.electorate} voting rights have voted; casting stops at once.")
+        if self.trustees_needed:
+            lines.append(f"The ballots are counted once {self.trustees_needed} of the vote's trustees have answered; "
+                         "until then nobody sees a result.")
+        if self.not_voted:
+            lines.append(f"{self.not_voted} voting right{'s have' if self.not_voted != 1 else ' has'} not voted: "
+                         f"each will get a missed vote ({self.missed_limit} missed votes end voting rights until "
+                         f"{self.until}).")
+        if self.would_forfeit:
+            lines.append(f"{self.would_forfeit} of them would lose their voting rights until {self.until}, and be "
+                         "told so by email.")
+        elif self.not_voted:
+            lines.append("Nobody would lose their voting rights by this close.")
+        return lines
+
+    def cancelling_lines(self) -> list[str]:
+        """The consequences of a cancellation, in words."""
+        if self.status == DRAFT:
+            return ["The draft is set aside for good: it was never opened, nothing was sent, and it cannot be "
+                    "opened later."]
+        return [
+            f"{self.voted} ballot{'s' if self.voted != 1 else ''} already cast "
+            f"{'are' if self.voted != 1 else 'is'} destroyed unopened; nobody will ever know what they said.",
+            f"The {self.electorate} voting rights in its electorate can no longer vote in it, and nobody gets a "
+            "missed vote: a cancelled vote counts for nobody.",
+            "It cannot be undone: to put the question again, create a new vote.",
+        ]
+
+
+def consequences(vote: Vote, now: dt.datetime | None = None) -> Consequences:
+    """What closing or cancelling ``vote`` now would do (a close dates itself at the closing time if that
+    has passed, as ``lifecycle.close_vote`` does)."""
+    now = now or utcnow()
+    period = period_of(vote)
+    policy = eligibility.policy_of(period)
+    voted = participation_count(vote) if vote.status == OPEN else 0
+    electorate = vote.electorate_size if vote.status != DRAFT else electorate_preview(vote, now)
+    would_forfeit = 0
+    if vote.status == OPEN:
+        waiting = (select(ElectorateEntry.right_id)
+                   .where(ElectorateEntry.vote_id == vote.id,
+                          ElectorateEntry.right_id.not_in(
+                              select(ParticipationRecord.right_id).where(ParticipationRecord.vote_id == vote.id))))
+        would_forfeit = eligibility.would_forfeit(period, waiting, min(now, vote.closes_at))
+    return Consequences(
+        vote_id=vote.id, status=vote.status, closes_at=vote.closes_at, early=now < vote.closes_at,
+        electorate=electorate, voted=voted, not_voted=electorate - voted if vote.status == OPEN else 0,
+        would_forfeit=would_forfeit, missed_limit=policy.missed_votes,
+        until=eligibility_rules.forfeiture_until(policy), trustees_needed=vote.trustee_threshold,
+    )

@@ -223,6 +223,32 @@ def build_rules(
     return rules
 
 
+def options_of(rules: dict) -> dict:
+    """The choices that ``build_rules`` turns into ``rules`` again: a draft's, to edit some and keep the rest."""
+    kind = KINDS[rules["kind"]]
+    options: dict = {"quorum": rules["quorum"]}
+    requirement = (("more than " if rules.get("strict") else "at least ") + rules["threshold"]
+                   if "threshold" in rules else None)
+    if kind.name == "fellow":
+        options.update(electorate=rules["electorate"], group=rules.get("group"),
+                       managing_years=rules.get("managing_years"), threshold=requirement,
+                       denominator=rules["denominator"])
+    elif kind.ballot == BOARD:
+        options.update(seats=rules["seats"], method=rules["method"], election=rules["election"],
+                       candidate_order=rules["candidate_order"], max_approvals=rules.get("max_approvals"))
+        if rules.get("affiliation_cap"):
+            options.update(affiliations=rules["affiliations"], continuing=rules["continuing"],
+                           board_size=rules["board_size"])
+    elif kind.threshold_settable:
+        options.update(threshold=requirement, denominator=rules["denominator"])
+    return options
+
+
+def check_quorum(text: str, policy: Policy) -> None:
+    """Refuse a vote's quorum as ``build_rules`` would (for forms that name every problem at once)."""
+    _quorum(text, policy)
+
+
 def _quorum(text: str | None, policy: Policy) -> Fraction:
     value = _share(text, "quorum") if text is not None else policy.quorum
     floor = policy.quorum_floor

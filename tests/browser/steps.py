@@ -190,7 +190,7 @@ class Console:
         page.get_by_label("Title").fill(f"Fellows {YEAR}, first batch")
         page.get_by_label("Description (optional)").fill("The Board nominates these people for Fellowship.")
         closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
         page.get_by_label(re.compile("^Nominees")).fill("\n".join(NOMINEES))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("main")).to_contain_text("2 voting rights")
@@ -203,7 +203,10 @@ class Console:
     def close_and_publish(self) -> None:
         """On the open vote's page: close and count, then publish."""
         page = self.page
-        page.get_by_role("button", name="Close and count now").click()
+        page.get_by_role("link", name="Close and count now…").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Close and count")
+        self.look("close confirmation")
+        page.get_by_role("button", name="Yes, close and count it now").click()
         expect(page.get_by_text("The vote is closed and counted.")).to_be_visible()
         self.look("closed vote")
         page.get_by_role("button", name="Publish the result").click()

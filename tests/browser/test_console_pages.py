@@ -34,6 +34,10 @@ SHOWN = {
     "draft vote": ("console-draft", None),
     "open vote": ("console-turnout", "Turnout so far"),
     "closed vote": ("console-result", "Result"),
+    "vote form, board, refused": ("console-form-problems", None),
+    "close confirmation": ("console-close-confirm", None),
+    "at risk": ("console-at-risk", None),
+    "audit log": ("console-audit", None),
 }
 
 
@@ -98,7 +102,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         page.get_by_label("Candidates (one per line)").fill("\n".join(CANDIDATES))
         page.get_by_label("Seats to fill").fill("2")
         closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=14)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Board of Directors {YEAR}")
         audit.check("draft vote, board")
@@ -135,6 +139,15 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         console.close_and_publish()  # checks the closed vote's page, with the result chart
         expect(page.get_by_role("img", name=re.compile(f"^{NOMINEES[0]}"))).to_be_visible()
         audit.check("published vote")
+        # A charter vote nobody casts in: everyone in its electorate has missed one (who is at risk).
+        closes_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(timespec="seconds")
+        charter = console.cli.run("vote", "create", "--period", str(YEAR), "--kind", "charter", "--title",
+                                  "Packaging WG charter", "--question", "Charter it?", "--closes-at", closes_at)["id"]
+        console.cli.run("vote", "open", str(charter))
+        console.cli.run("vote", "close", str(charter))
+        page.goto(f"{period_url}/at-risk")
+        expect(page.get_by_role("row", name=re.compile("Grace Hopper"))).to_contain_text("missed")
+        audit.check("at risk")
         page.goto(f"{site.url}/admin/votes")
         audit.check("votes")
         page.goto(f"{site.url}/admin/audit")

@@ -240,6 +240,16 @@ def test_a_dry_run_against_a_stored_roster_reports_the_changes(period, runner, t
                    f"c,Cy,,cy@example.org,contributing:{CURRENT},,", name="second.csv")
     report = import_file(runner, second, "--dry-run")
     assert report["changes"] == {"added": ["c"], "changed": ["a"], "removed": ["b"]}
+    # How many rights would follow, and who by name with what changes (issue 10, items 12 and 16).
+    assert (report["rights_gained"], report["rights_lost"]) == (1, 1)
+    assert [(c["name"], c["change"], c["fields"], c["rights_gained"], c["rights_lost"])
+            for c in report["members_changed"]] == [
+        ("Ada", "changed", ["email"], [], []), ("Cy", "added", [], ["individual"], []),
+        ("Bea", "removed", [], [], ["individual"])]
+    text = invoke(runner, "roster", "import", str(second), "--period", "2026", "--dry-run").output
+    assert "It would give 1 voting rights that did not qualify before, and take 1 away." in text
+    assert "  changed Ada <ada@new.example.org>: email" in text
+    assert "  removed Bea <bea@example.org>; loses individual" in text
     assert state() == before
     assert imports() == 1
 

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from ballot import unit_of_work
 from ballot.admin import uploads
 from ballot.admin.dashboard import csv_text
+from ballot.admin.dashboard import dashboard as dashboard_of
 from ballot.admin.forms import (
     ActionForm,
     OpenPeriodForm,
@@ -16,6 +17,7 @@ from ballot.admin.forms import (
     vote_forms_under,
 )
 from ballot.admin.views import act, bp, csv_response, login_required
+from ballot.eligibility import rules as eligibility_rules
 from ballot.eligibility import services as eligibility
 from ballot.errors import BallotError
 from ballot.policy import load_policy
@@ -31,8 +33,8 @@ from ballot.votes import waiver
 def open_period():
     form = OpenPeriodForm()
     if not form.validate_on_submit() or form.year.data is None:
-        flash("Give a year between 2000 and 2200 and choose the rules.", "problem")
-        return redirect(url_for("admin.dashboard"), 303)
+        # The dashboard again, as sent, each problem by its field.
+        return render_template("admin/dashboard.html", board=dashboard_of(), open_form=form), 400
     year = form.year.data
     try:
         with unit_of_work.attempt():
@@ -86,6 +88,20 @@ def close_enrolment(year: int):
         abort(400)
     return act(lambda: eligibility.close_enrolment(p), back=url_for("admin.period", year=year),
                done="Enrolment is closed: later opt-ins are refused.")
+
+
+@bp.route("/periods/<int:year>/at-risk")
+@login_required
+def at_risk(year: int):
+    """Who has missed votes, who is near the limit, who forfeited: participation, never ballots."""
+    p = eligibility.get_period(year)
+    policy = eligibility.policy_of(p)
+    rows = eligibility.at_risk(p)
+    counts = {standing: sum(1 for r in rows if r.standing == standing)
+              for standing in (eligibility.FORFEITED, eligibility.NEAR, eligibility.MISSED, eligibility.EXEMPT)}
+    return render_template("admin/at_risk.html", period=p, policy=policy, rows=rows, counts=counts,
+                           words=eligibility.STANDING_WORDS, until=eligibility_rules.forfeiture_until(policy),
+                           forfeited=eligibility.FORFEITED, near=eligibility.NEAR)
 
 
 @bp.route("/periods/<int:year>/enrolled.csv")

@@ -89,4 +89,4 @@ def member(key: str, classes: str = "supporting", email: str | None = None, dele
 
 def when(days: float = 7) -> str:
     """A console date and time field (UTC), ``days`` from now."""
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M")

@@ -138,7 +138,7 @@ def test_the_log_holds_nothing_that_ties_a_ballot_to_a_voter(console, runner, in
     search = console.get(f"/admin/votes/{vote_id}?email=ada")
     right_id = re.search(r'name="right_id" value="(\d+)"', search.text).group(1)
     follow(console, post(console, f"/admin/votes/{vote_id}/resend", {"right_id": right_id}))
-    follow(console, post(console, f"/admin/votes/{vote_id}/close"))
+    follow(console, post(console, f"/admin/votes/{vote_id}/close", {"confirm": "yes"}))
     follow(console, post(console, f"/admin/votes/{vote_id}/publish"))
     record = console.get(f"/votes/{vote_id}/record.json").get_json()
     tokens = [b["token"] for b in record["record"]["ballots"]]

@@ -94,6 +94,15 @@ def test_a_second_import_previews_changes_and_removals(console):
     preview = follow(console, upload(console, YEAR, changed))
     assert "<strong>1</strong> add" in preview.text and "<strong>1</strong> change" in preview.text
     assert "<strong>2</strong> remove" in preview.text
+    # By name, with what changes, and the voting rights that follow (issue 10, item 12).
+    assert "<strong>1</strong> voting right gained" in preview.text
+    assert "<strong>1</strong> voting right lost" in preview.text
+    assert ("<tr><th scope=\"row\">Ada Tester</th><td>ada@new.example.org</td><td><code>ada</code></td>"
+            "<td>email</td>") in preview.text
+    assert "<th scope=\"row\">Eve Tester</th>" in preview.text and "gains individual" in preview.text
+    assert "<th scope=\"row\">=Cmd Tester</th><td>dan@example.org</td>" in preview.text
+    assert "loses individual" in preview.text
+    assert "<th scope=\"row\">Cy Tester</th>" in preview.text  # a Basic member: removed, no right lost
     assert db.session.scalar(select(Member.email).where(Member.key == "ada")) == "ada@example.org"
     # Discarding keeps nothing.
     kept = db.session.scalar(select(RosterUpload))
@@ -179,3 +188,12 @@ def test_exports_quote_cells_a_spreadsheet_would_run(console, runner, tmp_path):
         eligibility.confirm_opt_in(right)
     text = console.get(f"/admin/periods/{YEAR}/enrolled.csv").text
     assert "'=Cmd Tester" in text and "\n=" not in text and ",=" not in text
+
+
+def test_a_bad_year_is_shown_by_its_field(console):
+    """Issue 10, item 13: the dashboard again, the problem next to the field, nothing opened."""
+    page = post(console, "/admin/periods", {"year": "1999", "policy": "nonsense"})
+    assert page.status_code == 400
+    assert '<p class="problem" id="year-error">Number must be between 2000 and 2200.</p>' in page.text
+    assert '<p class="problem" id="policy-error">Not a valid choice.</p>' in page.text
+    assert 'value="1999"' in page.text and count(RosterImport) == 0 and "period.open" not in actions()

@@ -106,7 +106,10 @@ def test_a_vote_with_trustees_from_the_draft_to_the_count_in_the_console(year, c
     for link, choice in zip(links(runner, inbox, vote_id).values(), ["yes", "yes", "no"], strict=False):
         assert cast(console, link, {"q1": choice}).status_code == 200
 
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/close"))
+    asked = console.get(f"/admin/votes/{vote_id}/close")  # asked first (issue 10, item 9), saying it waits
+    assert "The ballots are counted once 2 of the vote&#39;s trustees have answered" in asked.text
+    assert "Yes, close it now" in asked.text and "close and count" not in asked.text
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/close", {"confirm": "yes"}))
     assert ("Casting has stopped and missed votes are recorded. The vote waits for 2 of its 3 trustees' "
             "answers") in text_of(page)
     collection_key = re.search(r'Collection key of this close: <code class="fingerprint">([0-9A-F ]+)</code>',

@@ -102,7 +102,7 @@ def test_each_kind_shows_its_electorate_and_rules_before_opening(year, console, 
     ("other", {"kind": "governance", "questions": "Q?", "threshold": "two thirds", "denominator": ""},
      "is not a share such as &#39;more than 1/2&#39;"),
     ("fellow", {"nominees": "K. Johnson", "threshold": "1/2"}, "Not a valid choice"),
-    ("charter", {"questions": "Q?", "closes_at": "next week"}, "Not a valid datetime value"),
+    ("charter", {"questions": "Q?", "closes_at": "next week"}, "is not a date and time as YYYY-MM-DD HH:MM (UTC)"),
 ])
 def test_a_bad_vote_form_is_explained_and_nothing_is_saved(year, console, form_name, fields, problem):
     page = create(console, form_name, **fields)
@@ -172,7 +172,7 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
     assert "Nobody in this vote" in console.get(f"/admin/votes/{vote_id}?email=nobody").text
 
     # Close and count: the result with its chart, not yet public.
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/close"))
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/close", {"confirm": "yes"}))
     assert "The vote is closed and counted." in page.text
     svg = re.search(r"<svg .*?</svg>", page.text, re.DOTALL).group(0)
     assert 'role="img"' in svg and "<title" in svg and "yes 1; no 1; abstain 1" in svg
@@ -209,8 +209,10 @@ def test_extension_stays_within_the_policy_and_the_open_period(console, runner, 
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": when(61)}))
     assert "at most 60 days" in page.text
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": "soon"}))
-    assert "Closes at: Not a valid datetime value." in page.text
+    page = post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": "soon"})
+    assert page.status_code == 400  # the vote's page again, the problem by the field
+    assert ('<p class="problem" id="closes_at-error">&#39;soon&#39; is not a date and time as YYYY-MM-DD HH:MM '
+            "(UTC)") in page.text and 'value="soon"' in page.text
     actions = [e.action for e in db.session.scalars(select(AuditEvent))]
     assert "vote.extend" not in actions  # refused actions leave no audit event
 
@@ -237,7 +239,10 @@ def test_cancel_needs_a_reason(year, console, runner, inbox):
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "  "}))
     assert "Say why the vote is cancelled" in page.text and "<strong class=\"status status-open\">open" in page.text
-    page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "The charter was withdrawn."}))
+    page = post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "The charter was withdrawn."})
+    assert page.status_code == 200 and "Yes, cancel the vote" in page.text  # asked first; nothing done yet
+    page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel",
+                                {"reason": "The charter was withdrawn.", "confirm": "yes"}))
     assert "counts for nobody" in page.text and "Cancelled" in page.text and "The charter was withdrawn." in page.text
     voters = links(runner, inbox, vote_id)
     assert console.get(voters["ada"].removeprefix("https://vote.test")).status_code == 409
@@ -252,7 +257,7 @@ def test_unknown_votes_and_periods_are_404_pages_not_500s(year, console):
     assert console.get("/admin/votes/99999999999").status_code == 404
     assert console.get("/admin/periods/1999").status_code == 404
     assert console.get(f"/admin/periods/{YEAR}/votes/new/referendum").status_code == 404
-    response = post(console, "/admin/votes/999/close")
+    response = post(console, "/admin/votes/999/close", {"confirm": "yes"})
     assert response.status_code == 404 and "there is no vote 999" in response.text
     assert console.get("/admin/participation/last-board.csv").status_code == 400
 
@@ -271,8 +276,8 @@ def test_results_chart_and_the_last_board_elections_participation(year, console,
     earlier = board("Board 1", {"ada": ["A. Person", "B. Person"], "bea": ["A. Person"]})
     later = board("Board 2", {"cy": ["C. Person"], "dan": ["A. Person", "C. Person"]})
     still_open = board("Board 3", {"ada": ["B. Person"]})
-    follow(console, post(console, f"/admin/votes/{earlier}/close"))
-    page = follow(console, post(console, f"/admin/votes/{later}/close"))
+    follow(console, post(console, f"/admin/votes/{earlier}/close", {"confirm": "yes"}))
+    page = follow(console, post(console, f"/admin/votes/{later}/close", {"confirm": "yes"}))
     svg = re.search(r"<svg .*?</svg>", page.text, re.DOTALL).group(0)
     assert "approvals per candidate" in svg and "A. Person 1; B. Person 0; C. Person 2" in svg
     assert svg.count("chart-highlight") == 2  # the elected
@@ -301,3 +306,33 @@ def test_scheduling_a_drafts_opening(year, console, runner):
     assert "The vote has no scheduled opening." in page.text and "It is scheduled to open at" not in page.text
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "vote.schedule-opening")).all()
     assert len(actions) == 2  # the refused one left no audit event
+
+
+def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
+    """Issue 10, item 13: the form's own checks and the vote's rules, all in one answer, each by its field,
+    with a summary linking to them; the closing time in the documented format, in UTC."""
+    page = create(console, "board", title="", candidates="A. Person\nA. Person", seats="2", method="irv",
+                  quorum="most", closes_at="1 Dec")
+    assert page.status_code == 400
+    errors = dict(re.findall(r'<p class="problem" id="([a-z_]+)-error">([^<]*)</p>', page.text))
+    assert errors.keys() == {"title", "candidates", "seats", "quorum", "closes_at"}, errors
+    assert errors["candidates"] == "a candidate is named twice"
+    assert "instant runoff fills one seat" in errors["seats"]
+    assert "quorum" in errors["quorum"] and "is not a date and time as YYYY-MM-DD HH:MM (UTC)" in errors["closes_at"]
+    assert "5 problems to fix before the draft is saved" in page.text
+    assert '<a href="#seats">Seats to fill</a>' in page.text
+    assert 'aria-invalid="true"' in page.text and 'aria-describedby="closes_at-hint closes_at-error"' in page.text
+
+    # Typed as the form says, with or without the T, a Z or "UTC": read as UTC.
+    for typed in ("2030-01-02 03:04", "2030-01-02T03:04", "2030-01-02 03:04 UTC", "2030-01-02T03:04Z"):
+        form = console.get(f"/admin/periods/{YEAR}/votes/new/charter")
+        assert 'placeholder="YYYY-MM-DD HH:MM"' in form.text and 'type="text"' in form.text
+        draft = create(console, "charter", questions="Q?", closes_at=typed)
+        assert "closes 2030-01-02 03:04 UTC" in draft.text, typed
+        vote_id = vote_id_of(draft)
+        assert 'value="2030-01-02 03:04"' in console.get(f"/admin/votes/{vote_id}/edit").text
+        refused = post(console, f"/admin/votes/{vote_id}/reminders", {"scheduled_at": "tomorrow"})
+        assert refused.status_code == 400 and '<p class="problem" id="scheduled_at-error">' in refused.text
+        refused = post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": ""})
+        assert refused.status_code == 400 and '<p class="problem" id="opens_at-error">This field is required.' \
+            in refused.text
