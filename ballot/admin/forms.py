@@ -278,6 +278,8 @@ class BoardVoteForm(VoteForm):
         "Each candidate's affiliations (one “Name = Organisation; Other organisation” per line; "
         "employer, officer, director, consultant, 1% owner: section 5.14)"
     )
+    statements = TextAreaField("Statements (optional: one “Name = https://…” per line, a link to each one’s "
+                               "statement, shown on the ballot and the results)")
     board_size = IntegerField("Directors on the whole Board, the seats filled now and those staying on",
                               validators=[Optional(), NumberRange(min=1)])
     continuing = TextAreaField("Directors staying on: one line each, their affiliations separated by “;”, "
@@ -302,6 +304,7 @@ class BoardVoteForm(VoteForm):
             "kind": "board", "candidates": lines(self.candidates.data), "seats": self.seats.data,
             "method": self.method.data, "max_approvals": self.max_approvals.data, "election": self.election.data,
             "candidate_order": self.candidate_order.data,
+            "statements": vote_rules.parse_statements(lines(self.statements.data)),
             "affiliations": vote_rules.parse_affiliations(lines(self.affiliations.data)) if capped else None,
             "board_size": self.board_size.data if capped else None,
             "continuing": vote_rules.parse_continuing(lines(self.continuing.data)) if capped else None,
@@ -344,6 +347,8 @@ class FellowVoteForm(VoteForm):
     ])
     group_name = StringField("The group's name (for a vote by a group)", validators=[Optional(), Length(max=200)])
     group_members = TextAreaField("The group's members (one member id or email address per line)")
+    statements = TextAreaField("Statements (optional: one “Name = https://…” per line, a link to each one’s "
+                               "statement, shown on the ballot and the results)")
     threshold = SelectField("Passes with at least")
     denominator = SelectField("of", choices=DENOMINATORS)
     managing_years = IntegerField("Also let Managing Members of at least this many years vote (optional)",
@@ -370,6 +375,7 @@ class FellowVoteForm(VoteForm):
             group = {"name": self.group_name.data or "", "members": lines(self.group_members.data)}
         return {
             "kind": "fellow", "questions": lines(self.nominees.data), "threshold": self.threshold.data,
+            "statements": vote_rules.parse_statements(lines(self.statements.data)),
             "denominator": self.denominator.data, "electorate": self.electorate.data, "group": group,
             "managing_years": self.managing_years.data if "managing_years" in self else None,
         }
@@ -428,6 +434,7 @@ def edit_form(vote, policy: Policy) -> VoteForm:
                     affiliations="\n".join(f"{name} = {'; '.join(orgs)}"
                                            for name, orgs in rules.get("affiliations", {}).items()),
                     continuing="\n".join("; ".join(orgs) or "-" for orgs in rules.get("continuing", [])))
+        data["statements"] = "\n".join(f"{name} = {url}" for name, url in (rules.get("statements") or {}).items())
         form: VoteForm = BoardVoteForm(policy, data=data)
     elif vote.kind in ("charter", "sponsor-admission"):
         data["questions"] = "\n".join(q["title"] for q in questions)
@@ -438,6 +445,7 @@ def edit_form(vote, policy: Policy) -> VoteForm:
                     group_name=group.get("name", ""), group_members="\n".join(group.get("members", [])),
                     threshold=rules["threshold"], denominator=rules["denominator"],
                     managing_years=rules.get("managing_years"))
+        data["statements"] = "\n".join(f"{name} = {url}" for name, url in (rules.get("statements") or {}).items())
         form = FellowVoteForm(policy, data=data)
     else:
         data.update(kind=vote.kind, questions="\n".join(q["title"] for q in questions), threshold=requirement,

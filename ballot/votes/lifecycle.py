@@ -74,9 +74,7 @@ def create_vote(
         if unknown:
             raise InvalidInput(f"affiliations: {', '.join(unknown)} is not one of the nominees ({', '.join(nominees)})")
     if statements:
-        if kind_.ballot not in (vote_rules.BOARD, "agree"):
-            raise InvalidInput("statements are for Board candidates and Fellow nominees")
-        rules["statements"] = vote_rules.check_statements(statements, built, kind_.ballot == vote_rules.BOARD)
+        rules["statements"] = _statements(kind_, statements, built)
     if rules.get("group"):
         # Each member named must be on the roster with a voting right: refused now, not at opening.
         eligibility.group_rights(period, rules["group"]["members"], utcnow().date())
@@ -125,13 +123,29 @@ def vote_problems(
     quorum_ok = options.get("quorum") is None or check(
         "quorum", lambda: vote_rules.check_quorum(options["quorum"], policy))
 
+    statements = options.pop("statements", None)
+
     def rules() -> None:
         built = vote_rules.build_rules(kind_, policy, candidates=list(candidates or []),
                                        **(options if quorum_ok else options | {"quorum": None}))
         if built.get("group"):
             eligibility.group_rights(period, built["group"]["members"], utcnow().date())
     check("rules", rules)
+    if statements and (questions is not None or candidates is not None):
+        def statements_fit() -> None:
+            titles = [t.strip() for t in questions or [] if t.strip()]
+            if kind_.name == "fellow" and policy.nominees_must_be_members:
+                titles = [t if t in keep_titles else _nominee(period, t) for t in titles]
+            _statements(kind_, statements, vote_rules.build_questions(kind_, titles, list(candidates or [])))
+        check("statements", statements_fit)
     return problems
+
+
+def _statements(kind_: vote_rules.Kind, statements: dict[str, str], questions: list[dict]) -> dict[str, str]:
+    """The statements' links, checked against the vote's candidates or nominees."""
+    if kind_.ballot not in (vote_rules.BOARD, "agree"):
+        raise InvalidInput("statements are for Board candidates and Fellow nominees")
+    return vote_rules.check_statements(statements, questions, kind_.ballot == vote_rules.BOARD)
 
 
 def _check_title(title: str) -> None:
@@ -183,8 +197,14 @@ def edit_draft(
         kept = {q["title"] for q in vote.questions}
         titles = [text.strip() if text.strip() in kept else _nominee(period, text) for text in titles if text.strip()]
     built = vote_rules.build_questions(kind_, [] if board else titles, names)
+    statements = options.pop("statements", None)
+    if statements is None:  # kept, for the candidates or nominees still there
+        names_now = {choice for q in built for choice in (q["choices"] if board else [q["title"]])}
+        statements = {name: url for name, url in (vote.rules.get("statements") or {}).items() if name in names_now}
     chosen = vote_rules.options_of(vote.rules) | options
     rules = vote_rules.build_rules(kind_, policy, candidates=names, **chosen)
+    if statements:
+        rules["statements"] = _statements(kind_, statements, built)
     if rules.get("group"):
         eligibility.group_rights(period, rules["group"]["members"], now.date())
     new = {"title": new_title, "description": vote.description if description is None else description.strip(),

@@ -114,8 +114,8 @@ def _every_problem(form, period, problems: list[str], keep_titles=()) -> bool:
     form.validate()
     try:
         arguments = dict(form.create_arguments())
-    except BallotError as exc:  # a line of affiliations or directors that cannot be read
-        _put(form, "affiliations", str(exc), problems)
+    except BallotError as exc:  # a line of affiliations, directors or statements that cannot be read
+        _put(form, "statements" if "statements" in str(exc) else "affiliations", str(exc), problems)
         return False
     arguments.pop("closes_at", None)
     arguments.pop("description", None)
@@ -132,7 +132,8 @@ def _every_problem(form, period, problems: list[str], keep_titles=()) -> bool:
             to_blame = next((field for words, field in RULE_FIELDS if words in message.lower() and field in form),
                             None)
         else:
-            to_blame = {"title": "title", "quorum": "quorum", "questions": question_field}[part]
+            to_blame = {"title": "title", "quorum": "quorum", "questions": question_field,
+                        "statements": "statements"}[part]
         _put(form, to_blame, message, problems)
     return not form.errors and not problems
 

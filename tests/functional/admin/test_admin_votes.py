@@ -336,3 +336,28 @@ def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
         refused = post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": ""})
         assert refused.status_code == 400 and '<p class="problem" id="opens_at-error">This field is required.' \
             in refused.text
+
+
+def test_statements_are_entered_in_the_console_checked_by_their_field_and_kept_by_an_edit(year, console):
+    """Issue 10, item 3: a Board candidate's statement link from the console's form, on the draft and its ballot."""
+    url = "https://example.org/elections/a-person"
+    page = create(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
+                  statements="C. Nobody = https://example.org/c")
+    assert page.status_code == 400
+    assert '<p class="problem" id="statements-error">statements: C. Nobody is not one of the candidates' in page.text
+    assert run(console.application.test_cli_runner(), "vote", "list") == []
+    page = create(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
+                  statements=f"A. Person = {url}")
+    assert page.status_code == 200, page.text
+    vote_id = vote_id_of(page)
+    shown = run(console.application.test_cli_runner(), "vote", "show", str(vote_id))
+    assert shown["rules"]["statements"] == {"A. Person": url}
+    form = console.get(f"/admin/votes/{vote_id}/edit")
+    assert f"A. Person = {url}" in form.text  # the edit form shows it, so saving keeps it
+    edited = follow(console, post(console, f"/admin/votes/{vote_id}/edit", {
+        "title": "A renamed vote", "closes_at": when(7), "candidates": "A. Person\nB. Person", "seats": "1",
+        "method": "approval", "election": "regular", "candidate_order": "random",
+        "statements": f"A. Person = {url}"}, page=f"/admin/votes/{vote_id}/edit"))
+    assert "changed title" in edited.text, edited.text
+    shown = run(console.application.test_cli_runner(), "vote", "show", str(vote_id))
+    assert shown["title"] == "A renamed vote" and shown["rules"]["statements"] == {"A. Person": url}
