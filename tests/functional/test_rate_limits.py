@@ -53,4 +53,8 @@ def test_the_per_client_limit_is_shared_by_every_app_process(gunicorn, committed
         time.sleep(0.05)
     status, page = ask(gunicorn.port, "one-more@example.org")
     assert status == 429 and "wait an hour" in page
-    assert gunicorn.workers("POST /link-again") - {str(pid) for pid in counted}, "a new process answered"
+    # gunicorn writes the access log line after the answer: wait for the new process's line.
+    deadline = time.monotonic() + 20
+    while not gunicorn.workers("POST /link-again") - {str(pid) for pid in counted}:
+        assert time.monotonic() < deadline, "a new process answered"
+        time.sleep(0.05)
