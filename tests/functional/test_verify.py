@@ -15,8 +15,8 @@ from ballot import sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
 from ballot.votes.record import protection_statement, signed
+from tests.functional.factories import member_row, roster_file, run
 
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -27,12 +27,6 @@ VOTERS = {  # address: answers to the two questions
     "cy@example.org": ("no", "no"),
     "dee@example.org": ("yes", "yes"),
 }  # eve@example.org is in the electorate and does not vote
-
-
-def run(runner, *args: str):
-    result = runner.invoke(args=[*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def path_of(link: str) -> str:
@@ -54,9 +48,8 @@ def cast(client, link: str, answers: dict) -> str:
 def run_vote(runner, client, inbox, tmp_path: Path) -> tuple[int, dict[str, str]]:
     """A small vote from the period's opening to its published record; the vote id and receipts."""
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
     names = ["ada", "bea", "cy", "dee", "eve"]
-    roster.write_text("\n".join([HEADER] + [f"{n},{n.title()},,{n}@example.org,supporting:{CURRENT},," for n in names]))
+    roster = roster_file(tmp_path, *(member_row(n, f"supporting:{CURRENT}", family="") for n in names))
     run(runner, "roster", "import", str(roster), "--period", "2026")
     period = eligibility.get_period(2026)
     for right in eligibility.rights_of(period):
