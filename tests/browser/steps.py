@@ -12,6 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from ballot.admin import credentials
+from tests.functional.factories import roster_text
 from tests.functional.helpers import run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -22,13 +23,12 @@ CANDIDATES = ("Barbara Liskov", "Guido van Rossum", "Frances Allen", "Tim Peters
 
 def roster_csv() -> str:
     """Two Fellows, a Supporting member, and a Basic member who has no vote."""
-    return "\n".join([
-        "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
+    return roster_text(
         'ada,Ada,"Lovelace, Countess",ada@example.org,fellow:2015-05-01:,,',
         "grace,Grace,Hopper,grace@example.org,fellow:2012-03-01:;managing:2020-01-01:,Infrastructure,",
         f"brian,Brian,Kernighan,brian@example.org,supporting:{THIS_YEAR},,",
         "basic,Basic,Member,basic@example.org,basic::,,",
-    ]) + "\n"
+    )
 
 
 class Administrator:

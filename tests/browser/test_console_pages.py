@@ -24,6 +24,7 @@ from ballot.unit_of_work import unit_of_work
 from tests.browser.conftest import PHONE
 from tests.browser.steps import CANDIDATES, NOMINEES, YEAR, Console, cast, link_in_mail, opt_in
 from tests.browser.test_voter_pages import SCREENSHOTS, Audit
+from tests.functional.factories import roster_text
 
 pytestmark = pytest.mark.browser
 
@@ -79,8 +80,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         console.open_period_with_roster()
         audit.check("period")
         bad_roster = tmp_path / "bad.csv"
-        bad_roster.write_text("member_id,given_name,family_name,email,classes,working_groups,delegate_for\n"
-                              "x,X,Y,not-an-address,fellow:2015-05-01:,,\n")
+        bad_roster.write_text(roster_text("x,X,Y,not-an-address,fellow:2015-05-01:,,"))
         page.get_by_label("Roster file (CSV or JSON)").set_input_files(bad_roster)
         page.get_by_role("button", name="Check the file").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("The roster was refused")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -31,9 +32,10 @@ def invoke(runner, *args: str):
 
 
 def run(runner, *args: str):
+    """A command with --json that must succeed; its parsed standard output."""
     result = invoke(runner, *args, "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def refused(runner, *args: str) -> str:
@@ -43,13 +45,28 @@ def refused(runner, *args: str) -> str:
     return result.output
 
 
+def member_row(key: str, classes: str, *, given: str | None = None, family: str = "Tester",
+               email: str | None = None, groups: str = "", delegate_for: str = "") -> str:
+    """One roster line; ``classes`` as written in the file (``fellow:2015-05-01:;sponsor:...``)."""
+    email = f"{key}@example.org" if email is None else email
+    return f"{key},{key.title() if given is None else given},{family},{email},{classes},{groups},{delegate_for}"
+
+
+def roster_text(*rows: str) -> str:
+    """A roster CSV: the header, then ``rows``, one a line."""
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def roster_file(tmp_path: Path, *rows: str, name: str = "roster.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(roster_text(*rows), encoding="utf-8")
+    return path
+
+
 def roster(tmp_path, year: int, *people: tuple[str, str], name: str = "roster.csv"):
     """Import a roster of (key, classes) into ``year``'s period."""
-    lines = [HEADER] + [f"{key},{key.title()},Tester,{key}@example.org,"
-                        + ";".join(f"{c}:{CURRENT}" for c in classes.split()) + ",," for key, classes in people]
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return roster_file(tmp_path, *(member_row(key, ";".join(f"{c}:{CURRENT}" for c in classes.split()))
+                                   for key, classes in people), name=name)
 
 
 def setup(runner, tmp_path, people, *, policy: str = "psf-bylaws", opted_in=(), year: int = YEAR):

@@ -30,6 +30,7 @@ from ballot.timestamps import utcnow
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle
 from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
+from tests.functional.factories import roster_text
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
@@ -125,9 +126,8 @@ def open_vote(app, voters: int, prefix: str = "race") -> tuple[int, dict[str, in
     with app.app_context(), unit_of_work("test"):
         now = utcnow()
         period = eligibility.open_period(now.year, load_policy("seed"))
-        lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-        lines += [f"{prefix}-{i},Voter,{i},{prefix}{i}@example.org,fellow:2015-05-01:,," for i in range(voters)]
-        eligibility.import_roster(period, ("\n".join(lines) + "\n").encode(), f"{prefix}.csv")
+        rows = (f"{prefix}-{i},Voter,{i},{prefix}{i}@example.org,fellow:2015-05-01:,," for i in range(voters))
+        eligibility.import_roster(period, roster_text(*rows).encode(), f"{prefix}.csv")
         rights = {r.member.email: r.id for r in eligibility.rights_of(period)}
         db.session.add_all(Enrollment(right_id=right_id, confirmed_at=now, source="link")
                            for right_id in rights.values())

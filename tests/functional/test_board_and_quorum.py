@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import time
 
+from tests.functional.factories import roster_file
 from tests.functional.helpers import cast, csrf_token, path_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -13,10 +14,7 @@ YEAR = dt.datetime.now(dt.UTC).year
 
 def setup_year(runner, tmp_path, people: int) -> None:
     run(runner, "period", "open", str(YEAR))
-    lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-    lines += [f"m{i},Member,{i},m{i}@example.org,fellow:2010-01-01:,," for i in range(people)]
-    path = tmp_path / "roster.csv"
-    path.write_text("\n".join(lines) + "\n")
+    path = roster_file(tmp_path, *(f"m{i},Member,{i},m{i}@example.org,fellow:2010-01-01:,," for i in range(people)))
     run(runner, "roster", "import", str(path), "--period", str(YEAR))
     from ballot.eligibility import services as eligibility
     from ballot.eligibility.models import Enrollment

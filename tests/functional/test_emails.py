@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from tests.functional.factories import roster_text
 from tests.functional.helpers import csrf_token, path_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
-ROSTER = "\n".join([
-    "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
-    f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
-]) + "\n"
+ROSTER = roster_text(f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,")
 ORIGIN = "https://vote.test/"
 
 

@@ -11,16 +11,16 @@ from sqlalchemy import event, func, select
 
 from ballot.extensions import db, limiter
 from ballot.votes.models import LinkRequest
+from tests.functional.factories import roster_text
 from tests.functional.helpers import cast, csrf_token, path_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
 THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
-ROSTER = "\n".join([
-    "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
+ROSTER = roster_text(
     f"ada,Ada,Lovelace,ada@example.org,supporting:{THIS_YEAR};sponsor:{THIS_YEAR},,ACME Corp",
     f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
     "basic,Basic,Member,basic@example.org,basic::,,",
-]) + "\n"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -19,18 +19,12 @@ from ballot.outbox import services as outbox
 from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 from ballot.outbox.tasks import send_due
 from ballot.timestamps import utcnow
+from tests.functional.factories import roster_file, run
 
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 OPT_IN_LINK = re.compile(r"https://vote\.test/opt-in/[A-Za-z0-9_.\-]+")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def run(runner, *args: str):
-    result = runner.invoke(args=[*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def free_port() -> int:
@@ -56,13 +50,12 @@ def path_of(link: str) -> str:
 def opt_ins(app, runner, tmp_path) -> int:
     """The 2026 period with three rights queued for opt-in: Ada twice (individual, delegate), Tom once."""
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
-    roster.write_text("\n".join([
-        HEADER,
+    roster = roster_file(
+        tmp_path,
         f"ada,Ada,Lovelace,ada@example.org,fellow:2015-05-01;sponsor:{CURRENT},,ACME & Sons",
         f'tom,"Tom <b>&</b>",Jerry,tom@example.org,supporting:{CURRENT},,',
         "bas,Basic,Member,basic@example.org,basic,,",
-    ]) + "\n")
+    )
     run(runner, "roster", "import", str(roster), "--period", "2026")
     queued = run(runner, "period", "send-opt-in", "2026")["queued"]
     assert queued == 3
@@ -337,8 +330,7 @@ def test_a_forwarded_host_never_reaches_a_link(opt_ins, runner, client, inbox):
 
 def test_mail_queued_during_a_request_with_a_forged_host_links_to_server_name(app, runner, tmp_path):
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(f"{HEADER}\ntom,Tom,,tom@example.org,supporting:{CURRENT},,\n")
+    roster = roster_file(tmp_path, f"tom,Tom,,tom@example.org,supporting:{CURRENT},,")
     run(runner, "roster", "import", str(roster), "--period", "2026")
     forged = {"base_url": "http://evil.example:8080", "headers": {"X-Forwarded-Host": "evil.example"}}
     with app.test_request_context("/", **forged):

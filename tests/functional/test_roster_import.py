@@ -13,25 +13,12 @@ from sqlalchemy import func, select
 from ballot.eligibility.models import Enrollment, VotingRight
 from ballot.extensions import db
 from ballot.roster.models import Member, RosterImport
+from tests.functional.factories import HEADER, invoke, roster_file, run
 
 DATA = Path(__file__).parents[1] / "data" / "roster"
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=200)}:{TODAY + dt.timedelta(days=200)}"
 LAPSED = f"{TODAY - dt.timedelta(days=600)}:{TODAY - dt.timedelta(days=200)}"
-
-
-def invoke(runner, *args: str):
-    result = runner.invoke(args=list(args))
-    assert "Traceback" not in result.output
-    return result
-
-
-def run(runner, *args: str):
-    """A command with --json that must succeed; its parsed output."""
-    result = invoke(runner, *args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def refused(runner, *args: str) -> str:
@@ -45,12 +32,6 @@ def refused(runner, *args: str) -> str:
 
 def import_file(runner, path: Path | str, *options: str, year: int = 2026) -> dict:
     return run(runner, "roster", "import", str(path), "--period", str(year), *options)
-
-
-def write(tmp_path: Path, *rows: str, name: str = "roster.csv") -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    return path
 
 
 def state() -> dict:
@@ -163,8 +144,8 @@ def test_a_malformed_roster_is_refused_whole_naming_every_problem_by_line(period
 def test_a_malformed_roster_after_a_good_one_changes_nothing(period, runner, tmp_path):
     import_file(runner, DATA / "ballot.csv")
     before = state()
-    bad = write(tmp_path, "M-0001,Ada,Lovelace,ada@example.org,fellow:2019-05-01,,",
-                "M-0002,Bob,,not-an-address,basic,,")
+    bad = roster_file(tmp_path, "M-0001,Ada,Lovelace,ada@example.org,fellow:2019-05-01,,",
+                      "M-0002,Bob,,not-an-address,basic,,")
     output = refused(runner, "roster", "import", str(bad), "--period", "2026")
     assert "line 3: email 'not-an-address' is not a valid email address" in output
     assert state() == before
@@ -231,13 +212,13 @@ def test_a_dry_run_reports_and_writes_nothing(period, runner):
 
 
 def test_a_dry_run_against_a_stored_roster_reports_the_changes(period, runner, tmp_path):
-    first = write(
+    first = roster_file(
         tmp_path, f"a,Ada,,ada@example.org,supporting:{CURRENT},,", "b,Bea,,bea@example.org,fellow:2010-01-01,,"
     )
     import_file(runner, first)
     before = state()
-    second = write(tmp_path, f"a,Ada,,ada@new.example.org,supporting:{CURRENT},,",
-                   f"c,Cy,,cy@example.org,contributing:{CURRENT},,", name="second.csv")
+    second = roster_file(tmp_path, f"a,Ada,,ada@new.example.org,supporting:{CURRENT},,",
+                         f"c,Cy,,cy@example.org,contributing:{CURRENT},,", name="second.csv")
     report = import_file(runner, second, "--dry-run")
     assert report["changes"] == {"added": ["c"], "changed": ["a"], "removed": ["b"]}
     # How many rights would follow, and who by name with what changes (issue 10, items 12 and 16).
@@ -276,14 +257,14 @@ def test_the_same_roster_in_another_format_changes_nothing(period, runner):
 
 
 def test_a_changed_roster_reports_what_was_added_changed_and_removed(period, runner, tmp_path):
-    first = write(
+    first = roster_file(
         tmp_path,
         f"a,Ada,Lovelace,ada@example.org,supporting:{CURRENT},,",
         "b,Bea,,bea@example.org,fellow:2010-01-01,,",
         "c,Cy,,cy@example.org,basic,,",
         name="january.csv",
     )
-    second = write(
+    second = roster_file(
         tmp_path,
         f"a,Ada,Lovelace,ada@example.org,supporting:{CURRENT},,",  # unchanged
         "c,Cy,,cy@example.org,basic;fellow:2026-01-01,,",  # became a Fellow
@@ -324,7 +305,7 @@ def test_a_roster_of_another_period_is_kept_apart(period, runner):
 # --- Rights from the roster -------------------------------------------------------------
 
 def test_one_individual_right_per_person_and_a_delegate_right_for_a_sponsor_delegate(period, runner, tmp_path):
-    path = write(
+    path = roster_file(
         tmp_path,
         f"ada,Ada,Lovelace,ada@example.org,supporting:{CURRENT};fellow:2015-05-01,,",
         f"grace,Grace,Hopper,grace@example.org,supporting:{CURRENT};fellow:2012-01-01;sponsor:{CURRENT},,ACME Corp",
@@ -344,8 +325,8 @@ def test_one_individual_right_per_person_and_a_delegate_right_for_a_sponsor_dele
 
 
 def test_a_person_who_becomes_a_delegate_gains_a_second_right(period, runner, tmp_path):
-    import_file(runner, write(tmp_path, "ada,Ada,,ada@example.org,fellow:2015-05-01,,"))
-    report = import_file(runner, write(
+    import_file(runner, roster_file(tmp_path, "ada,Ada,,ada@example.org,fellow:2015-05-01,,"))
+    report = import_file(runner, roster_file(
         tmp_path, f"ada,Ada,,ada@example.org,fellow:2015-05-01;sponsor:{CURRENT},,ACME Corp", name="v2.csv"))
     assert (report["changed"], report["rights_added"]) == (1, 1)
     assert rights_by_member() == {"ada": [("delegate", "ACME Corp"), ("individual", "")]}

@@ -59,6 +59,7 @@ from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, queries
 from ballot.votes import record as vote_record
 from ballot.votes.rules import YES_NO
+from tests.functional.factories import roster_text
 from tests.functional.helpers import HttpBrowser
 
 VOTERS = 8
@@ -179,10 +180,9 @@ class Browser(HttpBrowser):
 # The election -------------------------------------------------------------------------
 
 def roster_csv() -> bytes:
-    lines = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-    for i in range(VOTERS + 1):  # the last one is enrolled but never votes
-        lines.append(f"secrecy-{i},Voter{i},Surname{i},voter{i}@example.org,fellow:2015-05-01:,,")
-    return ("\n".join(lines) + "\n").encode()
+    # the last one is enrolled but never votes
+    return roster_text(*(f"secrecy-{i},Voter{i},Surname{i},voter{i}@example.org,fellow:2015-05-01:,,"
+                         for i in range(VOTERS + 1))).encode()
 
 
 def email_of(i: int) -> str:

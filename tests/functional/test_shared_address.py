@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.functional.factories import roster_file
 from tests.functional.helpers import cast, csrf_token, path_of, receipt_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -18,10 +19,8 @@ MEMBERS = 40  # more than any per-address limit a ballot page used to have (30 a
 
 def test_forty_members_on_one_network_enrol_and_vote(app, runner, client, inbox, tmp_path):
     assert app.config["RATELIMIT_ENABLED"]
-    rows = ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-    rows += [f"m{n},Member,Number {n},m{n}@example.org,fellow:2010-01-01:,," for n in range(MEMBERS)]
-    roster = tmp_path / "roster.csv"
-    roster.write_text("\n".join(rows) + "\n")
+    roster = roster_file(tmp_path, *(f"m{n},Member,Number {n},m{n}@example.org,fellow:2010-01-01:,,"
+                                     for n in range(MEMBERS)))
     run(runner, "period", "open", str(YEAR))
     run(runner, "roster", "import", str(roster), "--period", str(YEAR))
     run(runner, "period", "send-opt-in", str(YEAR))

@@ -13,25 +13,22 @@ from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
 from ballot.votes.models import SealedBallot
+from tests.functional.factories import roster_file
 from tests.functional.helpers import cast, run
 
 YEAR = dt.datetime.now(dt.UTC).year
 VOTERS = 8
 
 
-def roster_file(tmp_path) -> Path:
-    path = tmp_path / "roster.csv"
-    path.write_text("\n".join(
-        ["member_id,given_name,family_name,email,classes,working_groups,delegate_for"]
-        + [f"v{i},Voter{i},Tester,voter{i}@example.org,fellow:2015-05-01:,," for i in range(VOTERS)]
-    ) + "\n")
-    return path
+def voters_roster(tmp_path) -> Path:
+    return roster_file(tmp_path, *(f"v{i},Voter{i},Tester,voter{i}@example.org,fellow:2015-05-01:,,"
+                                   for i in range(VOTERS)))
 
 
 def open_vote(runner, tmp_path) -> tuple[int, dict[str, int]]:
     """Everyone enrolled, one open vote, its links mailed; returns the vote's id and each address's right."""
     run(runner, "period", "open", str(YEAR))
-    run(runner, "roster", "import", str(roster_file(tmp_path)), "--period", str(YEAR))
+    run(runner, "roster", "import", str(voters_roster(tmp_path)), "--period", str(YEAR))
     with unit_of_work("test"):
         rights = eligibility.rights_of(eligibility.get_period(YEAR))
         for right in rights:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,11 @@ from ballot import sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
 from ballot.votes.record import protection_statement, signed
+from tests.functional.factories import member_row, roster_file, run
+from tests.functional.helpers import cast, receipt_of
 
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 VOTERS = {  # address: answers to the two questions
     "ada@example.org": ("yes", "no"),
     "bea@example.org": ("yes", "abstain"),
@@ -29,34 +27,11 @@ VOTERS = {  # address: answers to the two questions
 }  # eve@example.org is in the electorate and does not vote
 
 
-def run(runner, *args: str):
-    result = runner.invoke(args=[*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def path_of(link: str) -> str:
-    return link.removeprefix("https://vote.test")
-
-
-def cast(client, link: str, answers: dict) -> str:
-    """Open the ballot, review, cast: the voter's receipt."""
-    page = client.get(path_of(link))
-    assert page.status_code == 200, page.text
-    data = {"csrf_token": CSRF.search(page.text).group(1), **answers}
-    review = client.post(path_of(link), data={**data, "step": "review"})
-    assert review.status_code == 200 and "Review your ballot" in review.text
-    done = client.post(path_of(link), data={**data, "step": "cast"}, follow_redirects=True)
-    assert done.status_code == 200, done.text
-    return RECEIPT.search(done.text).group(1)
-
-
 def run_vote(runner, client, inbox, tmp_path: Path) -> tuple[int, dict[str, str]]:
     """A small vote from the period's opening to its published record; the vote id and receipts."""
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
     names = ["ada", "bea", "cy", "dee", "eve"]
-    roster.write_text("\n".join([HEADER] + [f"{n},{n.title()},,{n}@example.org,supporting:{CURRENT},," for n in names]))
+    roster = roster_file(tmp_path, *(member_row(n, f"supporting:{CURRENT}", family="") for n in names))
     run(runner, "roster", "import", str(roster), "--period", "2026")
     period = eligibility.get_period(2026)
     for right in eligibility.rights_of(period):
@@ -71,7 +46,9 @@ def run_vote(runner, client, inbox, tmp_path: Path) -> tuple[int, dict[str, str]
     receipts = {}
     for address, (first, second) in VOTERS.items():
         (link,) = [link for link in inbox.links(address) if f"/votes/{vote_id}/ballot/" in link]
-        receipts[address] = cast(client, link, {"q1": first, "q2": second})
+        done = cast(client, link, {"q1": first, "q2": second})
+        assert done.status_code == 200, done.text
+        receipts[address] = receipt_of(done)
     closed = run(runner, "vote", "close", str(vote_id))
     assert (closed["ballots"], closed["missed"]) == (4, 1)
     run(runner, "vote", "publish", str(vote_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import threading
@@ -16,17 +15,11 @@ from werkzeug.serving import make_server
 from ballot import RedactTokens
 from ballot.eligibility import services as eligibility
 from ballot.tokens import BALLOT_LINK, OPT_IN, token_service
+from tests.functional.factories import roster_file, run
 
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def run(runner, *args: str):
-    result = runner.invoke(args=[*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def path_of(link: str) -> str:
@@ -50,9 +43,8 @@ def assert_plain(response, status: int, *phrases: str) -> None:
 def open_vote(app, runner, inbox, tmp_path) -> dict:
     """An open charter vote with two enrolled voters and their ballot links."""
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(f"{HEADER}\nada,Ada,,ada@example.org,supporting:{CURRENT},,\n"
-                      f"bea,Bea,,bea@example.org,supporting:{CURRENT},,\n")
+    roster = roster_file(tmp_path, f"ada,Ada,,ada@example.org,supporting:{CURRENT},,",
+                         f"bea,Bea,,bea@example.org,supporting:{CURRENT},,")
     run(runner, "roster", "import", str(roster), "--period", "2026")
     for right in eligibility.rights_of(eligibility.get_period(2026)):
         eligibility.confirm_opt_in(right)
@@ -136,8 +128,7 @@ def test_a_csrf_token_from_another_browser_is_refused(open_vote, app, client, ru
 
 def test_an_opt_in_post_without_the_csrf_token_is_refused_plainly(app, runner, client, tmp_path):
     run(runner, "period", "open", "2026")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(f"{HEADER}\nada,Ada,,ada@example.org,supporting:{CURRENT},,\n")
+    roster = roster_file(tmp_path, f"ada,Ada,,ada@example.org,supporting:{CURRENT},,")
     run(runner, "roster", "import", str(roster), "--period", "2026")
     (right,) = eligibility.rights_of(eligibility.get_period(2026))
     with app.test_request_context():

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from ballot.tokens import BALLOT_LINK, token_service
+from tests.functional.factories import roster_text
 from tests.functional.helpers import cast, csrf_token, path_of, receipt_of, run
 
 YEAR = dt.datetime.now(dt.UTC).year
@@ -18,7 +19,6 @@ FELLOWS = [f"fellow{i}" for i in range(2, 10)]  # with Ada: nine Fellows
 
 def roster_csv() -> str:
     rows = [
-        "member_id,given_name,family_name,email,classes,working_groups,delegate_for",
         # Supporting and Fellow: one individual right; also a Sponsor Delegate: a second right.
         f'ada,Ada,"Lovelace, Countess",ada@example.org,'
         f"supporting:{THIS_YEAR};fellow:2015-05-01:;sponsor:{THIS_YEAR},,ACME Corp",
@@ -28,7 +28,7 @@ def roster_csv() -> str:
         f"lapsed,Lapsed,Supporter,lapsed@example.org,supporting:{YEAR - 2}-01-01:{YEAR - 1}-01-01,,",
     ]
     rows += [f"{f},{f.title()},Fellow,{f}@example.org,fellow:2010-01-01:,," for f in FELLOWS]
-    return "\n".join(rows) + "\n"
+    return roster_text(*rows)
 
 
 def closes_at(days: int = 7) -> str:

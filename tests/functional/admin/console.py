@@ -10,13 +10,13 @@ import time
 from flask import g
 
 from ballot.admin import credentials
+from tests.functional.factories import roster_text
 from tests.functional.helpers import csrf_token, run
 
 PASSWORD = "correct horse battery staple"
 YEAR = dt.datetime.now(dt.UTC).year
 TODAY = dt.datetime.now(dt.UTC).date()
 CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
-HEADER = "member_id,given_name,family_name,email,classes,working_groups,delegate_for"
 
 
 def create_admin(runner, tmp_path, email: str = "admin@example.org", password: str = PASSWORD) -> dict:
@@ -79,8 +79,7 @@ def upload(client, year: int, text: str, filename: str = "roster.csv"):
                        data={"csrf_token": token, "roster": (io.BytesIO(text.encode()), filename)})
 
 
-def roster(*rows: str) -> str:
-    return "\n".join([HEADER, *rows]) + "\n"
+roster = roster_text
 
 
 def member(key: str, classes: str = "supporting", email: str | None = None, delegate_for: str = "") -> str:
