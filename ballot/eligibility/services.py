@@ -324,14 +324,19 @@ def waivable_rights(period: EligibilityPeriod, member_ids: set[int], on: dt.date
     ]
 
 
+def require_waiver(period: EligibilityPeriod) -> None:
+    """Refuse the affirmation waiver (bylaws 4.2) under a policy without it."""
+    policy = policy_of(period)
+    if not policy.affirmation_waiver:
+        raise Conflict(f"{policy.title} has no affirmation waiver: every voting right opts in")
+
+
 def enrol_by_waiver(period: EligibilityPeriod, right_ids: list[int], now: dt.datetime | None = None) -> list[int]:
     """Enrol the rights without their affirmation, recorded as enrolled by the waiver; returns them.
 
     Refused for a policy without the waiver and once enrolment has closed.
     """
-    policy = policy_of(period)
-    if not policy.affirmation_waiver:
-        raise Conflict(f"{policy.title} has no affirmation waiver: every voting right opts in")
+    require_waiver(period)
     if period.enrolment_closed_at is not None:
         raise Conflict(f"enrolment for {period.year} closed on {period.enrolment_closed_at:%d %B %Y}")
     if right_ids:

@@ -51,9 +51,7 @@ def last_regular_board_election(period: EligibilityPeriod) -> Vote | None:
 
 def plan(period: EligibilityPeriod) -> WaiverPlan:
     """The waiver's preview: nothing is changed."""
-    policy = eligibility.policy_of(period)
-    if not policy.affirmation_waiver:
-        raise Conflict(f"{policy.title} has no affirmation waiver: every voting right opts in")
+    eligibility.require_waiver(period)
     election = last_regular_board_election(period)
     if election is None:
         return WaiverPlan(None, 0, 0, [])
