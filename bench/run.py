@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import os
 import platform
 import resource
@@ -75,6 +76,8 @@ from ballot.timestamps import UTCDateTime, utcnow
 from ballot.unit_of_work import unit_of_work
 from ballot.votes.models import ElectorateEntry
 
+AREAS = ("import", "mail", "open", "web", "close")  # in the order they run
+
 # The benchmark of one backend -------------------------------------------------------
 
 def bench_backend(backend: str, args, roster_file: bytes, today: dt.date) -> Results:
@@ -116,11 +119,14 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     queued = importing.bench_import(results, period, roster_file, n)
     if queued is None:
         return
-    try:
-        mail.bench_mail(app, results, queued)
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        db.session.rollback()
-        results.failed("mail", "mail", ">= 0.5 x smtplib", exc)
+    if "mail" in args.only:
+        try:
+            mail.bench_mail(app, results, queued)
+        except Exception as exc:  # noqa: BLE001 - a failure is a figure too
+            db.session.rollback()
+            results.failed("mail", "mail", ">= 0.5 x smtplib", exc)
+    if not args.only & {"open", "web", "close"}:
+        return
 
     # 2. Everyone enrolled (not timed), then the vote opened.
     enrolled = enrol_everyone(period)
@@ -130,15 +136,52 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
 
     # 3. Casting through gunicorn beside the bare endpoint.
     electorate = list(db.session.scalars(select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)))
-    try:
-        web.bench_http(app, results, args, vote, electorate, workdir, database, port, bare_port)
-    except Exception as exc:  # noqa: BLE001 - a failure is a figure too
-        results.failed("cast_post", "casting through gunicorn", ">= 0.5 x bare", exc)
-    db.session.rollback()
+    if "web" in args.only:
+        try:
+            web.bench_http(app, results, args, vote, electorate, workdir, database, port, bare_port)
+        except Exception as exc:  # noqa: BLE001 - a failure is a figure too
+            results.failed("cast_post", "casting through gunicorn", ">= 0.5 x bare", exc)
+        db.session.rollback()
 
     # 4. Tallying: the pure count, then the whole close.
-    voting.bench_tally(results, vote, period, n)
-    voting.bench_close(app, results, vote, period, electorate)
+    if "close" in args.only:
+        voting.bench_tally(results, vote, period, n)
+        voting.bench_close(app, results, vote, period, electorate)
+
+
+GROWTH_FIGURES = {"import": "roster import", "open": "open vote", "close": "close, sealed ballots",
+                  "close_missed": "close, all missed"}
+GROWTH_LIMIT = 1.1  # the fitted exponent: 1 is linear; the margin is for noise
+
+
+def bench_growth(backend: str, args, today: dt.date, full: Results) -> None:
+    """Import, open and close again at a tenth and three tenths of ``--members`` (10,000 and 30,000
+    by default), each on a fresh database, and fit time = c * members ** k through the three sizes
+    (the full size's figures are those of the main run): k <= 1 is linear growth or better."""
+    sizes = [args.members // 10, 3 * args.members // 10]
+    small = []
+    for size in sizes:
+        log(f"[{backend}] growth: import, open and close at {size:,} members")
+        sub = argparse.Namespace(**{**vars(args), "members": size, "only": {"open", "close"}})
+        small.append(bench_backend(backend, sub, population.roster_csv(size, today), today))
+    for key, name in GROWTH_FIGURES.items():
+        runs = [*small, full]
+        if any(r.figures.get(key) is None or r.figures[key].value is None for r in runs):
+            continue
+        members = [*sizes, args.members]
+        seconds = [r.figures[key].value for r in runs]
+        exponent = _slope([math.log(m) for m in members], [math.log(t) for t in seconds])
+        full.add(Figure(
+            f"growth_{key}", f"growth of {name}: exponent k in time ~ members^k", f"k <= {GROWTH_LIMIT}",
+            exponent, f"k = {exponent:.2f}", exponent <= GROWTH_LIMIT,
+            note=", ".join(f"{m:,}: {t:.2f} s ({1e6 * t / m:.0f} us/member)" for m, t in zip(members, seconds,
+                                                                                          strict=True))))
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    """The least-squares slope of ys over xs."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
 def enrol_everyone(period) -> int:
@@ -210,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None,
                         help="time limit of each HTTP phase (default 10; 5 with --quick)")
     parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--only", default=",".join(AREAS),
+                        help=f"the areas to measure, comma-separated, of {', '.join(AREAS)} (the roster import "
+                             "always runs: the others need it)")
+    parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=None,
+                        help="also import, open and close at a tenth and three tenths of --members, to show how "
+                             "the time grows (default: on, off with --quick or --only)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", POSTGRES_ADMIN),
                         help=f"PostgreSQL admin URL to create the database from (default {POSTGRES_ADMIN})")
     args = parser.parse_args(argv)
@@ -218,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     args.seconds = args.seconds or (5.0 if args.quick else 10.0)
     if args.members < args.casts * 2:
         args.casts = max(args.members // 3, 10)
+    args.only = {area.strip() for area in args.only.split(",") if area.strip()}
+    if args.only - set(AREAS):
+        parser.error(f"--only: unknown area {', '.join(sorted(args.only - set(AREAS)))}; the areas: {', '.join(AREAS)}")
+    if args.growth is None:
+        args.growth = not args.quick and args.only == set(AREAS)
 
     logging.disable(logging.INFO)  # Alembic's and the service's progress lines
     started, load_before = time.perf_counter(), os.getloadavg()
@@ -228,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     all_results = []
     for backend in backends:
         try:
-            all_results.append(bench_backend(backend, args, roster_file, today))
+            results = bench_backend(backend, args, roster_file, today)
+            if args.growth:
+                bench_growth(backend, args, today, results)
+            all_results.append(results)
         except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL is not running: report it, go on
             results = Results(backend)
             results.failed("import", "benchmark", "", exc)
