@@ -31,6 +31,26 @@ REQUIRED_SECRETS = (
 )
 
 
+def postgresql_session_options(config) -> dict:
+    """On PostgreSQL, settings of each session that free a lost app process's locks: the server ends a
+    transaction left idle (BALLOT_PG_IDLE_IN_TRANSACTION_TIMEOUT) and probes a silent connection
+    (BALLOT_PG_KEEPALIVE_IDLE), so that an app host lost mid-transaction (a power cut) does not hold
+    a vote's row lock, and with it every close and cast of that vote, until TCP gives up hours later."""
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        return {}
+    options = {}
+    for name, setting, unit in [("BALLOT_PG_IDLE_IN_TRANSACTION_TIMEOUT", "idle_in_transaction_session_timeout", "s"),
+                                ("BALLOT_PG_KEEPALIVE_IDLE", "tcp_keepalives_idle", "")]:
+        seconds = config[name]
+        if type(seconds) is not int or seconds < 0:
+            raise PolicyInvalid(f"{name} must be a whole number of seconds, 0 (off) or more (not {seconds!r})")
+        options[setting] = f"{seconds}{unit}"
+    connect_args = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
+    given = connect_args.get("options", "")
+    connect_args["options"] = " ".join([given, *(f"-c {k}={v}" for k, v in options.items())]).strip()
+    return {"connect_args": connect_args}
+
+
 def create_app(config: dict | None = None) -> Flask:
     """The only place that knows every part of the service.
 
@@ -66,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
         "hide_parameters": True,
+        **postgresql_session_options(app.config),
     }
     # The rate limits' store failing raises one error type, whatever the store: pages answer it with a 503.
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {

@@ -31,6 +31,12 @@ BALLOT_MAIL_BATCH = 20
 # Seconds to wait for the mail server at each step before giving up (and retrying later).
 BALLOT_SMTP_TIMEOUT = 30
 
+# PostgreSQL: a transaction left idle this many seconds (its app process frozen, or its host lost
+# without closing the connection) is ended by the server, which releases its locks; and the server
+# probes an idle connection after this many seconds of silence, to notice a peer that vanished.
+BALLOT_PG_IDLE_IN_TRANSACTION_TIMEOUT = 60
+BALLOT_PG_KEEPALIVE_IDLE = 30
+
 # How many reverse proxies (nginx, a load balancer) stand in front of the app
 # processes. 0: a client's address is the connection's. 1 or more: it is read
 # from X-Forwarded-For, trusting that many hops and no more, so that rate

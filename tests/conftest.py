@@ -132,6 +132,9 @@ def make_app(database_url: str, smtp_port: int, **overrides):
         "BALLOT_MAIL_TRANSPORT": "smtp",
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail suppresses under TESTING; we want the real path
         "BALLOT_POLICY": "seed",
+        # The `app` fixture keeps one transaction open around a whole test, idle while a browser or a
+        # subprocess works: the server must not end it (test_postgresql_ends_an_abandoned_transaction).
+        "BALLOT_PG_IDLE_IN_TRANSACTION_TIMEOUT": 900,
         **TEST_SECRETS,
         **overrides,
     }

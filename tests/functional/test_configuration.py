@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 
+import psycopg
+import pytest
+from sqlalchemy import text
+
 from ballot import create_app
 from ballot.cli import new_secrets
 from ballot.extensions import db, limiter
+from tests.conftest import make_app
 
 
 def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
@@ -53,3 +58,31 @@ def test_the_production_example_serves_with_secrets_from_the_environment(monkeyp
         with app.app_context():
             db.engine.dispose()
         limiter.init_app(database_app)  # the extension is shared: give the test app its own store back
+
+
+def test_postgresql_ends_an_abandoned_transaction(backend, smtp_server):
+    """An app process that stops mid-transaction (frozen, or its host lost without closing the connection)
+    must not hold a vote's row lock for good: PostgreSQL ends the idle transaction and its locks go."""
+    kind, url = backend
+    app = make_app(url, smtp_server[0].port, BALLOT_PG_IDLE_IN_TRANSACTION_TIMEOUT=1)
+    with app.app_context():
+        try:
+            if kind == "sqlite":
+                assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+                pytest.skip("SQLite: a lost process's lock goes with the process (the file lock)")
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "1s"
+                assert conn.execute(text("SHOW tcp_keepalives_idle")).scalar() == "30"
+            abandoned = db.engine.connect()
+            abandoned.begin()
+            abandoned.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # a lock, then silence
+            plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(plain, autocommit=True) as other:
+                other.execute("SET lock_timeout = '20s'")
+                other.execute("SELECT pg_advisory_lock(4242)")  # waits until the server ends the other
+                other.execute("SELECT pg_advisory_unlock(4242)")  # granted: the abandoned one is gone
+            with pytest.raises(Exception, match="idle-in-transaction"):
+                abandoned.execute(text("SELECT 1"))
+            abandoned.invalidate()
+        finally:
+            db.engine.dispose()
