@@ -49,8 +49,8 @@ from fractions import Fraction
 from typing import Any
 
 from ballot.counting.ballots import (
+    Ballots,
     CountableBallots,
-    RankedBallot,
     number_json,
     prepare_strict,
 )
@@ -168,7 +168,7 @@ class StvResult:
 
 def count_scottish(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     seats: int,
     *,
     withdrawn: Collection[str] = (),
@@ -191,7 +191,7 @@ def count_scottish(
 
 def count_meek(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     seats: int,
     *,
     withdrawn: Collection[str] = (),
