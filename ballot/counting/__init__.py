@@ -12,6 +12,6 @@ report, so anyone holding the published ballots can recount.
 - :mod:`ballot.counting.board`: the Board being elected, its continuing directors and the
   affiliation cap (PSF bylaws 5.14, 5.15, 5.5), which every method applies.
 - :mod:`ballot.counting.blt`: the BLT ballot format, in and out.
-- :mod:`ballot.counting.ballots`: the ranked ballot shared by the ranked methods.
+- :mod:`ballot.counting.ballots`: the ranked ballot shared by the ranked methods, and the stored form.
 - :mod:`ballot.counting.ties`: the public, reproducible drawing of lots.
 """

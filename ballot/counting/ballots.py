@@ -1,9 +1,10 @@
-"""The ranked ballot shared by the ranked methods, and its preparation for counting."""
+"""The ranked ballot shared by the ranked methods, the stored form of many, and their preparation for counting."""
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import chain
 from typing import Any, Generic, TypeVar
 
 
@@ -29,6 +30,28 @@ class RankedBallot:
         )
         return cls(ranking=tiers, weight=weight)
 
+
+Tier = str | Collection[str]
+"""Names ranked equally: one name (the stored form) or a frozenset of them (a RankedBallot's tier)."""
+
+
+@dataclass(frozen=True)
+class StoredRankings:
+    """Ranked ballots in the form the service stores them: one list of names per ballot, most preferred first.
+
+    The ranked methods take this wherever they take RankedBallots, and count it
+    exactly as ``[RankedBallot.of(*names) for names in rankings]`` (a
+    collection of names in a list is a tier): each list is one ballot, and a
+    refused ballot is named by its place in ``rankings``. Identical lists are
+    merged before anything else is built, so preparing a large election costs
+    its distinct rankings, not an object per ballot.
+    """
+
+    rankings: Sequence[Sequence[Tier]]
+
+
+Ballots = Iterable[RankedBallot] | StoredRankings
+"""What the ranked methods count: RankedBallots, or the stored form."""
 
 Preference = TypeVar("Preference", int, tuple[int, ...])
 
@@ -69,7 +92,7 @@ def check_candidates(candidates: Sequence[str]) -> tuple[str, ...]:
 
 def prepare_strict(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     withdrawn: Collection[str] = (),
 ) -> CountableBallots[int]:
     """Ballots for a transfer method, where a vote goes to one candidate at a time.
@@ -82,7 +105,7 @@ def prepare_strict(
 
 def prepare_ranked(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     withdrawn: Collection[str] = (),
 ) -> CountableBallots[tuple[int, ...]]:
     """Validate ballots against the candidates and merge identical rankings.
@@ -97,7 +120,7 @@ def prepare_ranked(
 
 def _prepare(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     withdrawn: Collection[str],
     *,
     strict: bool,
@@ -110,34 +133,40 @@ def _prepare(
     gone = {index[name] for name in withdrawn}
 
     # Real elections repeat rankings a great deal: merge first (at C speed where the
-    # weights allow), then check each distinct ranking once.
-    cast = list(ballots)
-    rankings = [ballot.ranking for ballot in cast]
-    weights = [ballot.weight for ballot in cast]
-    if set(map(type, weights)) - {int} or (weights and min(weights) < 1):
-        number, weight = next((n, w) for n, w in enumerate(weights, 1) if type(w) is not int or w < 1)
-        raise ValueError(f"ballot {number}: weight {weight!r} is not a positive integer")
-    tally: dict[tuple[frozenset[str], ...], int]
-    if not weights or max(weights) == 1:
-        tally = Counter(rankings)
+    # weights allow), then check each distinct ranking once. A tier is a name, or a
+    # frozenset of names (from a RankedBallot, or a collection of names in the stored form).
+    rankings: Sequence[Sequence[Tier]]
+    tally: dict[tuple[Tier, ...], int]
+    if isinstance(ballots, StoredRankings):
+        rankings, tally = _merge_stored(ballots.rankings)
     else:
-        tally = {}
-        for ranking, weight in zip(rankings, weights, strict=True):
-            tally[ranking] = tally.get(ranking, 0) + weight
+        cast = list(ballots)
+        rankings = ranked = [ballot.ranking for ballot in cast]
+        weights = [ballot.weight for ballot in cast]
+        if set(map(type, weights)) - {int} or (weights and min(weights) < 1):
+            number, weight = next((n, w) for n, w in enumerate(weights, 1) if type(w) is not int or w < 1)
+            raise ValueError(f"ballot {number}: weight {weight!r} is not a positive integer")
+        if not weights or max(weights) == 1:
+            tally = Counter(ranked)
+        else:
+            tally = {}
+            for tiers, weight in zip(ranked, weights, strict=True):
+                tally[tiers] = tally.get(tiers, 0) + weight
 
     # Distinct tiers are fewer still (mostly one name each): each is checked and
     # resolved the first time a ranking holds it, to None when every name in it
     # has withdrawn.
     class Resolved(dict):
-        def __missing__(self, tier: frozenset[str]) -> Any:
-            unknown = sorted(name for name in tier if name not in index)
+        def __missing__(self, tier: Tier) -> Any:
+            names_in_tier = _names_in(tier)
+            unknown = sorted(name for name in names_in_tier if name not in index)
             if unknown:
                 raise _refusal(rankings, tier, f"unknown candidate {unknown[0]!r}")
-            standing = tuple(sorted(index[name] for name in tier if index[name] not in gone))
+            standing = tuple(sorted(index[name] for name in names_in_tier if index[name] not in gone))
             if strict and len(standing) > 1:
                 raise _refusal(
                     rankings, tier,
-                    f"equal rankings ({'='.join(sorted(tier))}) cannot be counted by a transfer method",
+                    f"equal rankings ({'='.join(sorted(names_in_tier))}) cannot be counted by a transfer method",
                 )
             self[tier] = resolved = (standing[0] if strict else standing) if standing else None
             return resolved
@@ -159,19 +188,41 @@ def _prepare(
     total = sum(merged.values())
 
     # A name ranked twice: with one name to a tier (as nearly always), two equal tiers.
-    if all(len(tier) == 1 for tier in resolved):
+    if all(type(tier) is str or len(tier) == 1 for tier in resolved):
         twice = [ranking for ranking in tally if len(set(ranking)) != len(ranking)]
     else:
         twice = [ranking for ranking in tally if len(frozenset().union(*ranking)) != sum(map(len, ranking))]
     if twice:
-        ranking = min(twice, key=rankings.index)
-        name = next(name for name, n in Counter(n for t in ranking for n in t).items() if n > 1)
-        raise ValueError(f"ballot {rankings.index(ranking) + 1}: candidate {name!r} ranked twice")
+        number, first = next((n, r) for n, r in enumerate(map(tuple, rankings), 1) if r in twice)
+        name = next(name for name, n in Counter(chain.from_iterable(map(_names_in, first))).items() if n > 1)
+        raise ValueError(f"ballot {number}: candidate {name!r} ranked twice")
 
     return CountableBallots(candidates=names, rankings=tuple(merged.items()), total=total, empty=empty)
 
 
-def _refusal(rankings: list[tuple[frozenset[str], ...]], tier: frozenset[str], problem: str) -> ValueError:
+def _merge_stored(stored: Sequence[Sequence[Tier]]) -> tuple[Sequence[Sequence[Tier]], dict[tuple[Tier, ...], int]]:
+    """The stored rankings as tiers (for naming a ballot), and each distinct ranking with its number of ballots.
+
+    Lists of names are counted as they are; should any list hold a collection
+    of names, every ranking is made into RankedBallot's tiers instead.
+    """
+    try:
+        tally = Counter(map(tuple, stored))
+        plain = all(type(p) is str for p in set(chain.from_iterable(tally)))
+    except TypeError:  # a tier given as a list
+        plain = False
+    if plain:
+        return stored, tally
+    rankings: list[tuple[Tier, ...]] = [RankedBallot.of(*names).ranking for names in stored]
+    return rankings, Counter(rankings)
+
+
+def _names_in(tier: Tier) -> Collection[str]:
+    """The names a tier ranks equally: one name, or several."""
+    return (tier,) if type(tier) is str else tier
+
+
+def _refusal(rankings: Sequence[Sequence[Tier]], tier: Tier, problem: str) -> ValueError:
     """The error for a tier no ballot may hold, naming the first ballot that holds it."""
     number = next(n for n, ranking in enumerate(rankings, 1) if tier in ranking)
     return ValueError(f"ballot {number}: {problem}")

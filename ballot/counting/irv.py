@@ -20,12 +20,12 @@ records each with the reason. If the cap excludes everyone, the seat stays
 empty.
 """
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import RankedBallot, prepare_strict
+from ballot.counting.ballots import Ballots, prepare_strict
 from ballot.counting.board import Affiliations, AffiliationShares, Board, Continuing, board_for
 from ballot.counting.ties import draw_lots
 
@@ -93,7 +93,7 @@ class IrvResult:
 
 def count_irv(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     *,
     withdrawn: Collection[str] = (),
     affiliations: Affiliations | None = None,

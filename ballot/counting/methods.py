@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from ballot.counting.approval import count_approval
-from ballot.counting.ballots import RankedBallot
+from ballot.counting.ballots import StoredRankings
 from ballot.counting.board import Affiliations, Continuing
 from ballot.counting.irv import IrvResult, count_irv
 from ballot.counting.schulze import SchulzeElection, elect_schulze
@@ -51,7 +51,7 @@ def count_board(
     if method == APPROVAL:
         approval = count_approval(candidates, ballots, seats, **board)
         return list(approval.elected), approval.as_dict()
-    ranked = [RankedBallot.of(*names) for names in ballots]
+    ranked = StoredRankings(list(ballots))
     result: StvResult | IrvResult | SchulzeElection
     if method == "meek-stv":
         result = count_meek(candidates, ranked, seats, **board)

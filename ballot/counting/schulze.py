@@ -19,12 +19,12 @@ any candidate whose seating would break the affiliation cap for the next
 when a tier cannot be seated whole (:mod:`ballot.counting.ties`).
 """
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ballot.counting.ballots import RankedBallot, check_candidates, prepare_ranked
+from ballot.counting.ballots import Ballots, check_candidates, prepare_ranked
 from ballot.counting.board import Affiliations, Board, Continuing, SeatingDecision, board_for, seat_in_order
 from ballot.counting.ties import Lot
 
@@ -61,7 +61,7 @@ class SchulzeResult:
 
 def count_schulze(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     *,
     withdrawn: Collection[str] = (),
 ) -> SchulzeResult:
@@ -161,7 +161,7 @@ class SchulzeElection:
 
 def elect_schulze(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     seats: int,
     *,
     withdrawn: Collection[str] = (),

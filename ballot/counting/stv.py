@@ -49,8 +49,8 @@ from fractions import Fraction
 from typing import Any
 
 from ballot.counting.ballots import (
+    Ballots,
     CountableBallots,
-    RankedBallot,
     number_json,
     prepare_strict,
 )
@@ -168,7 +168,7 @@ class StvResult:
 
 def count_scottish(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     seats: int,
     *,
     withdrawn: Collection[str] = (),
@@ -191,7 +191,7 @@ def count_scottish(
 
 def count_meek(
     candidates: Sequence[str],
-    ballots: Iterable[RankedBallot],
+    ballots: Ballots,
     seats: int,
     *,
     withdrawn: Collection[str] = (),
@@ -328,10 +328,12 @@ class _ScottishCount:
         self.seats = board.seats
         self.shares = AffiliationShares(board)
         self.withdrawn = set(withdrawn)
-        self.rankings = prepared.rankings
+        self.orders = [ranking for ranking, _ in prepared.rankings]
+        self.weights = [weight for _, weight in prepared.rankings]
         n = len(self.names)
         self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
-        # Each candidate's papers, in parcels of (ranking, position, value, number of papers).
+        # Each candidate's papers, in parcels of (ranking, position, value, number of papers): the papers
+        # of one ranking (an index into orders) that reached its preference at that position at that value.
         self.parcels: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
         self.votes = [0] * n
         self.non_transferable = 0
@@ -342,8 +344,7 @@ class _ScottishCount:
         self.rounds: list[StvRound] = []
 
     def run(self) -> StvResult:
-        for r, (ranking, weight) in enumerate(self.rankings):
-            self._give(ranking[0], (r, 0, SCOTTISH_SCALE, weight))
+        self._pass_on((r, -1, SCOTTISH_SCALE, weight) for r, weight in enumerate(self.weights))
         self._finish_stage("first_preferences", None, [0] * len(self.names), None, None)
         while self.seats > len(self.elected):
             before = list(self.votes)
@@ -387,30 +388,31 @@ class _ScottishCount:
     def _continuing(self) -> list[int]:
         return [c for c, s in enumerate(self.state) if s == _CONTINUING]
 
-    def _give(self, candidate: int, parcel: tuple[int, int, int, int]) -> None:
-        self.parcels[candidate].append(parcel)
-        self.votes[candidate] += parcel[2] * parcel[3]
-
-    def _pass_on(self, parcel: tuple[int, int, int, int]) -> None:
-        """Send a parcel to its next continuing preference, or out of the count."""
-        r, position, value, papers = parcel
-        ranking = self.rankings[r][0]
-        for later in range(position + 1, len(ranking)):
-            if self.state[ranking[later]] == _CONTINUING:
-                self._give(ranking[later], (r, later, value, papers))
-                return
-        self.non_transferable += value * papers
+    def _pass_on(self, parcels: Iterable[tuple[int, int, int, int]]) -> None:
+        """Send each parcel to its next continuing preference after its position, or out of the count."""
+        orders, state, held, votes = self.orders, self.state, self.parcels, self.votes
+        non_transferable = 0
+        for r, position, value, papers in parcels:
+            order = orders[r]
+            at = position + 1
+            end = len(order)
+            while at < end and state[order[at]] != _CONTINUING:
+                at += 1
+            if at < end:
+                held[order[at]].append((r, at, value, papers))
+                votes[order[at]] += value * papers
+            else:
+                non_transferable += value * papers
+        self.non_transferable += non_transferable
 
     def _transfer_surplus(self, candidate: int) -> int:
         """Rule 48: every paper moves on at surplus * value / votes, to 5 places, truncated."""
         total = self.votes[candidate]
         surplus = total - self.quota
-        moved = 0
-        for r, position, value, papers in self.parcels[candidate]:
-            transfer_value = surplus * value // total
-            moved += transfer_value * papers
-            self._pass_on((r, position, transfer_value, papers))
-        self.parcels[candidate] = []
+        parcels, self.parcels[candidate] = self.parcels[candidate], []
+        moving = [(r, position, surplus * value // total, papers) for r, position, value, papers in parcels]
+        moved = sum(value * papers for _, _, value, papers in moving)
+        self._pass_on(moving)
         # The candidate keeps exactly the quota; the fractions truncation ignored leave the count.
         self.lost_to_rounding += surplus - moved
         self.votes[candidate] = self.quota
@@ -425,9 +427,8 @@ class _ScottishCount:
         for candidate in candidates:
             self.state[candidate] = _EXCLUDED
         for candidate in candidates:
-            for parcel in self.parcels[candidate]:
-                self._pass_on(parcel)
-            self.parcels[candidate] = []
+            parcels, self.parcels[candidate] = self.parcels[candidate], []
+            self._pass_on(parcels)
             self.votes[candidate] = 0
 
     def _break_tie_for_election(self, tied: list[int]) -> tuple[int, dict[str, Any] | None]:
@@ -516,6 +517,8 @@ class _MeekCount:
     keep nothing and hopefuls keep everything. Ballots sharing that path are
     counted together, so an iteration costs the number of distinct paths, not
     of ballots; the paths change only when a candidate is elected or defeated.
+    Then only the rankings waiting at that candidate move on, each from where
+    it stood, and the paths they leave and join change by their ballots.
     """
 
     def __init__(self, prepared: CountableBallots[int], board: Board, withdrawn: Collection[str]) -> None:
@@ -525,20 +528,20 @@ class _MeekCount:
         self.seats = board.seats
         self.shares = AffiliationShares(board)
         self.withdrawn = set(withdrawn)
-        self.rankings = prepared.rankings
         n = len(self.names)
         self.state = [_WITHDRAWN if name in self.withdrawn else _CONTINUING for name in self.names]
         self.keep = [0 if s == _WITHDRAWN else MEEK_SCALE for s in self.state]
         self.elected: list[int] = []
         self.rounds: list[StvRound] = []
-        # For each ranking: where its first hopeful stands, and the path key it counts under.
-        self.position = [0] * len(self.rankings)
-        self.key: list[tuple[tuple[int, ...], int | None]] = [((), r[0][0]) for r in self.rankings]
-        self.waiting: list[list[int]] = [[] for _ in range(n)]  # rankings by first hopeful
+        self.orders = [ranking for ranking, _ in prepared.rankings]
+        self.weights = [weight for _, weight in prepared.rankings]
+        # Ballots by path: (the elected before the first hopeful, that hopeful or None) -> ballots.
         self.paths: dict[tuple[tuple[int, ...], int | None], int] = {}
-        for r, (ranking, weight) in enumerate(self.rankings):
-            self.waiting[ranking[0]].append(r)
-            self.paths[self.key[r]] = self.paths.get(self.key[r], 0) + weight
+        # By first hopeful, then by the elected before it: the rankings (indices into orders) waiting there.
+        self.waiting: list[dict[tuple[int, ...], list[int]]] = [{} for _ in range(n)]
+        # For each ranking, the place of its first hopeful (its length once none is left).
+        self.position = [0] * len(self.orders)
+        self._file((), range(len(self.orders)), 0)
 
     def run(self) -> StvResult:
         votes, exhausted = self._distribute()
@@ -616,36 +619,49 @@ class _MeekCount:
             self._advance(c)
 
     def _advance(self, candidate: int) -> None:
-        """Re-file the rankings whose first hopeful was ``candidate``, now elected or excluded."""
-        state, rankings, position, key = self.state, self.rankings, self.position, self.key
-        paths, waiting = self.paths, self.waiting
-        elected = state[candidate] == _ELECTED
-        for r in waiting[candidate]:
-            ranking, weight = rankings[r]
-            old = key[r]
-            prefix = old[0] + (candidate,) if elected else old[0]
-            at = position[r] + 1
-            end = len(ranking)
-            while at < end:
-                standing = state[ranking[at]]
-                if standing == _CONTINUING:
-                    break
-                if standing == _ELECTED:
-                    prefix += (ranking[at],)
+        """Move on the rankings whose first hopeful was ``candidate``, now elected or excluded."""
+        waiting, self.waiting[candidate] = self.waiting[candidate], {}
+        elected = self.state[candidate] == _ELECTED
+        for prefix, rankings in waiting.items():
+            del self.paths[prefix, candidate]
+            self._file(prefix + (candidate,) if elected else prefix, rankings, 1)
+
+    def _file(self, prefix: tuple[int, ...], rankings: Iterable[int], step: int) -> None:
+        """File ``rankings`` under their first hopeful from ``step`` places after their position on.
+
+        ``prefix`` holds the elected candidates they rank before that place.
+        Excluded candidates are passed over (withdrawn ones are on no ranking);
+        an elected one joins the prefix of the rankings that reach it.
+        """
+        orders, position, state = self.orders, self.position, self.state
+        arrived: dict[int | None, list[int]] = {}  # by first hopeful, None for none left
+        at_elected: dict[int, list[int]] = {}
+        for r in rankings:
+            order = orders[r]
+            at = position[r] + step
+            end = len(order)
+            while at < end and state[order[at]] == _EXCLUDED:
                 at += 1
-            hopeful = ranking[at] if at < end else None
-            if hopeful is not None:
-                waiting[hopeful].append(r)
             position[r] = at
-            new = (prefix, hopeful)
-            key[r] = new
-            left = paths[old] - weight
-            if left:
-                paths[old] = left
+            if at == end:
+                hopeful = None
+            elif state[order[at]] == _CONTINUING:
+                hopeful = order[at]
             else:
-                del paths[old]
-            paths[new] = paths.get(new, 0) + weight
-        waiting[candidate] = []
+                at_elected.setdefault(order[at], []).append(r)
+                continue
+            group = arrived.get(hopeful)
+            if group is None:
+                arrived[hopeful] = [r]
+            else:
+                group.append(r)
+        weight = self.weights.__getitem__
+        for hopeful, group in arrived.items():
+            self.paths[prefix, hopeful] = self.paths.get((prefix, hopeful), 0) + sum(map(weight, group))
+            if hopeful is not None:
+                self.waiting[hopeful].setdefault(prefix, []).extend(group)
+        for elected, group in at_elected.items():
+            self._file(prefix + (elected,), group, 1)
 
     def _distribute(self) -> tuple[list[int], int]:
         """Rule B.2.a: each ballot leaves with each candidate its keep factor of what reaches them.

@@ -125,7 +125,9 @@ def _board(rules: dict, question: dict, answers: list[list[str]]) -> dict:
 
 def _board_counts(rules: dict, question: dict, answers: list[list[str]]) -> Counter:
     """Approvals per candidate, or first preferences for a ranked ballot."""
-    return Counter(name for names in answers for name in (names if rules["ballot"] == APPROVAL else names[:1]))
+    if rules["ballot"] == APPROVAL:
+        return Counter(name for names in answers for name in names)
+    return Counter([names[0] for names in answers if names])
 
 
 class Problem(str):

@@ -9,8 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballot.counting.ballots import RankedBallot
-from ballot.counting.stv import StvResult, count_meek, count_scottish
+from ballot.counting.ballots import CountableBallots, RankedBallot, StoredRankings, prepare_strict
+from ballot.counting.board import board_for
+from ballot.counting.stv import (
+    _CONTINUING,
+    _ELECTED,
+    MEEK_SCALE,
+    SCOTTISH_SCALE,
+    StvResult,
+    _MeekCount,
+    _ScottishCount,
+    count_meek,
+    count_scottish,
+)
 
 # The STV example of Wikipedia's "Single transferable vote" article, as used by
 # bradbeattie/python-vote-core (test_functionality/test_stv.py, test_stv_wiki_example):
@@ -311,3 +322,94 @@ def test_with_a_cap_results_do_not_depend_on_ballot_or_candidate_order(
         )
         assert other.elected == first.elected
         assert _figures(other) == _figures(first)
+
+
+# Identical rankings are counted once, with their number of ballots, and each count moves on only the
+# rankings a change concerns. Neither may change a figure: every round, transfer, tie and exhausted
+# value must be what counting each ballot on its own gives.
+def _one_by_one(ballots: list[RankedBallot]) -> list[list[str]]:
+    """The ballots in the stored form, one list of names per ballot (each of ``weight`` copies)."""
+    return [[name for tier in b.ranking for name in tier] for b in ballots for _ in range(b.weight)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(ranked, st.integers(1, 4))
+def test_merged_rankings_count_exactly_as_one_ballot_each(ballots: list[RankedBallot], seats: int) -> None:
+    stored = _one_by_one(ballots)
+    for count in COUNTS:
+        merged = count(CANDIDATES, ballots, seats).as_dict()
+        assert count(CANDIDATES, StoredRankings(stored), seats).as_dict() == merged
+        assert count(CANDIDATES, [RankedBallot.of(*names) for names in stored], seats).as_dict() == merged
+
+
+def _meek_by_ballot(prepared: CountableBallots[int], state: list[str], keep: list[int]) -> tuple[list[int], int]:
+    """Rule B.2.a ballot by ballot: each elected candidate keeps its keep factor of what reaches it (rounded
+    up), excluded ones pass everything on, the first hopeful takes the rest; with none, the rest is exhausted."""
+    votes, exhausted = [0] * len(state), 0
+    for order, papers in prepared.rankings:
+        weight = MEEK_SCALE
+        for c in order:
+            if state[c] == _CONTINUING:
+                votes[c] += weight * papers
+                weight = 0
+                break
+            if state[c] == _ELECTED:
+                kept = -(-weight * keep[c] // MEEK_SCALE)
+                votes[c] += kept * papers
+                weight -= kept
+        exhausted += weight * papers
+    return votes, exhausted
+
+
+@settings(max_examples=60, deadline=None)
+@given(ranked, st.permutations(range(len(CANDIDATES))), st.data())
+def test_meek_distributes_by_path_as_ballot_by_ballot(ballots: list[RankedBallot], order: list[int],
+                                                       data: st.DataObject) -> None:
+    """Meek counts ballots by path and moves on only the rankings waiting at a candidate elected or
+    excluded: after any such changes, alone or together, and any keep factors, its distribution is
+    the one ballot by ballot."""
+    prepared = prepare_strict(CANDIDATES, ballots)
+    count = _MeekCount(prepared, board_for(CANDIDATES, 1), ())
+    leaving = data.draw(st.integers(0, len(order)))
+    step = 0
+    while step < leaving:
+        together = order[step:step + data.draw(st.integers(1, 2))]
+        step += len(together)
+        if data.draw(st.booleans()):
+            for c in together:
+                count.state[c] = _ELECTED
+                count.elected.append(c)
+            for c in together:
+                count._advance(c)
+        else:
+            count._exclude(*together)
+        for c in count.elected:
+            count.keep[c] = data.draw(st.integers(0, MEEK_SCALE))
+        assert count._distribute() == _meek_by_ballot(prepared, count.state, count.keep)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ranked, st.permutations(range(len(CANDIDATES))), st.data())
+def test_scottish_exclusions_pass_each_paper_to_its_next_continuing_preference(
+    ballots: list[RankedBallot], order: list[int], data: st.DataObject
+) -> None:
+    """Rule 50, ballot by ballot: once any candidates are excluded, alone or together, each paper is
+    with its first continuing preference at full value, or non-transferable when there is none."""
+    prepared = prepare_strict(CANDIDATES, ballots)
+    count = _ScottishCount(prepared, board_for(CANDIDATES, 1), ())
+    count._pass_on((r, -1, SCOTTISH_SCALE, weight) for r, weight in enumerate(count.weights))
+    leaving = data.draw(st.integers(0, len(order)))
+    step = 0
+    while step < leaving:
+        together = order[step:step + data.draw(st.integers(1, 2))]
+        step += len(together)
+        count._exclude(*together)
+        expected, exhausted = [0] * len(CANDIDATES), 0
+        for ranking, papers in prepared.rankings:
+            first = next((c for c in ranking if count.state[c] == _CONTINUING), None)
+            if first is None:
+                exhausted += papers * SCOTTISH_SCALE
+            else:
+                expected[first] += papers * SCOTTISH_SCALE
+        assert (count.votes, count.non_transferable) == (expected, exhausted)
+        assert all(sum(v * p for _, _, v, p in count.parcels[c]) == expected[c] for c in range(len(CANDIDATES)))
