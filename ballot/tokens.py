@@ -18,6 +18,7 @@ BALLOT_LINK = "ballot-link"
 STANDING = "standing"
 BALLOT_TOKEN = "ballot-token"
 RECEIPT_KEPT = "receipt-kept"  # the receipt, kept for a while in the voter's own browser only
+CHOICES_KEPT = "choices-kept"  # a ballot's choices between its review and its cast, in the voter's browser only
 
 
 class TokenService:

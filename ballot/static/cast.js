@@ -1,6 +1,6 @@
 // Casting from the review page. The ballot is sent in the background and the browser then goes to the
-// receipt in place of this page in its history, so that Back after casting shows the receipt again
-// rather than a form to send once more. Without a script the form is sent as usual.
+// receipt in place of this page in its history, so that Back after casting skips the review (which shows
+// the receipt by then too). Without a script the form is sent as usual.
 (function () {
   "use strict";
   const form = document.querySelector("form[data-cast]");

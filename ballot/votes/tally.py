@@ -201,6 +201,17 @@ def validate_answers(rules: dict, questions: list[dict], form: dict) -> tuple[di
     return answers, problems
 
 
+def ballot_fields(questions: list[dict], form: dict) -> dict:
+    """The submitted form values that :func:`validate_answers` reads, and no others: a ballot's choices,
+    as the voter's browser keeps them between the review and the cast."""
+    fields = {}
+    for question in questions:
+        qid = question["id"]
+        names = [qid, f"{qid}-abstain", *(f"{qid}-rank-{n}" for n in range(len(question["choices"])))]
+        fields.update({name: form[name] for name in names if name in form})
+    return fields
+
+
 def _ranking(question: dict, form: dict) -> tuple[list[str], list[str]]:
     """The names in order of the ranks given (form fields ``<qid>-rank-<n>``), and every problem.
 

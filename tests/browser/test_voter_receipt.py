@@ -1,13 +1,15 @@
-"""After a cast: the receipt survives reload and Back, with and without JavaScript, at phone and desktop
-widths; it can be copied and printed."""
+"""Casting step by step: the ballot, the review and the receipt survive reload and Back, with and without
+JavaScript, at phone and desktop widths; the receipt can be copied and printed."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import NOMINEES, Administrator, cast, link_in_mail, opt_in
+from tests.browser.steps import NOMINEES, YEAR, Administrator, cast, choose, link_in_mail, opt_in
 from tests.browser.test_voter_pages import Audit
 
 pytestmark = pytest.mark.browser
@@ -15,26 +17,93 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_receipt_survives_reload_and_back(sqlite_site, browser, inbox, tmp_path, javascript, viewport):
+def test_every_step_of_the_cast_survives_reload_and_back(sqlite_site, browser, inbox, tmp_path, axe_script,
+                                                         javascript, viewport):
+    """The ballot, the review and the receipt are pages of their own (GETs): reload and Back show them
+    again, never a browser error or a question about sending a form again; after the cast, every one of
+    them shows the receipt."""
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
     context.set_default_timeout(10_000)
     if javascript:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
     page = context.new_page()
+    audit = Audit(page, axe_script)
+    heading = page.get_by_role("heading", level=1)
+
+    def arrive(move, title: str) -> None:
+        """Reload, Back or Forward lands on a page the service answered to a GET, titled ``title``."""
+        response = move()
+        assert response is not None, "no page was loaded"
+        assert response.request.method == "GET" and response.ok, (response.request.method, response.status)
+        assert not page.url.startswith("chrome-error:"), page.url
+        expect(heading).to_have_text(title)
+
+    def answered(question: str) -> Locator:
+        return page.get_by_role("group", name=question).get_by_role("radio", checked=True)
+
+    def check(name: str) -> None:
+        if javascript:  # axe-core is a script: it runs where scripts do (the page is the same without)
+            audit.check(name)
+            page.set_viewport_size(viewport)
+
     try:
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
         link = link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/")
-        receipt = cast(page, link, {NOMINEES[0]: "Agree", NOMINEES[1]: "Disagree"})
-        assert page.url == link, "the cast lands on the ballot link (POST-redirect-GET)"
+        title = f"Fellows {YEAR}, first batch"
+        # Opened from the mail, a page of another site: cookies that only this site's own pages may send
+        # (SameSite=Strict) would be left out of every reload and Back of the ballot page.
+        page.goto(f"data:text/html,<a href='{link}'>Your ballot</a>")
+        page.get_by_role("link", name="Your ballot").click()
+        expect(heading).to_have_text(title)
+        arrive(page.reload, title)
+        choose(page, {NOMINEES[0]: "Agree", NOMINEES[1]: "Disagree"})
+        page.get_by_role("button", name="Review my ballot").click()
+        expect(heading).to_have_text("Review your ballot")
+        assert page.url == link + "/review", "the review is a page of its own, and the choices are not in its URL"
+        arrive(page.reload, "Review your ballot")
+        expect(page.get_by_role("row", name=re.compile(NOMINEES[1]))).to_contain_text("Disagree")
 
-        page.reload()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
+        # Back to the ballot: the choices are still made; Forward to the review again.
+        arrive(page.go_back, title)
+        expect(answered(NOMINEES[0])).to_have_accessible_name("Agree")
+        expect(answered(NOMINEES[1])).to_have_accessible_name("Disagree")
+        check("ballot, choices kept")
+        arrive(page.reload, title)
+        expect(answered(NOMINEES[1])).to_have_accessible_name("Disagree")
+        arrive(page.go_forward, "Review your ballot")
+
+        # Change a choice from the review page: the ballot comes back filled in.
+        page.get_by_role("link", name="Change my choices").click()
+        expect(heading).to_have_text(title)
+        expect(answered(NOMINEES[0])).to_have_accessible_name("Agree")
+        choose(page, {NOMINEES[1]: "Abstain"})
+        page.get_by_role("button", name="Review my ballot").click()
+        expect(page.get_by_role("row", name=re.compile(NOMINEES[1]))).to_contain_text("Abstain")
+        check("review, changed")
+
+        page.get_by_role("button", name="Cast my ballot").click()
+        expect(heading).to_have_text("Your ballot is cast")
+        assert page.url == link, "the cast lands on the ballot link (POST-redirect-GET)"
+        receipt = page.locator(".receipt strong").inner_text()
+        arrive(page.reload, "Your ballot is cast")
         expect(page.locator(".receipt strong")).to_have_text(receipt)
+
+        # Back, step by step, to the ballot page first opened: each page says the ballot is cast, with the
+        # receipt. (With JavaScript the receipt took the last review's place in the history: one step less.)
+        for _ in range(3 if javascript else 4):
+            arrive(page.go_back, "Your ballot is cast")
+            expect(page.locator(".receipt strong")).to_have_text(receipt)
+            arrive(page.reload, "Your ballot is cast")
+        assert page.url == link
+        check("receipt, after Back")
+        page.go_back()  # to the mail
+        expect(page.get_by_role("link", name="Your ballot")).to_be_visible()
+        arrive(page.go_forward, "Your ballot is cast")
 
         copy = page.get_by_role("button", name="Copy the receipt")
         printing = page.get_by_role("button", name="Print this page")
@@ -53,18 +122,15 @@ def test_the_receipt_survives_reload_and_back(sqlite_site, browser, inbox, tmp_p
         expect(copy).to_be_hidden()
         page.emulate_media(media="screen")
 
-        # Away to the standing page, and Back: the receipt again.
+        # Away to the standing page, and Back: the receipt again; the review page's address shows it too.
         page.get_by_role("link", name="See your voting standing").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Your voting standing")
-        page.go_back()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
+        expect(heading).to_contain_text("Your voting standing")
+        arrive(page.go_back, "Your ballot is cast")
         expect(page.locator(".receipt strong")).to_have_text(receipt)
-        if javascript:
-            # Back from the receipt: the page before the cast was replaced by the receipt in the history.
-            page.go_back()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
-            expect(page.locator(".receipt strong")).to_have_text(receipt)
+        page.goto(link + "/review")
+        expect(page.locator(".receipt strong")).to_have_text(receipt)
         assert admin.run("vote", "show", str(vote_id))["participants"] == 1
+        assert audit.problems == {}, audit.problems
     finally:
         context.close()
 

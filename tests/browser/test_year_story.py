@@ -45,7 +45,7 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
         grace.get_by_role("group", name=NOMINEES[0]).get_by_role("radio", name="Disagree", exact=True).check()
         grace.get_by_role("group", name=NOMINEES[1]).get_by_role("radio", name="Agree", exact=True).check()
         grace.get_by_role("button", name="Review my ballot").click()
-        grace.get_by_role("button", name="Change my choices").click()
+        grace.get_by_role("link", name="Change my choices").click()
         expect(grace.get_by_role("group", name=NOMINEES[0]).get_by_role("radio", name="Disagree", exact=True)
                ).to_be_checked()
         grace_receipt = cast(grace, grace.url, {NOMINEES[0]: "Abstain", NOMINEES[1]: "Agree"})

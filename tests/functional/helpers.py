@@ -59,7 +59,7 @@ def cast(client, link: str, answers: dict[str, str | list[str]]):
     page = client.get(path)
     assert page.status_code == 200, page.text
     data = {"csrf_token": csrf_token(page.text), **answers}
-    review = client.post(path, data={**data, "step": "review"})
+    review = client.post(path, data={**data, "step": "review"}, follow_redirects=True)
     assert review.status_code == 200, review.text
     assert "Review your ballot" in review.text
     return client.post(path, data={**data, "step": "cast"}, follow_redirects=True)

@@ -70,14 +70,15 @@ def test_ranked_ballot_explains_duplicate_and_skipped_ranks(app, runner, client,
     assert page.status_code == 200 and 'name="board-rank-0"' in page.text and "ranking.js" in page.text
     token = csrf_token(page.text)
     duplicate = client.post(path, data={"csrf_token": token, "step": "review",
-                                        "board-rank-0": "1", "board-rank-1": "1"})
+                                        "board-rank-0": "1", "board-rank-1": "1"}, follow_redirects=True)
     assert duplicate.status_code == 400 and "you gave rank 1 to Alice and Bob" in duplicate.text
     skipped = client.post(path, data={"csrf_token": token, "step": "review",
-                                      "board-rank-0": "1", "board-rank-2": "3"})
+                                      "board-rank-0": "1", "board-rank-2": "3"}, follow_redirects=True)
     assert skipped.status_code == 400 and "you skipped rank 2" in skipped.text
-    empty = client.post(path, data={"csrf_token": token, "step": "review"})
+    empty = client.post(path, data={"csrf_token": token, "step": "review"}, follow_redirects=True)
     assert empty.status_code == 400 and "rank at least one candidate" in empty.text
-    review = client.post(path, data={"csrf_token": token, "step": "review", "board-rank-3": "1", "board-rank-0": "2"})
+    review = client.post(path, data={"csrf_token": token, "step": "review", "board-rank-3": "1", "board-rank-0": "2"},
+                         follow_redirects=True)
     assert review.status_code == 200 and "<li>Dave</li><li>Alice</li>" in review.text
     assert run(runner, "vote", "show", str(vote_id))["participants"] == 0
 

@@ -16,7 +16,8 @@ PEOPLE = [("ada", "supporting"), ("bea", "supporting")]
 def cast_answering(client, path: str, answer: str = "yes"):
     page = client.get(path)
     data = {"csrf_token": csrf_token(page.text), "q1": answer}
-    assert client.post(path, data={**data, "step": "review"}).status_code == 200
+    review = client.post(path, data={**data, "step": "review"}, follow_redirects=True)
+    assert review.status_code == 200 and "Review your ballot" in review.text
     return client.post(path, data={**data, "step": "cast"})
 
 
@@ -25,7 +26,7 @@ def test_a_cast_redirects_to_the_link_which_shows_the_receipt_on_reload(app, run
     vote_id, links = opened(runner, inbox, "--kind", "charter", "--title", "Charter the Packaging WG",
                            "--question", "Charter the Packaging WG")
     path = path_of(links["ada"])
-    token = csrf_token(client.get(path).text)  # the review page's form, for Back and Cast again below
+    token = csrf_token(client.get(path).text)  # a review page left open in another tab, for Cast again below
 
     cast = cast_answering(client, path)
     assert cast.status_code == 303 and cast.headers["Location"] == path
@@ -41,7 +42,7 @@ def test_a_cast_redirects_to_the_link_which_shows_the_receipt_on_reload(app, run
     assert RECEIPT.search(client.get(path).text).group(1) == receipt
     assert "Charter the Packaging WG" in shown.text
 
-    # Back to the review page and Cast again: refused, and the first ballot's receipt shown.
+    # Cast again from a review page left open in another tab: refused, and the first ballot's receipt shown.
     again = client.post(path, data={"csrf_token": token, "q1": "no", "step": "cast"})
     assert again.status_code == 409 and "already been cast" in again.text
     assert RECEIPT.search(again.text).group(1) == receipt

@@ -55,6 +55,7 @@ from ballot.extensions import db
 from ballot.outbox.tasks import send_due
 from ballot.policy import load_policy
 from ballot.timestamps import utcnow
+from ballot.tokens import CHOICES_KEPT, token_service
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, queries
 from ballot.votes import record as vote_record
@@ -598,17 +599,31 @@ def test_adversary_with_database_logs_and_mail_cannot_link_ballots_to_voters(
 
 def test_a_receipt_is_kept_only_in_the_voters_own_browser(committed_app, adversary_logs, live_server, inbox):
     """The receipt page survives reload and Back from a cookie in the voter's browser; the server keeps
-    the receipt nowhere (database, logs, mail, the session) until the close puts it in the record."""
+    the receipt nowhere (database, logs, mail, the session) until the close puts it in the record. The
+    choices between the review and the cast are kept the same way, and in no URL; the cast clears them."""
     app = committed_app
     vote_ids, rights = set_up_votes(app, 1)
     vote_id = vote_ids[0]
     link = next(link for link in inbox.links(email_of(0)) if f"/votes/{vote_id}/ballot/" in link)
     path = urlsplit(link).path
     browser = Browser(live_server)
-    receipt = browser.cast(link, choices_of(0, 0))
-    for _ in range(3):  # reloads, and Back to the page
-        status, page = browser.request("GET", path)
-        assert status == 200 and RECEIPT.search(page).group(1) == receipt
+    # The review: the choices are kept in the browser (a cookie), not in the review page's URL.
+    status, page = browser.request("GET", path)
+    form = {"csrf_token": CSRF.search(page).group(1), **choices_of(0, 0)}
+    status, page = browser.request("POST", path, {**form, "step": "review"})
+    assert status == 200 and "Review your ballot" in page
+    choices = browser.cookies["ballot_choices"]
+    with app.app_context():
+        kept_choices = token_service(app.config, CHOICES_KEPT).loads(choices)["f"]
+    assert kept_choices == {q: [answer] for q, answer in choices_of(0, 0).items()}, "the cookie holds them"
+    choices_forms = [choices, json.dumps(kept_choices, separators=(",", ":")), json.dumps(kept_choices)]
+    status, page = browser.request("POST", path, {**form, "step": "cast"})
+    receipt = RECEIPT.search(page).group(1)
+    assert browser.cookies["ballot_choices"] in ("", '""'), "the cast clears the choices"
+    for _ in range(3):  # reloads, and Back to the pages
+        for where in (path, path + "/review"):
+            status, page = browser.request("GET", where)
+            assert status == 200 and RECEIPT.search(page).group(1) == receipt
     status, page = Browser(live_server).request("GET", path)  # the same link in another browser
     assert status == 200 and "You have already voted" in page and receipt not in page
 
@@ -620,16 +635,20 @@ def test_a_receipt_is_kept_only_in_the_voters_own_browser(committed_app, adversa
     assert receipt in base64.urlsafe_b64decode(kept.split(".")[0] + "==").decode()
 
     forms = [receipt, receipt.replace("-", ""), receipt.lower(), receipt.replace("-", "").lower(), kept]
+    forms += choices_forms  # the choices as kept between the review and the cast
     with adversary_logs.adversary_reading():
         mid = dump_database(app)
     stored = [(table, column, as_text(value)) for table, rows in mid.items() for row in rows
               for column, value in row.items()]
-    assert not [(t, c) for t, c, text in stored for needle in forms if needle in text], "a receipt is stored"
+    assert not [(t, c) for t, c, text in stored for needle in forms if needle in text], "a receipt or choices stored"
     assert [p["right_id"] for p in mid["participation_record"]] == [rights[email_of(0)]], "the ledger: who voted"
     with app.app_context():
         send_due()
     lines = [text for name, text in adversary_logs.lines if not name.startswith("mail.")]
-    assert not [line[:200] for line in lines for needle in forms if needle in line], "a receipt is logged"
+    assert not [line[:200] for line in lines for needle in forms if needle in line], "a receipt or choices logged"
+    requests = [text for name, text in adversary_logs.lines if name == "werkzeug" and "/ballot/" in text]
+    assert any("GET /votes/" in line and "/ballot/[redacted]/review " in line for line in requests), requests
+    assert not [line for line in requests if "q1" in line or "?" in line], "choices in a URL"
     assert not [m for m in inbox.messages for needle in forms if needle in m.as_string()], "a receipt is mailed"
 
     with app.app_context(), unit_of_work("test"):

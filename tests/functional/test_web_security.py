@@ -94,7 +94,8 @@ def test_pages_need_nothing_the_policy_forbids(open_vote, client):
     # Without 'unsafe-inline', inline scripts, styles and handlers would be blocked.
     ballot = client.get(path_of(open_vote["links"]["ada@example.org"])).text
     review = client.post(path_of(open_vote["links"]["ada@example.org"]),
-                         data={"csrf_token": CSRF.search(ballot).group(1), "q1": "yes", "step": "review"}).text
+                         data={"csrf_token": CSRF.search(ballot).group(1), "q1": "yes", "step": "review"},
+                         follow_redirects=True).text
     for page in (ballot, review, client.get("/").text):
         assert not re.search(r"<script(?![^>]*\bsrc=)", page)
         assert not re.search(r"\sstyle=|<style|\son[a-z]+=", page)

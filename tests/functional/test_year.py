@@ -187,12 +187,20 @@ def test_bad_links_and_second_cast(year, runner, client, inbox, app):
     assert response.status_code == 410 and "expired" in response.text
 
     page = client.get(path)
-    empty = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast"})
+    # Refused casts: the ballot page (where the browser is sent, POST-redirect-GET) names the problem, with a 400.
+    empty = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast"}, follow_redirects=True)
     assert empty.status_code == 400 and "choose one of yes, no, abstain" in empty.text
-    invalid = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q1": "maybe"})
+    invalid = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q1": "maybe"},
+                          follow_redirects=True)
     assert invalid.status_code == 400 and "not one of the choices" in invalid.text
 
-    assert cast(client, link, {"q1": "no"}).status_code == 200
+    reopened = client.get(path)  # the link again in this browser: the ballot as it was left, and its problem
+    assert reopened.status_code == 400 and "not one of the choices" in reopened.text
+    token = csrf_token(reopened.text)
+    review = client.post(path, data={"csrf_token": token, "step": "review", "q1": "no"}, follow_redirects=True)
+    assert review.status_code == 200 and "Review your ballot" in review.text
+    cast_page = client.post(path, data={"csrf_token": token, "step": "cast", "q1": "no"}, follow_redirects=True)
+    assert cast_page.status_code == 200 and "Your ballot is cast" in cast_page.text
     again = client.post(path, data={"csrf_token": csrf_token(page.text), "step": "cast", "q1": "yes"})
     assert again.status_code == 409 and "already been cast" in again.text
     client.delete_cookie("ballot_receipt", domain="vote.test", path=path)  # another browser: no receipt kept
