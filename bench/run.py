@@ -128,11 +128,12 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     if not args.only & {"open", "web", "close"}:
         return
 
-    # 2. Everyone enrolled (not timed), then the vote opened.
+    # 2. Everyone enrolled (not timed), then votes opened.
     enrolled = enrol_everyone(period)
-    vote = voting.bench_open(results, period, enrolled)
-    if vote is None:
+    opened = voting.bench_open(results, period, enrolled, database)
+    if opened.figure is None:
         return
+    vote = opened.votes[0]
 
     # 3. Casting through gunicorn beside the bare endpoint.
     electorate = list(db.session.scalars(select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)))
@@ -146,7 +147,7 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     # 4. Tallying: the pure count, then the whole close.
     if "close" in args.only:
         voting.bench_tally(results, vote, period, n)
-        voting.bench_close(app, results, vote, period, electorate)
+        voting.bench_close(app, results, period, opened.votes, database)
 
 
 GROWTH_FIGURES = {"import": "roster import", "open": "open vote", "close": "close, sealed ballots",
