@@ -213,7 +213,7 @@ def print_table(all_results: list[Results], args, started: float, load_before: t
             labels.setdefault(key, figure)
     rows = list(labels.values())
     width = max((len(f.label) for f in rows), default=20) + 2
-    cell = 30
+    cell = max([30] + [len(f.text) + 10 for r in all_results for f in r.figures.values()])  # room for " NOT MET"
     print()
     print(f"ballot benchmark: {args.members:,} members; gunicorn {GUNICORN_CONF.relative_to(ROOT)} "
           f"(2 sync workers); {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "
