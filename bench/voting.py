@@ -19,7 +19,6 @@ import random
 import resource
 import statistics
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,7 +28,7 @@ from ballot.policy import Policy
 from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
 from ballot.roster.records import RosterMember, display_name
-from ballot.timestamps import utcnow
+from ballot.timestamps import UTCDateTime, utcnow
 from ballot.tokens import OPT_IN, STANDING
 
 # The voter's standing page; it lists votes, so it is served with them (ballot.votes.views).
@@ -616,32 +616,32 @@ def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
 
 
 def record_missed(
-    vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime
-) -> list[int]:
-    """Record who missed a vote and forfeit the rights that reached the limit.
+    vote_id: int, period: EligibilityPeriod, missed_right_ids: Select, closed_at: dt.datetime
+) -> tuple[int, list[int]]:
+    """Record who missed a vote (the rights ``missed_right_ids`` selects) and forfeit the rights that
+    reached the limit, in a few statements however many they are.
 
-    Returns the ids of the rights forfeited by this close; each is told by email.
+    Returns how many missed it, and the ids of the rights forfeited by this close; each is told by email.
     """
-    if not missed_right_ids:
-        return []
-    insert_rows(MissedVote.__table__,
-                [{"right_id": r, "vote_id": vote_id, "closed_at": closed_at} for r in missed_right_ids])
-    policy = policy_of(period)
-    # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
-    # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
-    missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
     # Two closes at once (two workers, or a worker and an administrator) would each count without the
     # other's missed votes and forfeitures, not yet committed, and could both forfeit a right (two
-    # notices) or neither. The rights' rows are locked first, in id order, so that closes concerning the
-    # same right take turns, and the counts below, each a statement of its own, see what the one before
-    # committed. FOR NO KEY UPDATE: the missed votes just written hold a key-share lock on their rights.
+    # notices) or neither. Every right of a vote's electorate belongs to its period, so the closes of the
+    # period take turns at its row from here to their commit, and the statements below, each of its own,
+    # see what the one before committed. FOR NO KEY UPDATE: what only refers to the period (a new vote, a
+    # member) holds a key-share lock on it, and goes on.
     db.session.execute(
-        select(VotingRight.id).where(VotingRight.id.in_(missed_here)).order_by(VotingRight.id)
-        .with_for_update(key_share=True)
-    )
-    rights = _reaching_limit(policy, missed_here, closed_at, this_one=0)
+        select(EligibilityPeriod.id).where(EligibilityPeriod.id == period.id).with_for_update(key_share=True))
+    missed = db.session.connection().execute(insert(MissedVote.__table__).from_select(
+        ["right_id", "vote_id", "closed_at"],
+        missed_right_ids.add_columns(literal(vote_id), literal(closed_at, UTCDateTime())),
+    ).execution_options(preserve_rowcount=True)).rowcount  # (SQLAlchemy keeps it for UPDATE and DELETE alone)
+    if not missed:
+        return 0, []
+    policy = policy_of(period)
+    rights = _reaching_limit(policy, select(MissedVote.right_id).where(MissedVote.vote_id == vote_id), closed_at,
+                             this_one=0)
     if not rights:
-        return []
+        return missed, []
     year = rules.forfeiture_year(policy, period.year, closed_at)
     # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
     connection = db.session.connection()
@@ -665,7 +665,7 @@ def record_missed(
             now=closed_at,
         )
         forfeited.append(right.id)
-    return forfeited
+    return missed, forfeited
 
 
 def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.datetime) -> int:
@@ -684,12 +684,15 @@ def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.da
 def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[VotingRight]:
     """The rights among ``right_ids`` whose missed votes (plus ``this_one`` not yet recorded) reach the
     policy's limit at a close at ``closed_at``, those exempt from forfeiture left out."""
-    at_limit = [right_id for right_id, count in _missed_counts(policy, right_ids, closed_at).items()
-                if count + this_one >= policy.missed_votes]
     if this_one and policy.missed_votes <= this_one:  # a right that never missed one reaches it too
-        at_limit = list(db.session.scalars(right_ids))
-    if not at_limit:
-        return []
+        at_limit = right_ids
+    else:
+        at_limit = (
+            select(MissedVote.right_id)
+            .where(MissedVote.right_id.in_(right_ids), MissedVote.closed_at >= rules.window_start(policy, closed_at))
+            .group_by(MissedVote.right_id)
+            .having(func.count() >= policy.missed_votes - this_one)
+        )
     return [
         right for right in db.session.scalars(
             select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
