@@ -672,7 +672,7 @@ def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.da
         return 0
     year = rules.forfeiture_year(policy, period.year, closed_at)
     already = set(db.session.scalars(select(Forfeiture.right_id).where(
-        Forfeiture.year == year, Forfeiture.right_id.in_([right.id for right in rights]))))
+        Forfeiture.year == year, Forfeiture.right_id.in_(right_ids))))
     return sum(1 for right in rights if right.id not in already)
 
 
