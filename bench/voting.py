@@ -243,7 +243,7 @@ def bench_close(app, results: Results, period, votes: list[Vote], database: Data
     tables with the same electorate. After a missed round its missed votes are deleted again, so that each
     round starts from the same state: nobody has missed a vote, and nobody forfeits.
     """
-    votes = list(votes)
+    votes = list(votes) or [_opened_now(period)]
     first = votes[0]
     n = db.session.scalar(select(func.count()).select_from(ElectorateEntry).where(ElectorateEntry.vote_id == first.id))
     db.session.rollback()
