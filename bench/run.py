@@ -147,7 +147,7 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     # 4. Tallying: the pure count, then the whole close.
     if "close" in args.only:
         voting.bench_tally(results, vote, period, n)
-        voting.bench_close(app, results, period, opened.votes, database)
+        voting.bench_close(app, results, period, opened.votes)
 
 
 GROWTH_FIGURES = {"import": "roster import", "open": "open vote", "close": "close, sealed ballots",

@@ -21,6 +21,7 @@ them in receipt order.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -86,6 +87,9 @@ def open_ballots(vote_id: int, private_key: X25519PrivateKey, chunks: Iterable[l
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=_take_key, initargs=(raw_key, vote_id, os.getpid()))
     waiting: deque[Future[list[Entry]]] = deque()
+    # What this process holds stays out of the workers' garbage collections, which would otherwise touch,
+    # and so copy, every page of it (the gc module's advice for processes that fork).
+    gc.freeze()
     try:
         for chunk in chunks:
             waiting.append(pool.submit(_open_chunk, chunk))
@@ -94,6 +98,7 @@ def open_ballots(vote_id: int, private_key: X25519PrivateKey, chunks: Iterable[l
         while waiting:
             opened.add(waiting.popleft().result())
     finally:
+        gc.unfreeze()
         pool.shutdown(wait=True, cancel_futures=True)
         raw_key[:] = bytes(len(raw_key))  # overwritten in place (the workers' copies went with them)
     return opened
