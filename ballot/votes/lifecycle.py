@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import current_app
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
 from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
@@ -476,22 +476,17 @@ def _rewrite_ledger_in_right_order(vote: Vote) -> None:
     written now are in right order; the old rows are deleted (overwritten at
     once on SQLite; on PostgreSQL, see docs/DOMAIN.md on VACUUM).
     """
-    records = ParticipationRecord.__table__
-    columns = "vote_id, right_id, voted_on"
-    if db.session.connection().dialect.name == "postgresql":
-        # The rows deleted are those inserted again, sorted: the sort reads them all before any is written.
-        db.session.execute(text(
-            f"WITH moved AS (DELETE FROM {records.name} WHERE vote_id = :vote RETURNING {columns}) "
-            f"INSERT INTO {records.name} ({columns}) SELECT {columns} FROM moved ORDER BY right_id"
-        ), {"vote": vote.id})
-        return
-    db.session.execute(text(
-        f"CREATE TEMP TABLE ledger_in_right_order AS SELECT {columns} FROM {records.name} WHERE vote_id = :vote"
-    ), {"vote": vote.id})
+    # Read in right order and written back as read: not moved by the database (a DELETE ... RETURNING
+    # sorted there), whose sort of the rows as they were cast could spill into a temporary file.
+    rows = [
+        {"vote_id": vote.id, "right_id": right_id, "voted_on": voted_on}
+        for right_id, voted_on in db.session.execute(
+            select(ParticipationRecord.right_id, ParticipationRecord.voted_on)
+            .where(ParticipationRecord.vote_id == vote.id).order_by(ParticipationRecord.right_id)
+        )
+    ]
     db.session.execute(delete(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id))
-    db.session.execute(text(
-        f"INSERT INTO {records.name} ({columns}) SELECT {columns} FROM temp.ledger_in_right_order ORDER BY right_id"))
-    db.session.execute(text("DROP TABLE temp.ledger_in_right_order"))
+    insert_rows(ParticipationRecord.__table__, rows)
 
 
 def publish(vote: Vote, now: dt.datetime | None = None) -> dict:
