@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, Text, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -396,17 +397,24 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
             .where(VotingRight.period_id == period.id)
         ) if rules.forfeiture_in_force(policy, at, on)
     }
+    # The details as stored text: the rules are pure, and holders whose stored details are the same (the
+    # same classes from the same days, as many members' are) get the same answer, worked out once.
     query = (
-        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.details)
+        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, cast(Member.details, Text))
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
         .order_by(VotingRight.id)
     )
     if member_id is not None:
         query = query.where(Member.id == member_id)
+    answers: dict[tuple[str, str, str], rules.OnTheRoll | None] = {}
     roll = []
-    for right_id, capacity, sponsor, details in db.session.execute(query):
-        standing = rules.on_the_roll(capacity, sponsor, classes_of(details), details["delegate_for"], policy, on)
+    for right_id, capacity, sponsor, stored in db.session.execute(query):
+        if (capacity, sponsor, stored) not in answers:
+            details = json.loads(stored)
+            answers[capacity, sponsor, stored] = rules.on_the_roll(
+                capacity, sponsor, classes_of(details), details["delegate_for"], policy, on)
+        standing = answers[capacity, sponsor, stored]
         if standing is None:
             continue
         how = enrolled.get(right_id) or (ALWAYS if standing.always_votes else None)
