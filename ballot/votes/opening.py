@@ -68,10 +68,9 @@ def open_chunk(ciphertexts: list[bytes], private_key: X25519PrivateKey, vote_id:
     opened = []
     for ciphertext in ciphertexts:
         ballot = sealing.unseal(ciphertext, private_key, vote_id)
-        token, contents = ballot["token"], {"answers": ballot["answers"]}
+        token, contents = ballot["token"], sealing.canonical_json({"answers": ballot["answers"]}).decode()
         receipt = sealing.receipt_for(token)
-        opened.append((receipt, vote_record.ballot_entry(token, receipt, contents),
-                       sealing.canonical_json(contents).decode()))
+        opened.append((receipt, vote_record.ballot_entry(token, receipt, contents), contents))
     return opened
 
 

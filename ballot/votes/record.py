@@ -64,9 +64,10 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
     }
 
 
-def ballot_entry(token: str, receipt: str, contents: dict) -> str:
-    """A counted ballot as the record lists it, in canonical JSON (``build_json`` puts the entries together)."""
-    return sealing.canonical_json({"token": token, "receipt": receipt, "contents": contents}).decode()
+def ballot_entry(token: str, receipt: str, contents_json: str) -> str:
+    """A counted ballot as the record lists it, ``{"contents", "receipt", "token"}`` in canonical JSON, from its
+    contents already in canonical JSON (``build_json`` puts the entries together)."""
+    return f'{{"contents":{contents_json},"receipt":{_canonical(receipt)},"token":{_canonical(token)}}}'
 
 
 def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str], result: dict,
