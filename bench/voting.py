@@ -193,6 +193,8 @@ def rounds_figure(key: str, label: str, target: str, rounds: list[Round], met: b
 
 @dataclass
 class Opened:
+    """What ``bench_open`` measured (None: it failed), and the votes it opened."""
+
     figure: Figure | None
     votes: list[Vote] = field(default_factory=list)  # open, in the order they were opened
 
