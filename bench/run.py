@@ -128,11 +128,12 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     if not args.only & {"open", "web", "close"}:
         return
 
-    # 2. Everyone enrolled (not timed), then the vote opened.
+    # 2. Everyone enrolled (not timed), then votes opened.
     enrolled = enrol_everyone(period)
-    vote = voting.bench_open(results, period, enrolled)
-    if vote is None:
+    opened = voting.bench_open(results, period, enrolled, database)
+    if opened.figure is None:
         return
+    vote = opened.votes[0]
 
     # 3. Casting through gunicorn beside the bare endpoint.
     electorate = list(db.session.scalars(select(ElectorateEntry.right_id).where(ElectorateEntry.vote_id == vote.id)))
@@ -146,7 +147,7 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     # 4. Tallying: the pure count, then the whole close.
     if "close" in args.only:
         voting.bench_tally(results, vote, period, n)
-        voting.bench_close(app, results, vote, period, electorate)
+        voting.bench_close(app, results, period, opened.votes)
 
 
 GROWTH_FIGURES = {"import": "roster import", "open": "open vote", "close": "close, sealed ballots",
@@ -212,7 +213,7 @@ def print_table(all_results: list[Results], args, started: float, load_before: t
             labels.setdefault(key, figure)
     rows = list(labels.values())
     width = max((len(f.label) for f in rows), default=20) + 2
-    cell = 30
+    cell = max([30] + [len(f.text) + 10 for r in all_results for f in r.figures.values()])  # room for " NOT MET"
     print()
     print(f"ballot benchmark: {args.members:,} members; gunicorn {GUNICORN_CONF.relative_to(ROOT)} "
           f"(2 sync workers); {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "

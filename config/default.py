@@ -93,6 +93,11 @@ BALLOT_TRUSTEES = None
 # could then open its ballots early.
 BALLOT_ALLOW_SINGLE_TRUSTEE = False
 
+# Worker processes that open the sealed ballots when a vote is counted, each forked for the count
+# with the vote's key and ended with it (ballot/votes/opening.py). 0: one per core; 1: none, the
+# count opens them itself.
+BALLOT_OPENING_PROCESSES = 0
+
 # Secrets. There are none by default: `ballot` refuses to start without them,
 # except under `make run`, which writes a fresh set into the instance folder.
 # SECRET_KEY              Flask sessions and CSRF

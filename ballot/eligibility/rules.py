@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from ballot.policy import Policy
 from ballot.roster.records import FELLOW, MANAGING, SPONSOR, MemberClass
@@ -35,7 +36,10 @@ def rights_held(
     and a separate delegate right for each Sponsor Member the person is a
     designated delegate of, while the sponsorship (the sponsor class) runs.
     """
-    active = active_classes(classes, on)
+    return _rights_held(active_classes(classes, on), delegate_for, policy)
+
+
+def _rights_held(active: set[str], delegate_for: Iterable[str], policy: Policy) -> list[tuple[str, str]]:
     rights: list[tuple[str, str]] = []
     if active & set(policy.individual_classes):
         rights.append((INDIVIDUAL, ""))
@@ -66,7 +70,7 @@ def in_fellow_electorate(
     if capacity != INDIVIDUAL:
         return False
     classes = tuple(classes)
-    if FELLOW in active_classes(classes, on):
+    if _fellow(capacity, active_classes(classes, on)):
         return True
     if managing_years is None:
         return False
@@ -75,6 +79,10 @@ def in_fellow_electorate(
         c.name == MANAGING and is_active(c, on) and c.start is not None and c.start <= since
         for c in classes
     )
+
+
+def _fellow(capacity: str, active: set[str]) -> bool:
+    return capacity == INDIVIDUAL and FELLOW in active
 
 
 def is_exempt(classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
@@ -90,13 +98,44 @@ def forfeits(missed: int, classes: Iterable[MemberClass], policy: Policy, on: dt
 def always_votes(capacity: str, classes: Iterable[MemberClass], policy: Policy, on: dt.date) -> bool:
     """A right that votes without opting in: an individual right of a class the policy says is always
     voting (psf-bylaws 4.09: "Fellows are always considered voting members")."""
-    return capacity == INDIVIDUAL and bool(active_classes(classes, on) & set(policy.always_voting))
+    return _always_votes(capacity, active_classes(classes, on), policy)
+
+
+def _always_votes(capacity: str, active: set[str], policy: Policy) -> bool:
+    return capacity == INDIVIDUAL and bool(active & set(policy.always_voting))
 
 
 def counts_for_quorum_only_if_voting(capacity: str, classes: Iterable[MemberClass], policy: Policy,
                                      on: dt.date) -> bool:
     """psf-bylaws 4.8: Fellows, "if they vote, shall be counted for purposes of a quorum"."""
-    return capacity == INDIVIDUAL and bool(active_classes(classes, on) & set(policy.quorum_only_if_voting))
+    return _quorum_only_if_voting(capacity, active_classes(classes, on), policy)
+
+
+def _quorum_only_if_voting(capacity: str, active: set[str], policy: Policy) -> bool:
+    return capacity == INDIVIDUAL and bool(active & set(policy.quorum_only_if_voting))
+
+
+class OnTheRoll(NamedTuple):
+    """What the rules above say of a right that qualifies on a day (``on_the_roll``)."""
+
+    always_votes: bool
+    quorum_only_if_voting: bool
+    fellow: bool  # in a Fellow vote's electorate of Fellows
+    managing_since: dt.date | None
+
+
+def on_the_roll(
+    capacity: str, sponsor: str, classes: Iterable[MemberClass], delegate_for: Iterable[str], policy: Policy,
+    on: dt.date,
+) -> OnTheRoll | None:
+    """Whether a right qualifies on a day (``qualifies``: None if not) and, if it does, the rest the
+    voting roll asks of it, from one look at which classes are active: the same rules, for many rights."""
+    classes = tuple(classes)
+    active = active_classes(classes, on)
+    if (capacity, sponsor) not in _rights_held(active, delegate_for, policy):
+        return None
+    return OnTheRoll(_always_votes(capacity, active, policy), _quorum_only_if_voting(capacity, active, policy),
+                     _fellow(capacity, active), managing_since(classes, on))
 
 
 def forfeiture_rule(policy: Policy) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Text, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,7 +30,7 @@ from ballot.policy import Policy
 from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
 from ballot.roster.records import RosterMember, display_name
-from ballot.timestamps import utcnow
+from ballot.timestamps import UTCDateTime, utcnow
 from ballot.tokens import OPT_IN, STANDING
 
 # The voter's standing page; it lists votes, so it is served with them (ballot.votes.views).
@@ -360,8 +362,7 @@ HOW_WORDS = {"link": "opted in", "roster": "opted in with the membership system"
              "waiver": "enrolled by the affirmation waiver", ALWAYS: "votes without opting in"}
 
 
-@dataclass(frozen=True)
-class RollEntry:
+class RollEntry(NamedTuple):  # not a frozen dataclass: one is made per right, and a tuple is made far faster
     """A right that can take part in votes now: on the roster, qualifying, enrolled or always voting."""
 
     right_id: int
@@ -396,33 +397,35 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
             .where(VotingRight.period_id == period.id)
         ) if rules.forfeiture_in_force(policy, at, on)
     }
+    # The details as stored text: the rules are pure, and holders whose stored details are the same (the
+    # same classes from the same days, as many members' are) get the same answer, worked out once.
     query = (
-        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.details)
+        select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, cast(Member.details, Text))
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
         .order_by(VotingRight.id)
     )
     if member_id is not None:
         query = query.where(Member.id == member_id)
+    answers: dict[tuple[str, str, str], rules.OnTheRoll | None] = {}
     roll = []
-    for right_id, capacity, sponsor, details in db.session.execute(query):
-        classes = classes_of(details)
-        if not rules.qualifies(capacity, sponsor, classes, details["delegate_for"], policy, on):
+    for right_id, capacity, sponsor, stored in db.session.execute(query):
+        if (capacity, sponsor, stored) not in answers:
+            details = json.loads(stored)
+            answers[capacity, sponsor, stored] = rules.on_the_roll(
+                capacity, sponsor, classes_of(details), details["delegate_for"], policy, on)
+        standing = answers[capacity, sponsor, stored]
+        if standing is None:
             continue
-        how = enrolled.get(right_id) or (ALWAYS if rules.always_votes(capacity, classes, policy, on) else None)
+        how = enrolled.get(right_id) or (ALWAYS if standing.always_votes else None)
         if how is None and enrolled_only:
             continue
-        roll.append(RollEntry(
-            right_id, capacity, sponsor, how or "", right_id in forfeited,
-            rules.counts_for_quorum_only_if_voting(capacity, classes, policy, on),
-            rules.in_fellow_electorate(capacity, classes, on, None),
-            rules.managing_since(classes, on),
-        ))
+        roll.append(RollEntry(right_id, capacity, sponsor, how or "", right_id in forfeited,
+                              standing.quorum_only_if_voting, standing.fellow, standing.managing_since))
     return roll
 
 
-@dataclass(frozen=True)
-class Entitled:
+class Entitled(NamedTuple):
     """A right in a vote's electorate, as frozen when the vote opens."""
 
     right_id: int
@@ -616,32 +619,32 @@ def _enrolled_ids(period: EligibilityPeriod) -> set[int]:
 
 
 def record_missed(
-    vote_id: int, period: EligibilityPeriod, missed_right_ids: list[int], closed_at: dt.datetime
-) -> list[int]:
-    """Record who missed a vote and forfeit the rights that reached the limit.
+    vote_id: int, period: EligibilityPeriod, missed_right_ids: Select, closed_at: dt.datetime
+) -> tuple[int, list[int]]:
+    """Record who missed a vote (the rights ``missed_right_ids`` selects) and forfeit the rights that
+    reached the limit, in a few statements however many they are.
 
-    Returns the ids of the rights forfeited by this close; each is told by email.
+    Returns how many missed it, and the ids of the rights forfeited by this close; each is told by email.
     """
-    if not missed_right_ids:
-        return []
-    insert_rows(MissedVote.__table__,
-                [{"right_id": r, "vote_id": vote_id, "closed_at": closed_at} for r in missed_right_ids])
-    policy = policy_of(period)
-    # Who missed this vote, as a subquery: the ids themselves as SQL parameters would
-    # exceed PostgreSQL's 65,535 in a large electorate, and a query per right is slow.
-    missed_here = select(MissedVote.right_id).where(MissedVote.vote_id == vote_id)
     # Two closes at once (two workers, or a worker and an administrator) would each count without the
     # other's missed votes and forfeitures, not yet committed, and could both forfeit a right (two
-    # notices) or neither. The rights' rows are locked first, in id order, so that closes concerning the
-    # same right take turns, and the counts below, each a statement of its own, see what the one before
-    # committed. FOR NO KEY UPDATE: the missed votes just written hold a key-share lock on their rights.
+    # notices) or neither. Every right of a vote's electorate belongs to its period, so the closes of the
+    # period take turns at its row from here to their commit, and the statements below, each of its own,
+    # see what the one before committed. FOR NO KEY UPDATE: what only refers to the period (a new vote, a
+    # member) holds a key-share lock on it, and goes on.
     db.session.execute(
-        select(VotingRight.id).where(VotingRight.id.in_(missed_here)).order_by(VotingRight.id)
-        .with_for_update(key_share=True)
-    )
-    rights = _reaching_limit(policy, missed_here, closed_at, this_one=0)
+        select(EligibilityPeriod.id).where(EligibilityPeriod.id == period.id).with_for_update(key_share=True))
+    missed = db.session.connection().execute(insert(MissedVote.__table__).from_select(
+        ["right_id", "vote_id", "closed_at"],
+        missed_right_ids.add_columns(literal(vote_id), literal(closed_at, UTCDateTime())),
+    ).execution_options(preserve_rowcount=True)).rowcount  # (SQLAlchemy keeps it for UPDATE and DELETE alone)
+    if not missed:
+        return 0, []
+    policy = policy_of(period)
+    rights = _reaching_limit(policy, select(MissedVote.right_id).where(MissedVote.vote_id == vote_id), closed_at,
+                             this_one=0)
     if not rights:
-        return []
+        return missed, []
     year = rules.forfeiture_year(policy, period.year, closed_at)
     # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
     connection = db.session.connection()
@@ -665,7 +668,7 @@ def record_missed(
             now=closed_at,
         )
         forfeited.append(right.id)
-    return forfeited
+    return missed, forfeited
 
 
 def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.datetime) -> int:
@@ -677,19 +680,22 @@ def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.da
         return 0
     year = rules.forfeiture_year(policy, period.year, closed_at)
     already = set(db.session.scalars(select(Forfeiture.right_id).where(
-        Forfeiture.year == year, Forfeiture.right_id.in_([right.id for right in rights]))))
+        Forfeiture.year == year, Forfeiture.right_id.in_(right_ids))))
     return sum(1 for right in rights if right.id not in already)
 
 
 def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[VotingRight]:
     """The rights among ``right_ids`` whose missed votes (plus ``this_one`` not yet recorded) reach the
     policy's limit at a close at ``closed_at``, those exempt from forfeiture left out."""
-    at_limit = [right_id for right_id, count in _missed_counts(policy, right_ids, closed_at).items()
-                if count + this_one >= policy.missed_votes]
     if this_one and policy.missed_votes <= this_one:  # a right that never missed one reaches it too
-        at_limit = list(db.session.scalars(right_ids))
-    if not at_limit:
-        return []
+        at_limit = right_ids
+    else:
+        at_limit = (
+            select(MissedVote.right_id)
+            .where(MissedVote.right_id.in_(right_ids), MissedVote.closed_at >= rules.window_start(policy, closed_at))
+            .group_by(MissedVote.right_id)
+            .having(func.count() >= policy.missed_votes - this_one)
+        )
     return [
         right for right in db.session.scalars(
             select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -25,7 +25,7 @@ from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
 from ballot.timestamps import utcnow
-from ballot.votes import custody
+from ballot.votes import custody, opening
 from ballot.votes import record as vote_record
 from ballot.votes import rules as vote_rules
 from ballot.votes.links import queue_ballot_links, queue_cancellation_notices
@@ -42,7 +42,15 @@ from ballot.votes.models import (
     SealedBallot,
     Vote,
 )
-from ballot.votes.queries import additions_of, electorate_of, not_voted, period_of, quorum_base, record_of
+from ballot.votes.queries import (
+    additions_of,
+    electorate_of,
+    not_voted,
+    not_voted_query,
+    period_of,
+    quorum_base,
+    record_of,
+)
 from ballot.votes.tally import tally
 from ballot.worker import forget_failures
 
@@ -361,14 +369,13 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
     vote.status, vote.closed_at = (COUNTING if vote.trustee_threshold else CLOSED), closed_at
     db.session.flush()
     _rewrite_ledger_in_right_order(vote)  # casting has stopped: the order it came in is told by nothing
-    missed = not_voted(vote)
-    forfeited = eligibility.record_missed(vote.id, period_of(vote), missed, closed_at)
+    missed, forfeited = eligibility.record_missed(vote.id, period_of(vote), not_voted_query(vote), closed_at)
     forget_failures("vote.close", vote.id)
-    summary = {"status": vote.status, "missed": len(missed), "forfeited": len(forfeited)}
+    summary = {"status": vote.status, "missed": missed, "forfeited": len(forfeited)}
     if vote.status == COUNTING:
         collection_key = custody.start_collection(vote)
         db.session.flush()
-        log.info("vote %s closed: %s missed, %s forfeited; waiting for %s trustees", vote.id, len(missed),
+        log.info("vote %s closed: %s missed, %s forfeited; waiting for %s trustees", vote.id, missed,
                  len(forfeited), vote.trustee_threshold)
         return summary | {"trustees_needed": vote.trustee_threshold, "trustees": len(custody.trustees_of(vote)),
                           "collection_key": collection_key}
@@ -410,25 +417,33 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict) -> dict:
     What remains is the record, in receipt order, and the result.
     """
     assert vote.opened_at is not None and vote.closed_at is not None, "a vote is counted after its close"
-    ballots = []
-    for (ciphertext,) in db.session.execute(select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id)):
-        opened = sealing.unseal(ciphertext, private_key, vote.id)
-        ballots.append({"token": opened["token"], "receipt": sealing.receipt_for(opened["token"]),
-                        "contents": {"answers": opened["answers"]}})
+    opened = opening.open_ballots(vote.id, private_key, _sealed_ballots(vote),
+                                  opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]))
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
-    vote.result = tally(vote.rules, vote.questions, [b["contents"] for b in ballots], vote.electorate_size,
+    vote.result = tally(vote.rules, vote.questions, opened.contents, vote.electorate_size,
                         quorum_base(vote), len(additions_of(vote)))
     info = {
         "id": vote.id, "kind": vote.kind, "title": vote.title, "description": vote.description,
         "opened_at": vote.opened_at.isoformat(), "closed_at": vote.closed_at.isoformat(),
     }
-    vote.record = sealing.canonical_json(
-        vote_record.build(info, vote.questions, vote.rules, ballots, vote.result, protection)
-    ).decode()
+    vote.record = vote_record.build_json(info, vote.questions, vote.rules, opened.record_entries(), vote.result,
+                                         protection)
     db.session.flush()
-    log.info("vote %s counted: %s ballots", vote.id, len(ballots))
-    return {"ballots": len(ballots), "result": vote.result}
+    log.info("vote %s counted: %s ballots", vote.id, len(opened.contents))
+    return {"ballots": len(opened.contents), "result": vote.result}
+
+
+OPENING_CHUNK = 2_000  # sealed ballots read, and handed to a worker process, at a time
+
+
+def _sealed_ballots(vote: Vote) -> Iterator[list[bytes]]:
+    """The vote's sealed ballots, ``OPENING_CHUNK`` at a time, in the order of their random ids: an order
+    that says nothing of who cast them, or when."""
+    query = (select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id).order_by(SealedBallot.id)
+             .execution_options(yield_per=OPENING_CHUNK))
+    for rows in db.session.execute(query).partitions():
+        yield [ciphertext for (ciphertext,) in rows]
 
 
 def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
@@ -461,6 +476,8 @@ def _rewrite_ledger_in_right_order(vote: Vote) -> None:
     written now are in right order; the old rows are deleted (overwritten at
     once on SQLite; on PostgreSQL, see docs/DOMAIN.md on VACUUM).
     """
+    # Read in right order and written back as read: not moved by the database (a DELETE ... RETURNING
+    # sorted there), whose sort of the rows as they were cast could spill into a temporary file.
     rows = [
         {"vote_id": vote.id, "right_id": right_id, "voted_on": voted_on}
         for right_id, voted_on in db.session.execute(

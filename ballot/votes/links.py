@@ -52,12 +52,16 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == vote.period_id)
     )
+    subjects: dict[tuple[str, str], tuple[str, str]] = {}  # the capacity's words and the subject, made once each
     for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
         if right_id not in wanted:
             continue
-        label = capacity_label(capacity, sponsor)
+        if (capacity, sponsor) not in subjects:
+            label = capacity_label(capacity, sponsor)
+            subjects[capacity, sponsor] = label, SUBJECTS[why].format(capacity=label, title=vote.title)
+        label, subject = subjects[capacity, sponsor]
         rows.append(outbox.outbox_row(
-            "ballot_link", email, SUBJECTS[why].format(capacity=label, title=vote.title),
+            "ballot_link", email, subject,
             {"name": display_name(given, family, email), "title": vote.title, "why": why,
              "capacity": label, "closes": closes, "forfeiture_rule": forfeiture_rule,
              "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote.id, "r": right_id},

@@ -64,6 +64,31 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
     }
 
 
+def ballot_entry(token: str, receipt: str, contents_json: str) -> str:
+    """A counted ballot as the record lists it, ``{"contents", "receipt", "token"}`` in canonical JSON, from its
+    contents already in canonical JSON (``build_json`` puts the entries together)."""
+    return f'{{"contents":{contents_json},"receipt":{_canonical(receipt)},"token":{_canonical(token)}}}'
+
+
+def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str], result: dict,
+               protection: dict) -> str:
+    """The record as ``sealing.canonical_json(build(...))`` makes it, from each ballot's entry already in
+    canonical JSON (``ballot_entry``, made where the ballot was opened), in receipt order.
+
+    A canonical object is its keys in order, each with its value in canonical JSON, so the record is made
+    the same way with the ballots' list written out of the entries.
+    """
+    record = build(vote_info, questions, rules, [], result, protection)
+    return "{" + ",".join(
+        _canonical(key) + ":" + ("[" + ",".join(entries) + "]" if key == "ballots" else _canonical(record[key]))
+        for key in sorted(record)
+    ) + "}"
+
+
+def _canonical(value) -> str:
+    return sealing.canonical_json(value).decode()
+
+
 def signed(record: dict, signing_key_pem: str) -> dict:
     return {
         "record": record,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
@@ -10,8 +11,12 @@ from ballot.eligibility.rules import (
     DELEGATE,
     INDIVIDUAL,
     active_classes,
+    always_votes,
+    counts_for_quorum_only_if_voting,
     forfeits,
     in_fellow_electorate,
+    managing_since,
+    on_the_roll,
     qualifies,
     rights_held,
 )
@@ -184,3 +189,27 @@ def test_an_exemption_holds_only_while_its_class_does():
     future_fellow = [c("supporting"), c("fellow", "2026-12-01")]
     assert forfeits(4, former_fellow, BYLAWS, TODAY)
     assert forfeits(4, future_fellow, BYLAWS, TODAY)
+
+
+# --- The voting roll asks every rule of a right at once -------------------------------
+
+@pytest.mark.parametrize("policy", [SEED, BYLAWS], ids=["seed", "psf-bylaws"])
+def test_on_the_roll_says_what_each_rule_says_on_its_own(policy):
+    rng = random.Random(12)
+    names = ["basic", "supporting", "sponsor", "managing", "contributing", "fellow"]
+    for _ in range(400):
+        classes = []
+        for name in rng.sample(names, rng.randrange(0, 4)):
+            start = TODAY + dt.timedelta(days=rng.randrange(-800, 200)) if rng.random() < 0.8 else None
+            end = (start or TODAY) + dt.timedelta(days=rng.randrange(0, 700)) if rng.random() < 0.6 else None
+            classes.append(MemberClass(name, start, end))
+        delegate_for = rng.sample(["ACME", "Initech"], rng.randrange(0, 3))
+        for capacity, sponsor in [(INDIVIDUAL, ""), (DELEGATE, "ACME"), (DELEGATE, "Initech")]:
+            on = TODAY + dt.timedelta(days=rng.randrange(-300, 300))
+            standing = on_the_roll(capacity, sponsor, classes, delegate_for, policy, on)
+            assert (standing is not None) == qualifies(capacity, sponsor, classes, delegate_for, policy, on)
+            if standing is not None:
+                assert standing.always_votes == always_votes(capacity, classes, policy, on)
+                assert standing.quorum_only_if_voting == counts_for_quorum_only_if_voting(capacity, classes, policy, on)
+                assert standing.fellow == in_fellow_electorate(capacity, classes, on, None)
+                assert standing.managing_since == managing_since(classes, on)

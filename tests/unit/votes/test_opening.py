@@ -1,0 +1,71 @@
+"""Opening the sealed ballots at a count: in worker processes or not, the same record, byte for byte."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from ballot import sealing
+from ballot.errors import InvalidInput
+from ballot.votes import opening
+from ballot.votes import record as vote_record
+
+VOTE_ID = 7
+CANDIDATES = ["Zoë Ångström", "Łukasz \"Luke\" Nowak", "Ada <ada@example.org>", "陈伟"]
+
+
+def sealed_ballots(count: int) -> tuple[X25519PrivateKey, list[bytes], list[dict]]:
+    key = X25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    rng = random.Random(count)
+    ballots = [{"token": os.urandom(30).hex(), "answers": {"board": rng.sample(CANDIDATES, rng.randrange(1, 4))}}
+               for _ in range(count)]
+    return key, [sealing.seal(b, public, VOTE_ID, 600) for b in ballots], ballots
+
+
+def record_as_before(ballots: list[dict]) -> str:
+    """The record as the count made it before the ballots were opened in worker processes."""
+    entries = [{"token": b["token"], "receipt": sealing.receipt_for(b["token"]), "contents": {"answers": b["answers"]}}
+               for b in ballots]
+    return sealing.canonical_json(vote_record.build(INFO, [], {"ballot": "approval"}, entries, RESULT,
+                                                    PROTECTION)).decode()
+
+
+INFO = {"id": VOTE_ID, "title": "Board 2026 — «élection»"}
+RESULT = {"participants": 3, "questions": [{"id": "board", "elected": ["陈伟"]}]}
+PROTECTION = {"model": "sealing-key"}
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_the_record_is_the_same_however_many_processes_open_the_ballots(processes):
+    key, sealed, ballots = sealed_ballots(250)
+    chunks = [sealed[n:n + 40] for n in range(0, len(sealed), 40)]
+    opened = opening.open_ballots(VOTE_ID, key, chunks, processes)
+    made = vote_record.build_json(INFO, [], {"ballot": "approval"}, opened.record_entries(), RESULT, PROTECTION)
+    assert made == record_as_before(ballots)
+    assert sorted(map(sealing.canonical_json, opened.contents)) == sorted(
+        sealing.canonical_json({"answers": b["answers"]}) for b in ballots)
+
+
+def test_equal_contents_share_one_value_for_the_tally():
+    key, sealed, ballots = sealed_ballots(60)
+    opened = opening.open_ballots(VOTE_ID, key, [sealed], 1)
+    assert len({id(c) for c in opened.contents}) == len({sealing.canonical_json(b["answers"]) for b in ballots})
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_ballot_that_does_not_open_stops_the_count(processes):
+    key, sealed, _ = sealed_ballots(30)
+    other, foreign, _ = sealed_ballots(1)
+    with pytest.raises(InvalidInput, match="does not open"):
+        opening.open_ballots(VOTE_ID, key, [sealed[:10], foreign, sealed[10:]], processes)
+
+
+def test_no_worker_process_is_left_after_a_count():
+    key, sealed, _ = sealed_ballots(20)
+    opening.open_ballots(VOTE_ID, key, [sealed[:10], sealed[10:]], 2)
+    assert multiprocessing.active_children() == []
