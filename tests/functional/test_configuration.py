@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 
+from flask_migrate import upgrade
+
 from ballot import create_app
 from ballot.cli import new_secrets
 from ballot.extensions import db, limiter
+from ballot.policy import Policy, load_policy
+from tests.conftest import TEST_SECRETS
+from tests.functional.factories import run
 
 
 def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
@@ -53,3 +58,20 @@ def test_the_production_example_serves_with_secrets_from_the_environment(monkeyp
         with app.app_context():
             db.engine.dispose()
         limiter.init_app(database_app)  # the extension is shared: give the test app its own store back
+
+
+def test_an_installation_that_names_no_policy_follows_the_seed(monkeypatch, tmp_path):
+    """docs/DOMAIN.md: "Keep every such number and switch in one policy configuration with the seed model as
+    the default." An installation with its secrets and a database, and no other setting."""
+    for name in [name for name in os.environ if name.startswith("BALLOT_")]:
+        monkeypatch.delenv(name)
+    app = create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    try:
+        with app.app_context():
+            upgrade()
+            opened = run(app.test_cli_runner(), "period", "open", "2031")
+        assert Policy.from_dict(opened["policy"]) == load_policy("seed")
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
