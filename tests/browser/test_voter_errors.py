@@ -8,9 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import Administrator, link_in_mail, opt_in
-from tests.browser.test_voter_pages import Audit
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
+from tests.browser.steps import Administrator, Audit, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +21,8 @@ def test_the_error_summary_is_focused_on_screen_and_linked_to_the_question(
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        page = context.new_page()
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_board_vote(method="approval")
@@ -45,10 +42,8 @@ def test_the_error_summary_is_focused_on_screen_and_linked_to_the_question(
         if javascript:  # axe-core is a script (the page is the same without)
             audit = Audit(page, axe_script)
             audit.check("ballot, refused")
-            assert audit.problems == {}, audit.problems
+            assert audit.problems == {}, audit.report()
         # Corrected, the ballot goes through.
         question.get_by_role("checkbox", name=re.compile("Barbara Liskov")).check()
         page.get_by_role("button", name="Review my ballot").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
-    finally:
-        context.close()

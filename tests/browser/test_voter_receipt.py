@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import NOMINEES, Administrator, cast, link_in_mail, opt_in
-from tests.browser.test_voter_pages import Audit
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
+from tests.browser.steps import NOMINEES, Administrator, Audit, cast, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +18,10 @@ def test_the_receipt_survives_reload_and_back(sqlite_site, browser, inbox, tmp_p
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
-    context.set_default_timeout(10_000)
-    if javascript:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
-    page = context.new_page()
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript) as context:
+        if javascript:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+        page = context.new_page()
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -65,8 +62,6 @@ def test_the_receipt_survives_reload_and_back(sqlite_site, browser, inbox, tmp_p
             expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot is cast")
             expect(page.locator(".receipt strong")).to_have_text(receipt)
         assert admin.run("vote", "show", str(vote_id))["participants"] == 1
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -76,10 +71,8 @@ def test_checking_a_receipt_forgives_and_lands_on_the_answer(sqlite_site, browse
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        page = context.new_page()
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -108,6 +101,4 @@ def test_checking_a_receipt_forgives_and_lands_on_the_answer(sqlite_site, browse
         expect(answer).to_be_in_viewport()
         if javascript:
             audit.check("results, receipt not found")
-        assert audit.problems == {}, audit.problems
-    finally:
-        context.close()
+        assert audit.problems == {}, audit.report()
