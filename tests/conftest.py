@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -34,7 +35,7 @@ settings.register_profile("ballot", deadline=None, print_blob=True)
 settings.load_profile("ballot")
 
 from ballot import create_app, sealing  # noqa: E402
-from ballot.extensions import db  # noqa: E402
+from ballot.extensions import db, limiter  # noqa: E402
 from ballot.unit_of_work import unit_of_work  # noqa: E402
 
 TEST_ACTOR = "test"
@@ -47,6 +48,13 @@ TEST_SECRETS = {
     "BALLOT_SEALING_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
     "BALLOT_SIGNING_KEY": sealing.new_signing_key_pem(),
 }
+
+
+@pytest.fixture(autouse=True)
+def no_flask_cli_flag(monkeypatch):
+    """`ballot` (a FlaskGroup) sets FLASK_RUN_FROM_CLI in the environment when a test invokes it: each test
+    starts without it, and whatever a test sets is undone after it."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
 
 
 # Mail ---------------------------------------------------------------------------
@@ -89,13 +97,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def mail_server_for(handler):
+    """An SMTP server on a free port of 127.0.0.1 whose messages ``handler`` takes, until the block ends."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
+    """The mail server of the test apps, and what it received (each test's ``inbox`` starts empty)."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+    with mail_server_for(inbox) as controller:
+        yield controller, inbox
 
 
 @pytest.fixture
@@ -163,15 +181,17 @@ def database_app(backend, smtp_server):
         db.engine.dispose()
 
 
-@pytest.fixture
-def app(database_app):
-    """The app, inside one app context and one transaction that is rolled back after the test.
+@contextmanager
+def rolled_back(database_app):
+    """The app inside one app context and one transaction that is rolled back at the end, with fresh rate limits.
 
-    The test itself runs as a unit of work on behalf of "test", so that it can
-    call services directly; the units of work of commands, requests and the
-    worker commit savepoints inside the test's transaction.
+    Whatever runs inside runs as a unit of work on behalf of "test", so that it
+    can call services directly; the units of work of commands, requests and the
+    worker commit savepoints inside the transaction. The limiter's counters are
+    the process's, not the database's: they are emptied before and after.
     """
     with database_app.app_context():
+        limiter.reset()
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
@@ -184,6 +204,14 @@ def app(database_app):
             db.session = original
             outer.rollback()
             connection.close()
+            limiter.reset()
+
+
+@pytest.fixture
+def app(database_app):
+    """The app for one test: nothing it writes, and no request it makes, outlives it (``rolled_back``)."""
+    with rolled_back(database_app) as app:
+        yield app
 
 
 @pytest.fixture

@@ -125,12 +125,20 @@ def sqlite_site(smtp_server, tmp_path):
         yield site
 
 
-@pytest.fixture
-def page(browser):
-    """A page in a fresh browser context (its own cookies) at phone width."""
-    context = browser.new_context(viewport=PHONE)
+@contextmanager
+def browser_context(browser, **options):
+    """A fresh browser context (its own cookies: another person's browser), closed at the end; Playwright's
+    ``options`` (viewport, java_script_enabled...), and steps that wait at most 10 s."""
+    context = browser.new_context(**options)
     context.set_default_timeout(10_000)
     try:
-        yield context.new_page()
+        yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context at phone width."""
+    with browser_context(browser, viewport=PHONE) as context:
+        yield context.new_page()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable
@@ -12,10 +12,11 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from ballot.admin import credentials
-from tests.functional.factories import roster_text
+from tests.browser.conftest import DESKTOP, PHONE, ROOT
+from tests.functional.admin.console import when
+from tests.functional.factories import YEAR, closes, roster_text
 from tests.functional.helpers import run
 
-YEAR = dt.datetime.now(dt.UTC).year
 THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
 NOMINEES = ("Katherine Johnson", "Dennis Ritchie")
 CANDIDATES = ("Barbara Liskov", "Guido van Rossum", "Frances Allen", "Tim Peters")
@@ -60,27 +61,22 @@ class Administrator:
         assert self.run("period", "send-opt-in", str(YEAR))["queued"] == 3
         self.send_mail()
 
-    def open_fellow_vote(self, *nominees: str) -> int:
-        closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
-        args = ["vote", "create", "--period", str(YEAR), "--kind", "fellow", "--title", f"Fellows {YEAR}, first batch",
-                "--description", "The Board nominates these people for Fellowship.", "--closes-at", closes]
-        for nominee in nominees or NOMINEES:
-            args += ["--question", nominee]
-        vote_id = self.run(*args)["id"]
+    def open_vote(self, kind: str, title: str, *args: str) -> int:
+        """`ballot vote create` closing in a week, then `vote open`, and the links sent; the vote's id."""
+        vote_id = self.run("vote", "create", "--period", str(YEAR), "--kind", kind, "--title", title,
+                           "--closes-at", closes(), *args)["id"]
         self.run("vote", "open", str(vote_id))
         self.send_mail()
         return vote_id
 
-    def open_board_vote(self, method: str = "meek-stv") -> int:
-        closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
-        args = ["vote", "create", "--period", str(YEAR), "--kind", "board", "--title", f"Board of Directors {YEAR}",
-                "--seats", "2", "--method", method, "--closes-at", closes]
-        for candidate in CANDIDATES:
-            args += ["--candidate", candidate]
-        vote_id = self.run(*args)["id"]
-        self.run("vote", "open", str(vote_id))
-        self.send_mail()
-        return vote_id
+    def open_fellow_vote(self, *nominees: str) -> int:
+        return self.open_vote("fellow", f"Fellows {YEAR}, first batch",
+                              "--description", "The Board nominates these people for Fellowship.",
+                              *(arg for nominee in nominees or NOMINEES for arg in ("--question", nominee)))
+
+    def open_board_vote(self, method: str = "meek-stv", seats: int = 2, *args: str) -> int:
+        return self.open_vote("board", f"Board of Directors {YEAR}", "--seats", str(seats), "--method", method,
+                              *(arg for candidate in CANDIDATES for arg in ("--candidate", candidate)), *args)
 
     def close_and_publish(self, vote_id: int) -> dict:
         closed = self.run("vote", "close", str(vote_id))
@@ -189,8 +185,7 @@ class Console:
         self.look("vote form, fellow")
         page.get_by_label("Title").fill(f"Fellows {YEAR}, first batch")
         page.get_by_label("Description (optional)").fill("The Board nominates these people for Fellowship.")
-        closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
+        page.get_by_label("Closes at").fill(when(7))
         page.get_by_label(re.compile("^Nominees")).fill("\n".join(NOMINEES))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("main")).to_contain_text("2 voting rights")
@@ -211,3 +206,63 @@ class Console:
         self.look("closed vote")
         page.get_by_role("button", name="Publish the result").click()
         expect(page.get_by_text("The result and the signed record are published.")).to_be_visible()
+
+
+# Checking pages ------------------------------------------------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The pages the README shows.
+NARROWEST = {"width": 320, "height": 640}
+SHOWN = {"opt-in", "ballot", "review", "receipt", "standing, with votes", "results", "link-again", "ballot, ranked",
+         "results, ranked", "home, with results"}
+
+
+class Audit:
+    """Checks each page it is shown and collects every problem, so that one run names them all."""
+
+    def __init__(self, page: Page, axe_script):
+        self.page = page
+        self.axe_script = axe_script
+        self.problems: dict[str, list[str]] = {}
+        self.seen: list[str] = []
+        self.screenshots = bool(os.environ.get("BALLOT_SCREENSHOTS"))
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        self.seen.append(name)
+        found = []
+        for label, size in (("narrowest phone", NARROWEST), ("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            scroll = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if scroll[0] > scroll[1]:
+                found.append(f"{label}: scrolls sideways ({scroll[0]}px of content in {scroll[1]}px)")
+            if size is NARROWEST:
+                continue  # WCAG's reflow width: only the sideways scrolling is checked there
+            found += [f"{label}: {v}" for v in self.axe()]
+            if self.screenshots:
+                self.shoot(name, label)
+        self.page.set_viewport_size(PHONE)
+        if found:
+            self.problems[name] = found
+
+    def report(self) -> str:
+        """Every problem found, page by page."""
+        return "\n".join(f"{name}:\n  " + "\n  ".join(found) for name, found in self.problems.items())
+
+    def shoot(self, name: str, label: str) -> None:
+        """The README's picture of this page at this width, if it shows one."""
+        if name in SHOWN:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            slug = name.replace(", ", "-").replace(" ", "-")
+            self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
+
+    def axe(self) -> list[str]:
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(self.axe_script))
+        violations = self.page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+            ".map(v => `${v.id} (${v.impact}): ${v.help}: ` + v.nodes.map(n => n.target.join(' ')).join(', '))",
+            AXE_TAGS,
+        )
+        return violations

@@ -16,15 +16,12 @@ from sqlalchemy import update
 
 from ballot.extensions import db
 from ballot.votes.models import Vote
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import YEAR, Console, link_in_mail, opt_in, roster_csv
-from tests.browser.test_voter_pages import Audit
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
+from tests.browser.steps import YEAR, Audit, Console, link_in_mail, opt_in, roster_csv
+from tests.functional.admin.console import when
+from tests.functional.factories import closes
 
 pytestmark = pytest.mark.browser
-
-
-def closes(days: float) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat(timespec="seconds")
 
 
 @pytest.mark.parametrize("viewport, javascript", [(PHONE, True), (DESKTOP, False), (PHONE, False)],
@@ -32,14 +29,12 @@ def closes(days: float) -> str:
 def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inbox, tmp_path, axe_script, viewport,
                                                          javascript):
     site = sqlite_site
-    context = browser.new_context(viewport=viewport, bypass_csp=True, java_script_enabled=javascript)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    audit = Audit(page, axe_script)
-    check = audit.check if javascript else (lambda name: audit.seen.append(name))
-    console = Console(site, page, tmp_path)
-    cli = console.cli
-    try:
+    with browser_context(browser, viewport=viewport, bypass_csp=True, java_script_enabled=javascript) as context:
+        page = context.new_page()
+        audit = Audit(page, axe_script)
+        check = audit.check if javascript else (lambda name: audit.seen.append(name))
+        console = Console(site, page, tmp_path)
+        cli = console.cli
         console.sign_in()
         cli.open_period_with_roster()
         opt_in(page, link_in_mail(inbox, site, "brian@example.org", "/opt-in/"))
@@ -76,7 +71,7 @@ def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inb
             expect(page.get_by_label(label)).to_have_attribute("aria-invalid", "true")
         check("edit form, refused")
         page.get_by_label("Title").fill("Packaging WG charter")
-        page.get_by_label("Closes at").fill((dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).strftime("%Y-%m-%d %H:%M"))
+        page.get_by_label("Closes at").fill(when(5))
         page.get_by_label(re.compile("^Quorum")).fill("")
         page.get_by_role("button", name="Save the changes").click()
         expect(page.get_by_text("The draft is saved: changed title, closing time.")).to_be_visible()
@@ -128,10 +123,7 @@ def test_editing_closing_cancelling_and_who_is_at_risk(sqlite_site, browser, inb
         expect(page.get_by_role("row", name=re.compile("Brian Kernighan"))).to_contain_text(
             "one more missed vote ends their voting rights")
         check("at risk")
-    finally:
-        context.close()
-    assert audit.problems == {}, "\n".join(
-        f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
+    assert audit.problems == {}, audit.report()
 
 
 # Words that a line break cuts in two: each word of the page's text, measured; one drawn on two lines is
@@ -156,11 +148,9 @@ BROKEN_WORDS = """() => {
 
 def test_the_console_uses_the_screen_and_breaks_no_word(sqlite_site, browser, inbox, tmp_path):
     site = sqlite_site
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    console = Console(site, page, tmp_path)
-    try:
+    with browser_context(browser, viewport=DESKTOP) as context:
+        page = context.new_page()
+        console = Console(site, page, tmp_path)
         console.sign_in("a.very.long.administrator.address@elections.example.org")
         cli = console.cli
         cli.open_period_with_roster()
@@ -188,5 +178,3 @@ def test_the_console_uses_the_screen_and_breaks_no_word(sqlite_site, browser, in
         expect(page.get_by_role("status")).to_have_text("1 entry matches.")
         page.goto(site.url + "/admin/votes")
         expect(page.get_by_role("row", name=re.compile("Extraordinarily"))).to_contain_text("0 of 1 (0.0%)")
-    finally:
-        context.close()

@@ -21,10 +21,10 @@ from ballot.extensions import db
 from ballot.outbox.models import SENDING, OutboxMessage
 from ballot.timestamps import utcnow
 from ballot.unit_of_work import unit_of_work
-from tests.browser.conftest import PHONE
-from tests.browser.steps import CANDIDATES, NOMINEES, YEAR, Console, cast, link_in_mail, opt_in
-from tests.browser.test_voter_pages import SCREENSHOTS, Audit
-from tests.functional.factories import roster_text
+from tests.browser.conftest import PHONE, browser_context
+from tests.browser.steps import CANDIDATES, NOMINEES, SCREENSHOTS, YEAR, Audit, Console, cast, link_in_mail, opt_in
+from tests.functional.admin.console import when
+from tests.functional.factories import closes, roster_text
 
 pytestmark = pytest.mark.browser
 
@@ -66,13 +66,11 @@ class ConsoleAudit(Audit):
 def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser, inbox, tmp_path, axe_script):
     site = sqlite_site
     # axe-core is injected as a script, which the pages' Content-Security-Policy rightly forbids.
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    audit = ConsoleAudit(page, axe_script)
-    console = Console(site, page, tmp_path, look=audit.check)  # sign-in, code, roster preview, ...
-    period_url = f"{site.url}/admin/periods/{YEAR}"
-    try:
+    with browser_context(browser, viewport=PHONE, bypass_csp=True) as context:
+        page = context.new_page()
+        audit = ConsoleAudit(page, axe_script)
+        console = Console(site, page, tmp_path, look=audit.check)  # sign-in, code, roster preview, ...
+        period_url = f"{site.url}/admin/periods/{YEAR}"
         console.sign_in()
         page.goto(f"{site.url}/admin/votes")
         audit.check("votes, none yet")
@@ -101,8 +99,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         page.get_by_label("Title").fill(f"Board of Directors {YEAR}")
         page.get_by_label("Candidates (one per line)").fill("\n".join(CANDIDATES))
         page.get_by_label("Seats to fill").fill("2")
-        closes = dt.datetime.now(dt.UTC) + dt.timedelta(days=14)
-        page.get_by_label("Closes at").fill(closes.strftime("%Y-%m-%d %H:%M"))
+        page.get_by_label("Closes at").fill(when(14))
         page.get_by_role("button", name="Save the draft").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Board of Directors {YEAR}")
         audit.check("draft vote, board")
@@ -140,9 +137,8 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         expect(page.get_by_role("img", name=re.compile(f"^{NOMINEES[0]}"))).to_be_visible()
         audit.check("published vote")
         # A charter vote nobody casts in: everyone in its electorate has missed one (who is at risk).
-        closes_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat(timespec="seconds")
         charter = console.cli.run("vote", "create", "--period", str(YEAR), "--kind", "charter", "--title",
-                                  "Packaging WG charter", "--question", "Charter it?", "--closes-at", closes_at)["id"]
+                                  "Packaging WG charter", "--question", "Charter it?", "--closes-at", closes(3))["id"]
         console.cli.run("vote", "open", str(charter))
         console.cli.run("vote", "close", str(charter))
         page.goto(f"{period_url}/at-risk")
@@ -153,8 +149,5 @@ def test_every_console_page_is_accessible_and_fits_a_phone(sqlite_site, browser,
         page.goto(f"{site.url}/admin/audit")
         expect(page.get_by_role("cell", name="vote.publish")).to_be_visible()
         audit.check("audit log")
-    finally:
-        context.close()
-    assert audit.problems == {}, "\n".join(
-        f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
+    assert audit.problems == {}, audit.report()
     assert {"sign-in", "code", "roster preview", "vote form, fellow", *SHOWN} <= set(audit.seen)

@@ -14,8 +14,7 @@ from playwright.sync_api import expect
 from ballot.tokens import CHOICES_KEPT, token_service
 from ballot.votes.views import CHOICES_COOKIE
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import YEAR, Administrator, link_in_mail, opt_in
-from tests.browser.test_voter_pages import Audit
+from tests.browser.steps import YEAR, Administrator, Audit, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
 

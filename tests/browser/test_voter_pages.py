@@ -7,79 +7,33 @@ that the README shows (`BALLOT_SCREENSHOTS=1 make test`, or pytest on this file)
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, ROOT
-from tests.browser.steps import CANDIDATES, NOMINEES, Administrator, cast, choose, link_in_mail, opt_in
+from tests.browser.conftest import PHONE, browser_context
+from tests.browser.steps import (
+    CANDIDATES,
+    NOMINEES,
+    SHOWN,
+    Administrator,
+    Audit,
+    cast,
+    choose,
+    link_in_mail,
+    opt_in,
+)
 
 pytestmark = pytest.mark.browser
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-# The pages the README shows.
-NARROWEST = {"width": 320, "height": 640}
-SHOWN = {"opt-in", "ballot", "review", "receipt", "standing, with votes", "results", "link-again", "ballot, ranked",
-         "results, ranked", "home, with results"}
-
-
-class Audit:
-    """Checks each page it is shown and collects every problem, so that one run names them all."""
-
-    def __init__(self, page: Page, axe_script):
-        self.page = page
-        self.axe_script = axe_script
-        self.problems: dict[str, list[str]] = {}
-        self.seen: list[str] = []
-        self.screenshots = bool(os.environ.get("BALLOT_SCREENSHOTS"))
-
-    def check(self, name: str) -> None:
-        self.page.wait_for_load_state()
-        self.seen.append(name)
-        found = []
-        for label, size in (("narrowest phone", NARROWEST), ("phone", PHONE), ("desktop", DESKTOP)):
-            self.page.set_viewport_size(size)
-            scroll = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-            if scroll[0] > scroll[1]:
-                found.append(f"{label}: scrolls sideways ({scroll[0]}px of content in {scroll[1]}px)")
-            if size is NARROWEST:
-                continue  # WCAG's reflow width: only the sideways scrolling is checked there
-            found += [f"{label}: {v}" for v in self.axe()]
-            if self.screenshots:
-                self.shoot(name, label)
-        self.page.set_viewport_size(PHONE)
-        if found:
-            self.problems[name] = found
-
-    def shoot(self, name: str, label: str) -> None:
-        """The README's picture of this page at this width, if it shows one."""
-        if name in SHOWN:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            slug = name.replace(", ", "-").replace(" ", "-")
-            self.page.screenshot(path=SCREENSHOTS / f"{slug}-{label}.png", full_page=label == "phone")
-
-    def axe(self) -> list[str]:
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(self.axe_script))
-        violations = self.page.evaluate(
-            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-            ".map(v => `${v.id} (${v.impact}): ${v.help}: ` + v.nodes.map(n => n.target.join(' ')).join(', '))",
-            AXE_TAGS,
-        )
-        return violations
-
 
 def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, inbox, tmp_path, axe_script):
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     # axe-core is injected as a script, which the pages' Content-Security-Policy rightly forbids.
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    page = context.new_page()
-    audit = Audit(page, axe_script)
-    try:
+    with browser_context(browser, viewport=PHONE, bypass_csp=True) as context:
+        page = context.new_page()
+        audit = Audit(page, axe_script)
         page.goto(site.url + "/")
         audit.check("home")
         page.goto(site.url + "/link-again")
@@ -183,10 +137,7 @@ def test_every_voter_page_is_accessible_and_fits_a_phone(sqlite_site, browser, i
         expect(votes.get_by_role("row", name=re.compile("cancelled: counts for nobody"))).to_be_visible()
         expect(page.get_by_role("region", name="What missing votes means")).to_contain_text("Missing 2 votes")
         audit.check("standing, with votes")
-    finally:
-        context.close()
-    assert audit.problems == {}, "\n".join(
-        f"{name}:\n  " + "\n  ".join(found) for name, found in audit.problems.items())
+    assert audit.problems == {}, audit.report()
     assert SHOWN <= set(audit.seen)
 
 

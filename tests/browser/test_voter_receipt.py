@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.steps import NOMINEES, YEAR, Administrator, cast, choose, link_in_mail, opt_in
-from tests.browser.test_voter_pages import Audit
+from tests.browser.steps import NOMINEES, YEAR, Administrator, Audit, cast, choose, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
 

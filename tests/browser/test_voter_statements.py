@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.steps import CANDIDATES, YEAR, Administrator, link_in_mail, opt_in
-from tests.browser.test_voter_pages import Audit
+from tests.browser.conftest import PHONE, browser_context
+from tests.browser.steps import CANDIDATES, Administrator, Audit, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
 LONG = "https://example.org/elections/2026/candidates/" + "a-very-long-statement-address-" * 4 + "end"
@@ -20,23 +18,14 @@ def test_statements_and_description_links_fit_every_width(sqlite_site, browser, 
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    audit = Audit(page, axe_script)
-    try:
+    with browser_context(browser, viewport=PHONE, bypass_csp=True) as context:
+        page = context.new_page()
+        audit = Audit(page, axe_script)
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
-        closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
-        args = ["vote", "create", "--period", str(YEAR), "--kind", "board", "--title", f"Board {YEAR}",
-                "--seats", "1", "--method", "irv", "--closes-at", closes,
-                "--description", f"The candidates and their statements: {LONG}",
-                "--statement", f"{CANDIDATES[0]}={LONG}", "--statement", f"{CANDIDATES[1]}=https://example.org/b"]
-        for candidate in CANDIDATES:
-            args += ["--candidate", candidate]
-        vote_id = admin.run(*args)["id"]
-        admin.run("vote", "open", str(vote_id))
-        admin.send_mail()
+        vote_id = admin.open_board_vote("irv", 1, "--description", f"The candidates and their statements: {LONG}",
+                                        "--statement", f"{CANDIDATES[0]}={LONG}",
+                                        "--statement", f"{CANDIDATES[1]}=https://example.org/b")
         page.goto(link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/"))
         candidates = page.get_by_role("region", name="The candidates")
         expect(candidates.get_by_role("link", name=f"statement of {CANDIDATES[0]}")).to_have_attribute("href", LONG)
@@ -50,6 +39,4 @@ def test_statements_and_description_links_fit_every_width(sqlite_site, browser, 
         page.goto(f"{site.url}/votes/{vote_id}/results")
         expect(page.get_by_role("link", name=re.compile(f"statement of {CANDIDATES[1]}"))).to_be_visible()
         audit.check("results, with statements")
-    finally:
-        context.close()
-    assert audit.problems == {}, audit.problems
+    assert audit.problems == {}, audit.report()

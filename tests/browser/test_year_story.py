@@ -7,12 +7,13 @@ and publishes it, and a voter finds their receipt in the published results.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
 from tests.browser.steps import NOMINEES, YEAR, Console, cast, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
@@ -20,11 +21,9 @@ pytestmark = pytest.mark.browser
 
 def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
     # Each person uses their own browser (their own cookies), as people do.
-    contexts = [browser.new_context(viewport=size) for size in (DESKTOP, PHONE, DESKTOP)]
-    for context in contexts:
-        context.set_default_timeout(10_000)
-    admin_page, ada, grace = (context.new_page() for context in contexts)
-    try:
+    with contextlib.ExitStack() as browsers:
+        admin_page, ada, grace = (browsers.enter_context(browser_context(browser, viewport=size)).new_page()
+                                  for size in (DESKTOP, PHONE, DESKTOP))
         admin = Console(site, admin_page, tmp_path)
         admin.sign_in()
         admin.open_period_with_roster()
@@ -79,6 +78,3 @@ def test_a_fellow_vote_from_roster_to_receipt(site, browser, inbox, tmp_path):
         expect(first).to_contain_text("Not passed")  # 1 agree of 2 participating is short of 2/3
         expect(second.get_by_role("row", name="Agree 2", exact=True)).to_be_visible()
         expect(second).to_contain_text("Passed")
-    finally:
-        for context in contexts:
-            context.close()

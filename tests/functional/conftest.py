@@ -153,7 +153,6 @@ def _wait_until_serving(process: subprocess.Popen, log_path) -> int:
 
 
 @pytest.fixture
-def machines(tmp_path, monkeypatch) -> list[Machine]:
+def machines(tmp_path) -> list[Machine]:
     """Three trustees' own machines, each with a key made by `ballot trustee keygen`."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; keep it out of other tests
     return [trustee_machine(tmp_path / name.lower(), name) for name in ("Ada", "Bea", "Cy")]

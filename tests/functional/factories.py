@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -39,9 +40,10 @@ def run(runner, *args: str):
 
 
 def refused(runner, *args: str) -> str:
-    """A command refused with a plain message and exit status 1."""
+    """A command refused with a plain message and exit status 1 (no traceback); its output."""
     result = invoke(runner, *args)
     assert result.exit_code == 1 and result.output.startswith("error: "), result.output
+    assert isinstance(result.exception, SystemExit), result.exception
     return result.output
 
 
@@ -80,8 +82,34 @@ def setup(runner, tmp_path, people, *, policy: str = "psf-bylaws", opted_in=(), 
     db.session.commit()  # as the opt-in page would: a refused command's rollback must not undo it
 
 
+def asked_to_opt_in(runner, tmp_path, *rows: str, year: int = YEAR) -> int:
+    """A period (under the configured policy, the seed) with a roster of ``rows``, its opt-in messages queued to
+    every voting right and sent; how many were asked."""
+    run(runner, "period", "open", str(year))
+    run(runner, "roster", "import", str(roster_file(tmp_path, *rows, name=f"roster-{year}.csv")), "--period", str(year))
+    asked = run(runner, "period", "send-opt-in", str(year))["queued"]
+    run(runner, "mail", "send")
+    return asked
+
+
+def fellows(count: int) -> list[tuple[str, str]]:
+    """``count`` Fellows, m0, m1, ..., for ``setup``."""
+    return [(f"m{n}", "fellow") for n in range(count)]
+
+
+def enrolled_fellows(runner, tmp_path, count: int) -> None:
+    """A period under the seed with ``count`` Fellows, every one of them enrolled."""
+    people = fellows(count)
+    setup(runner, tmp_path, people, policy="seed", opted_in={key for key, _ in people})
+
+
+def later(**delta: float) -> str:
+    """A time as the commands take it, ``delta`` (``days=7``, ``seconds=3``...) from now."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(**delta)).isoformat()
+
+
 def closes(days: float = 7) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
+    return later(days=days)
 
 
 def create(runner, *args: str, year: int = YEAR) -> dict:
@@ -93,9 +121,8 @@ def links(runner, inbox, vote_id: int) -> dict[str, str]:
     run(runner, "mail", "send")
     found = {}
     for message in inbox.messages:
-        for link in inbox.links(message["To"]):
-            if f"/votes/{vote_id}/ballot/" in link:
-                found[message["To"].split("@")[0]] = link
+        for link in re.findall(rf"https://vote\.test/votes/{vote_id}/ballot/\S+", inbox.text(message)):
+            found[message["To"].split("@")[0]] = link
     inbox.clear()
     return found
 

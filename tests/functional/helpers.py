@@ -17,13 +17,14 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ballot import REQUIRED_SECRETS, ROOT, sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import Enrollment, MissedVote
 from ballot.extensions import db
+from ballot.outbox.models import SENDING, OutboxMessage
 from ballot.outbox.tasks import send_due
 from ballot.policy import load_policy
 from ballot.timestamps import utcnow
@@ -44,7 +45,9 @@ def run(runner, *args: str) -> dict | list:
 
 
 def path_of(link: str) -> str:
-    return re.sub(r"^https://vote\.test", "", link)
+    """The path of a link to the service (links are built from SERVER_NAME, never from a request)."""
+    assert link.startswith("https://vote.test/"), link
+    return link.removeprefix("https://vote.test")
 
 
 def csrf_token(page_html: str) -> str:
@@ -63,6 +66,23 @@ def cast(client, link: str, answers: dict[str, str | list[str]]):
     assert review.status_code == 200, review.text
     assert "Review your ballot" in review.text
     return client.post(path, data={**data, "step": "cast"}, follow_redirects=True)
+
+
+def opt_in(client, link: str):
+    """Open an opt-in link and confirm on its page, as the member does; returns the answer."""
+    path = path_of(link)
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return client.post(path, data={"csrf_token": csrf_token(page.text)})
+
+
+def ask_for_links(client, email: str, forwarded_for: str | None = None):
+    """"Send me my links again" for ``email``, from the page's form; through a proxy that says the request
+    came from ``forwarded_for``, when given."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    page = client.get("/link-again", headers=headers)
+    assert page.status_code == 200, page.text
+    return client.post("/link-again", headers=headers, data={"csrf_token": csrf_token(page.text), "email": email})
 
 
 def receipt_of(response) -> str:
@@ -183,6 +203,46 @@ def after_close(app, vote_id: int) -> tuple[list[str], set[int], set[int]]:
     assert ledger_and_box(app, vote_id) == (len(voted), 0), "the sealed ballots are destroyed at the close"
     assert all(sealing.receipt_for(b["token"]) == b["receipt"] for b in record["ballots"])
     return [b["receipt"] for b in record["ballots"]], voted, missed
+
+
+def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
+    """A worker claimed ``message`` and died mid-send, ``minutes_ago``: the outbox cannot know whether it went."""
+    message.status = SENDING
+    message.next_attempt_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+    db.session.commit()
+    return message.id
+
+
+# The database as an adversary with a copy of it reads it --------------------------------
+
+def dump_database(app) -> dict[str, list[dict]]:
+    """Every table, every column, rows as ``SELECT *`` returns them (plus xmin, ctid on PostgreSQL)."""
+    with app.app_context(), db.engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        columns = "xmin::text AS xmin, ctid::text AS ctid, *" if postgres else "*"
+        dump = {
+            table: [dict(row._mapping) for row in conn.exec_driver_sql(f'SELECT {columns} FROM "{table}"')]
+            for table in inspect(conn).get_table_names()
+        }
+        conn.rollback()
+    return dump
+
+
+def as_text(value) -> str:
+    """Every way the adversary might read a stored value as text."""
+    if isinstance(value, (bytes, memoryview)):
+        raw = bytes(value)
+        return " ".join((raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
+                         raw.decode("latin-1")))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def byte_forms(raw: bytes) -> list[str]:
+    """Every text form in which ``as_text`` could show these bytes."""
+    return [raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.decode("latin-1")]
+
 
 
 # The service in processes of its own ----------------------------------------------

@@ -6,54 +6,25 @@ import datetime as dt
 import random
 import time
 
-from tests.functional.factories import roster_file
+from sqlalchemy import select, update
+
+from ballot.audit.models import AuditEvent
+from ballot.extensions import db
+from ballot.votes.models import Vote
+from tests.functional.factories import YEAR, enrolled_fellows, later, links, opened
 from tests.functional.helpers import cast, csrf_token, path_of, run
-
-YEAR = dt.datetime.now(dt.UTC).year
-
-
-def setup_year(runner, tmp_path, people: int) -> None:
-    run(runner, "period", "open", str(YEAR))
-    path = roster_file(tmp_path, *(f"m{i},Member,{i},m{i}@example.org,fellow:2010-01-01:,," for i in range(people)))
-    run(runner, "roster", "import", str(path), "--period", str(YEAR))
-    from ballot.eligibility import services as eligibility
-    from ballot.eligibility.models import Enrollment
-    from ballot.extensions import db
-
-    # Enrolment itself is tested through the opt-in page in test_year; here it is set up directly.
-    period = eligibility.get_period(YEAR)
-    for right in eligibility.rights_of(period):
-        db.session.add(Enrollment(right_id=right.id, confirmed_at=dt.datetime.now(dt.UTC), source="link"))
-    db.session.commit()
-
-
-def closes_at(seconds: int) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
-
-
-def links(runner, inbox, vote_id: int) -> dict[str, str]:
-    run(runner, "mail", "send")
-    found = {}
-    for message in inbox.messages:
-        for link in inbox.links(message["To"]):
-            if f"/votes/{vote_id}/ballot/" in link:
-                found[message["To"]] = link
-    return found
 
 
 def test_board_election_with_a_public_tie_break(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 4)
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "board", "--title", "Board",
-               "--seats", "2", "--candidate", "Alice", "--candidate", "Bob", "--candidate", "Carol",
-               "--closes-at", closes_at(3600))
-    run(runner, "vote", "open", str(vote["id"]))
+    enrolled_fellows(runner, tmp_path, 4)
+    vote_id, by_voter = opened(runner, inbox, "--kind", "board", "--title", "Board", "--seats", "2",
+                               "--candidate", "Alice", "--candidate", "Bob", "--candidate", "Carol")
     ballots = iter([{"board": ["Alice", "Bob"]}, {"board": ["Alice", "Carol"]}, {"board": "Alice"},
                     {"board-abstain": "1"}])
-    by_voter = links(runner, inbox, vote["id"])
     assert len(by_voter) == 4
     for link in by_voter.values():
         assert cast(client, link, next(ballots)).status_code == 200
-    result = run(runner, "vote", "close", str(vote["id"]))["result"]["questions"][0]
+    result = run(runner, "vote", "close", str(vote_id))["result"]["questions"][0]
     assert result["counts"] == {"Alice": 3, "Bob": 1, "Carol": 1}
     assert result["elected"][0] == "Alice"
     tie = result["report"]["tie_break"]
@@ -64,12 +35,10 @@ def test_board_election_with_a_public_tie_break(app, runner, client, inbox, tmp_
 
 
 def test_empty_board_ballot_is_refused_until_abstaining(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 1)
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "board", "--title", "Board",
-               "--seats", "1", "--max-approvals", "1", "--candidate", "Alice", "--candidate", "Bob",
-               "--closes-at", closes_at(3600))
-    run(runner, "vote", "open", str(vote["id"]))
-    link = path_of(next(iter(links(runner, inbox, vote["id"]).values())))
+    enrolled_fellows(runner, tmp_path, 1)
+    vote_id, by_voter = opened(runner, inbox, "--kind", "board", "--title", "Board", "--seats", "1",
+                               "--max-approvals", "1", "--candidate", "Alice", "--candidate", "Bob")
+    link = path_of(by_voter["m0"])
     token = csrf_token(client.get(link).text)
 
     def review(**choices):  # refused, the ballot page names the problems
@@ -81,25 +50,23 @@ def test_empty_board_ballot_is_refused_until_abstaining(app, runner, client, inb
     assert too_many.status_code == 400 and "at most 1" in too_many.text
     both = review(**{"board": "Alice", "board-abstain": "1"})
     assert both.status_code == 400
-    assert run(runner, "vote", "show", str(vote["id"]))["participants"] == 0
+    assert run(runner, "vote", "show", str(vote_id))["participants"] == 0
 
 
 def test_below_quorum_is_void_and_still_missed(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 4)
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Quorate?",
-               "--question", "Adopt?", "--quorum", "1/2", "--closes-at", closes_at(3600))
-    run(runner, "vote", "open", str(vote["id"]))
-    link = next(iter(links(runner, inbox, vote["id"]).values()))
-    assert cast(client, link, {"q1": "yes"}).status_code == 200
-    closed = run(runner, "vote", "close", str(vote["id"]))
+    enrolled_fellows(runner, tmp_path, 4)
+    vote_id, by_voter = opened(runner, inbox, "--kind", "other", "--title", "Quorate?", "--question", "Adopt?",
+                               "--quorum", "1/2")
+    assert cast(client, by_voter["m0"], {"q1": "yes"}).status_code == 200
+    closed = run(runner, "vote", "close", str(vote_id))
     assert closed["result"]["void"] and closed["result"]["questions"][0]["outcome"] == "void"
     assert closed["missed"] == 3
 
 
 def test_the_worker_closes_a_vote_at_its_time(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 2)
+    enrolled_fellows(runner, tmp_path, 2)
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Short",
-               "--question", "Adopt?", "--closes-at", closes_at(3))
+               "--question", "Adopt?", "--closes-at", later(seconds=3))
     run(runner, "vote", "open", str(vote["id"]))
     link = next(iter(links(runner, inbox, vote["id"]).values()))
     assert cast(client, link, {"q1": "no"}).status_code == 200
@@ -115,17 +82,12 @@ def test_the_worker_closes_a_vote_at_its_time(app, runner, client, inbox, tmp_pa
 
 def worker_audit() -> list[tuple[str, str, dict]]:
     """What the audit log says the worker did on its own."""
-    from sqlalchemy import select
-
-    from ballot.audit.models import AuditEvent
-    from ballot.extensions import db
-
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor == "worker").order_by(AuditEvent.id))
     return [(e.action, e.subject, e.detail) for e in events]
 
 
 def test_votes_refuse_bad_definitions(app, runner, tmp_path):
-    setup_year(runner, tmp_path, 1)
+    enrolled_fellows(runner, tmp_path, 1)
     cases = [
         (["--kind", "charter", "--question", "X", "--threshold", "2/3"], "cannot be set"),
         (["--kind", "fellow", "--question", "X", "--threshold", "1/2"], "2/3 or 3/4"),
@@ -135,7 +97,7 @@ def test_votes_refuse_bad_definitions(app, runner, tmp_path):
     ]
     for extra, message in cases:
         result = runner.invoke(args=["vote", "create", "--period", str(YEAR), "--title", "T",
-                                     "--closes-at", closes_at(3600), *extra])
+                                     "--closes-at", later(hours=1), *extra])
         assert result.exit_code == 1 and message in result.output, (extra, result.output)
     past = runner.invoke(args=["vote", "create", "--period", str(YEAR), "--title", "T", "--kind", "other",
                                "--question", "X", "--closes-at", "2020-01-01T00:00"])
@@ -150,12 +112,12 @@ def test_schema_matches_the_models(database_app):
 
 
 def test_the_worker_opens_a_vote_at_its_scheduled_time(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 2)
+    enrolled_fellows(runner, tmp_path, 2)
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Later",
-               "--question", "Adopt?", "--closes-at", closes_at(3600))
-    refused = runner.invoke(args=["vote", "schedule", str(vote["id"]), "--opens-at", closes_at(7200)])
+               "--question", "Adopt?", "--closes-at", later(hours=1))
+    refused = runner.invoke(args=["vote", "schedule", str(vote["id"]), "--opens-at", later(hours=2)])
     assert refused.exit_code == 1 and "after its closing time" in refused.output
-    assert run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", closes_at(2))["opens_at"]
+    assert run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", later(seconds=2))["opens_at"]
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     assert run(runner, "vote", "show", str(vote["id"]))["status"] == "draft"
     time.sleep(2.2)
@@ -169,15 +131,10 @@ def test_the_worker_opens_a_vote_at_its_scheduled_time(app, runner, client, inbo
 
 
 def test_a_scheduled_opening_that_cannot_happen_is_dropped_and_audited_with_the_reason(app, runner):
-    from sqlalchemy import update
-
-    from ballot.extensions import db
-    from ballot.votes.models import Vote
-
     run(runner, "period", "open", str(YEAR))  # nobody enrolled: the electorate would be empty
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Nobody",
-               "--question", "Adopt?", "--closes-at", closes_at(3600))
-    run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", closes_at(60))
+               "--question", "Adopt?", "--closes-at", later(hours=1))
+    run(runner, "vote", "schedule", str(vote["id"]), "--opens-at", later(minutes=1))
     db.session.execute(update(Vote).where(Vote.id == vote["id"])
                        .values(opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     db.session.commit()

@@ -6,12 +6,15 @@ import os
 
 import psycopg
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import text
 
 from ballot import create_app
 from ballot.cli import new_secrets
 from ballot.extensions import db, limiter
-from tests.conftest import make_app
+from ballot.policy import Policy, load_policy
+from tests.conftest import TEST_SECRETS, make_app
+from tests.functional.factories import run
 
 
 def test_settings_come_from_ballot_environment_variables(monkeypatch, tmp_path):
@@ -85,4 +88,21 @@ def test_postgresql_ends_an_abandoned_transaction(backend, smtp_server):
                 abandoned.execute(text("SELECT 1"))
             abandoned.invalidate()
         finally:
+            db.engine.dispose()
+
+
+def test_an_installation_that_names_no_policy_follows_the_seed(monkeypatch, tmp_path):
+    """docs/DOMAIN.md: "Keep every such number and switch in one policy configuration with the seed model as
+    the default." An installation with its secrets and a database, and no other setting."""
+    for name in [name for name in os.environ if name.startswith("BALLOT_")]:
+        monkeypatch.delenv(name)
+    app = create_app({**TEST_SECRETS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    try:
+        with app.app_context():
+            upgrade()
+            opened = run(app.test_cli_runner(), "period", "open", "2031")
+        assert Policy.from_dict(opened["policy"]) == load_policy("seed")
+    finally:
+        with app.app_context():
+            db.session.remove()
             db.engine.dispose()

@@ -24,6 +24,20 @@ def test_max_open_days_is_checked_when_the_vote_opens(app, runner, tmp_path):
     run(runner, "vote", "open", str(ok["id"]))
 
 
+def test_under_the_seed_a_vote_may_stay_open_longer_and_needs_no_quorum(app, runner, client, inbox, tmp_path):
+    """The seed sets neither a longest time open nor a quorum: "A quorum is optional per vote (none in the seed)"
+    (docs/DOMAIN.md). One ballot of four counts, where the bylaws' third would void the vote."""
+    people = [("ada", "supporting"), ("bob", "supporting"), ("cy", "supporting"), ("dee", "supporting")]
+    setup(runner, tmp_path, people, policy="seed", opted_in={key for key, _ in people})
+    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Long",
+               "--question", "Q?", "--closes-at", closes(200))
+    run(runner, "vote", "open", str(vote["id"]))
+    assert cast(client, links(runner, inbox, vote["id"])["ada"], {"q1": "yes"}).status_code == 200
+    result = run(runner, "vote", "close", str(vote["id"]))["result"]
+    assert (result["participants"], result["electorate"], result["void"]) == (1, 4, False)
+    assert result["questions"][0]["outcome"] == "passed"
+
+
 def test_the_electorate_is_frozen_at_opening(app, runner, client, inbox, tmp_path):
     """Who may vote is fixed when the vote opens: a member enrolled or added to the roster later is not in it
     (only an administrator's addition, with a reason, changes it), and one removed later keeps their ballot."""

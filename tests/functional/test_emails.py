@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-from tests.functional.factories import roster_text
-from tests.functional.helpers import csrf_token, path_of, run
+from tests.functional.factories import YEAR, asked_to_opt_in, create
+from tests.functional.helpers import opt_in, run
 
-YEAR = dt.datetime.now(dt.UTC).year
-ROSTER = roster_text(f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,")
+BRIAN = f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,"
 ORIGIN = "https://vote.test/"
 
 
 def every_kind_of_message(runner, client, inbox, tmp_path) -> dict:
     """Brian is asked to opt in, enrols, gets two ballots, misses both and forfeits."""
-    run(runner, "period", "open", str(YEAR))
-    roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER)
-    run(runner, "roster", "import", str(roster), "--period", str(YEAR))
-    run(runner, "period", "send-opt-in", str(YEAR))
-    run(runner, "mail", "send")
-    link = inbox.links("brian@example.org")[0]
-    client.post(path_of(link), data={"csrf_token": csrf_token(client.get(path_of(link)).text)})
-    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    asked_to_opt_in(runner, tmp_path, BRIAN)
+    assert "You are enrolled" in opt_in(client, inbox.links("brian@example.org")[0]).text
     for n in range(2):
-        vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", f"Charter {n}",
-                   "--closes-at", closes, "--question", "Charter the Packaging WG?")
+        vote = create(runner, "--kind", "charter", "--title", f"Charter {n}", "--question", "Charter the Packaging WG?")
         run(runner, "vote", "open", str(vote["id"]))
         run(runner, "vote", "close", str(vote["id"]))
     run(runner, "mail", "send")

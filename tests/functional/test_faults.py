@@ -44,7 +44,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from ballot.audit.models import AuditEvent
@@ -57,7 +56,7 @@ from ballot.tokens import BALLOT_LINK
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import casting, lifecycle, queries
 from ballot.votes.models import CLOSED, OPEN, Vote
-from tests.conftest import Inbox, free_port
+from tests.conftest import Inbox, mail_server_for
 from tests.functional.helpers import (
     RECEIPT,
     HttpBrowser,
@@ -368,10 +367,8 @@ class CountingInbox(Inbox):
 def mail_server():
     """A mail server of the test's own on 127.0.0.1: its inbox, and its port."""
     inbox = CountingInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+    with mail_server_for(inbox) as controller:
+        yield inbox, controller.port
 
 
 def outbox_rows(app) -> dict[tuple[str, str], tuple[int, str]]:

@@ -3,58 +3,35 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 
 import pytest
 from sqlalchemy import event, func, select
 
-from ballot.extensions import db, limiter
+from ballot.extensions import db
 from ballot.votes.models import LinkRequest
-from tests.functional.factories import roster_text
-from tests.functional.helpers import cast, csrf_token, path_of, run
+from tests.functional.factories import YEAR, asked_to_opt_in, create
+from tests.functional.helpers import ask_for_links, cast, csrf_token, opt_in, path_of, run
 
-YEAR = dt.datetime.now(dt.UTC).year
 THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
-ROSTER = roster_text(
+MEMBERS = (
     f"ada,Ada,Lovelace,ada@example.org,supporting:{THIS_YEAR};sponsor:{THIS_YEAR},,ACME Corp",
     f"brian,Brian,Kernighan,brian@example.org,contributing:{YEAR - 1}-06-01:,,",
     "basic,Basic,Member,basic@example.org,basic::,,",
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
 @pytest.fixture
 def year(app, runner, client, inbox, tmp_path):
     """Ada enrolled (as an individual and as ACME's delegate), Brian not yet; one open vote."""
-    run(runner, "period", "open", str(YEAR))
-    roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER)
-    run(runner, "roster", "import", str(roster), "--period", str(YEAR))
-    run(runner, "period", "send-opt-in", str(YEAR))
-    run(runner, "mail", "send")
+    asked_to_opt_in(runner, tmp_path, *MEMBERS)
     for link in inbox.links("ada@example.org"):
-        page = client.get(path_of(link))
-        client.post(path_of(link), data={"csrf_token": csrf_token(page.text)})
-    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging WG",
-               "--closes-at", closes, "--question", "Charter the Packaging WG?")
+        assert "You are enrolled" in opt_in(client, link).text
+    vote = create(runner, "--kind", "charter", "--title", "Packaging WG", "--question", "Charter the Packaging WG?")
     run(runner, "vote", "open", str(vote["id"]))
     run(runner, "mail", "send")
     inbox.clear()
     return vote["id"]
-
-
-def ask(client, address: str):
-    page = client.get("/link-again")
-    assert page.status_code == 200
-    return client.post("/link-again", data={"csrf_token": csrf_token(page.text), "email": address})
 
 
 def sent_to(runner, inbox, address: str) -> list[str]:
@@ -63,9 +40,9 @@ def sent_to(runner, inbox, address: str) -> list[str]:
 
 
 def test_the_answer_is_the_same_for_known_and_unknown_addresses(year, client, runner, inbox):
-    known = ask(client, "ada@example.org")
-    unknown = ask(client, "nobody@example.org")
-    basic = ask(client, "basic@example.org")  # on the roster, without a voting right
+    known = ask_for_links(client, "ada@example.org")
+    unknown = ask_for_links(client, "nobody@example.org")
+    basic = ask_for_links(client, "basic@example.org")  # on the roster, without a voting right
     assert known.status_code == unknown.status_code == basic.status_code == 200
     same = [r.text.replace(address, "ADDRESS")
             for r, address in ((known, "ada@example.org"), (unknown, "nobody@example.org"),
@@ -112,8 +89,8 @@ def test_the_page_does_the_same_work_for_known_and_unknown_addresses(year, clien
 
 
 def test_the_worker_sends_the_links_and_forgets_the_request(year, client, runner, inbox):
-    assert ask(client, "ada@example.org").status_code == 200
-    assert ask(client, "nobody@example.org").status_code == 200
+    assert ask_for_links(client, "ada@example.org").status_code == 200
+    assert ask_for_links(client, "nobody@example.org").status_code == 200
     assert requests_waiting() == 2
     assert inbox.to("ada@example.org") == []
     result = runner.invoke(args=["worker", "--once"])
@@ -128,7 +105,7 @@ def test_the_worker_sends_the_links_and_forgets_the_request(year, client, runner
 
 
 def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, inbox):
-    assert ask(client, " Ada@Example.ORG ").status_code == 200  # as typed, in any case
+    assert ask_for_links(client, " Ada@Example.ORG ").status_code == 200  # as typed, in any case
     run(runner, "mail", "send")
     ballots = [m for m in inbox.to("ada@example.org") if m["Subject"].startswith("Your ballot")]
     texts = [inbox.text(m) for m in ballots]
@@ -141,14 +118,14 @@ def test_a_ballot_link_for_each_right_that_has_not_voted(year, client, runner, i
     individual = next(link for link, t in zip(links, texts, strict=True) if "as an individual member" in t)
     assert cast(client, individual, {"q1": "yes"}).status_code == 200
     inbox.clear()
-    ask(client, "ada@example.org")
+    ask_for_links(client, "ada@example.org")
     run(runner, "mail", "send")
     assert ["as delegate of ACME Corp" in inbox.text(m) for m in inbox.to("ada@example.org")
             if m["Subject"].startswith("Your ballot")] == [True]
 
 
 def test_the_opt_in_link_while_enrolment_is_open(year, client, runner, inbox):
-    ask(client, "brian@example.org")
+    ask_for_links(client, "brian@example.org")
     assert sent_to(runner, inbox, "brian@example.org") == [
         f"Do you want to vote in the PSF in {YEAR}, as an individual member?",
         f"Your PSF voting standing as an individual member, {YEAR}"]
@@ -157,20 +134,20 @@ def test_the_opt_in_link_while_enrolment_is_open(year, client, runner, inbox):
 
     inbox.clear()
     run(runner, "period", "close-enrolment", str(YEAR))
-    assert ask(client, "brian@example.org").status_code == 200
+    assert ask_for_links(client, "brian@example.org").status_code == 200
     assert sent_to(runner, inbox, "brian@example.org") == [f"Your PSF voting standing as an individual member, {YEAR}"]
 
 
 def test_nothing_for_a_closed_vote(year, client, runner, inbox):
     run(runner, "vote", "close", str(year))
-    assert ask(client, "ada@example.org").status_code == 200
+    assert ask_for_links(client, "ada@example.org").status_code == 200
     assert not [s for s in sent_to(runner, inbox, "ada@example.org") if s.startswith("Your ballot")]
 
 
 def test_the_standing_link_of_each_right(year, client, runner, inbox):
     """Whoever asks for their links also gets each right's standing page, one message per right,
     the subjects telling the rights apart."""
-    ask(client, "ada@example.org")
+    ask_for_links(client, "ada@example.org")
     run(runner, "mail", "send")
     standing = [m for m in inbox.to("ada@example.org") if "standing" in m["Subject"]]
     assert sorted(m["Subject"] for m in standing) == [
@@ -185,7 +162,7 @@ def test_the_standing_link_of_each_right(year, client, runner, inbox):
 
 def test_an_address_that_is_not_one_is_refused_with_the_reason(year, client):
     for bad in ("", "ada", "ada@", "a da@example.org"):
-        response = ask(client, bad)
+        response = ask_for_links(client, bad)
         assert response.status_code == 400
         assert "Enter the email address" in response.text and 'aria-invalid="true"' in response.text
 
@@ -193,18 +170,18 @@ def test_an_address_that_is_not_one_is_refused_with_the_reason(year, client):
 def test_rate_limited_per_address_known_or_not(year, client, app, runner, inbox):
     limit = int(app.config["BALLOT_LINK_AGAIN_ADDRESS_RATE_LIMIT"].split()[0])
     for address in ("ada@example.org", "nobody@example.org"):
-        statuses = [ask(client, address).status_code for _ in range(limit + 1)]
+        statuses = [ask_for_links(client, address).status_code for _ in range(limit + 1)]
         assert statuses == [200] * limit + [429]
-    assert ask(client, "Nobody@Example.org").status_code == 429  # the same address, differently typed
-    assert ask(client, "brian@example.org").status_code == 200  # another address is not held back
+    assert ask_for_links(client, "Nobody@Example.org").status_code == 429  # the same address, differently typed
+    assert ask_for_links(client, "brian@example.org").status_code == 200  # another address is not held back
     assert len([s for s in sent_to(runner, inbox, "ada@example.org") if s.startswith("Your ballot")]) == 2 * limit
 
 
 def test_rate_limited_per_client(year, client, app):
     limit = int(app.config["BALLOT_LINK_AGAIN_RATE_LIMIT"].split()[0])
-    statuses = [ask(client, f"someone{n}@example.org").status_code for n in range(limit + 1)]
+    statuses = [ask_for_links(client, f"someone{n}@example.org").status_code for n in range(limit + 1)]
     assert statuses == [200] * limit + [429]
-    refused = ask(client, "ada@example.org")
+    refused = ask_for_links(client, "ada@example.org")
     assert refused.status_code == 429 and "wait an hour" in refused.text
 
 
@@ -214,15 +191,8 @@ def test_linked_from_the_home_page_and_from_a_bad_link(client):
     assert response.status_code == 400 and 'href="/link-again"' in response.text
 
 
-def ask_from(client, address: str, email: str) -> int:
-    """Ask through a proxy that says the request came from ``address``."""
-    forwarded = {"X-Forwarded-For": address}
-    page = client.get("/link-again", headers=forwarded)
-    return client.post("/link-again", headers=forwarded,
-                       data={"csrf_token": csrf_token(page.text), "email": email}).status_code
-
-
 def test_without_a_trusted_proxy_a_forwarded_address_changes_nothing(client, app):
     limit = int(app.config["BALLOT_LINK_AGAIN_RATE_LIMIT"].split()[0])
-    statuses = [ask_from(client, f"203.0.113.{n}", f"someone{n}@example.org") for n in range(limit + 1)]
+    statuses = [ask_for_links(client, f"someone{n}@example.org", forwarded_for=f"203.0.113.{n}").status_code
+                for n in range(limit + 1)]
     assert statuses == [200] * limit + [429], "a client cannot pose as many by forging the header"

@@ -4,9 +4,7 @@ those sent a ballot link are told when the vote is cancelled, and why."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from tests.functional.factories import CURRENT, HEADER, YEAR, opened, run, setup
+from tests.functional.factories import CURRENT, YEAR, closes, member_row, opened, roster_file, run, setup
 from tests.functional.helpers import cast
 
 
@@ -42,8 +40,7 @@ def test_a_reminder_says_not_voted_yet_and_what_missing_costs(app, runner, clien
 
 def test_two_rights_get_subjects_that_tell_them_apart_and_enrolment_is_one_word(app, runner, inbox, tmp_path):
     run(runner, "period", "open", str(YEAR), "--policy", "seed")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(HEADER + "\n" + f"ada,Ada,Tester,ada@example.org,supporting:{CURRENT};sponsor:{CURRENT},,ACME\n")
+    roster = roster_file(tmp_path, member_row("ada", f"supporting:{CURRENT};sponsor:{CURRENT}", delegate_for="ACME"))
     run(runner, "roster", "import", str(roster), "--period", str(YEAR))
     run(runner, "period", "send-opt-in", str(YEAR))
     opt_ins = sent(runner, inbox)
@@ -72,6 +69,6 @@ def test_those_sent_links_are_told_when_a_vote_is_cancelled(app, runner, client,
         assert "counts for nobody" in inbox.text(message)
     # A draft sent no links: cancelling it tells nobody.
     draft = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Draft",
-                "--question", "Draft", "--closes-at", (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat())
+                "--question", "Draft", "--closes-at", closes(3))
     run(runner, "vote", "cancel", str(draft["id"]), "--reason", "Never mind.")
     assert sent(runner, inbox) == []

@@ -9,7 +9,6 @@ import socket
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ballot.audit.models import AuditEvent
@@ -19,18 +18,11 @@ from ballot.outbox import services as outbox
 from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 from ballot.outbox.tasks import send_due
 from ballot.timestamps import utcnow
-from tests.functional.factories import roster_file, run
+from tests.conftest import free_port, mail_server_for
+from tests.functional.factories import CURRENT, roster_file, run
+from tests.functional.helpers import CSRF, left_half_sent, path_of
 
-TODAY = dt.datetime.now(dt.UTC).date()
-CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 OPT_IN_LINK = re.compile(r"https://vote\.test/opt-in/[A-Za-z0-9_.\-]+")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def messages(status: str | None = None) -> list[OutboxMessage]:
@@ -39,11 +31,6 @@ def messages(status: str | None = None) -> list[OutboxMessage]:
     if status:
         query = query.where(OutboxMessage.status == status)
     return list(db.session.scalars(query))
-
-
-def path_of(link: str) -> str:
-    assert link.startswith("https://vote.test/"), link
-    return link.removeprefix("https://vote.test")
 
 
 @pytest.fixture
@@ -146,9 +133,10 @@ def point_mail_at(app, monkeypatch, port: int) -> None:
     monkeypatch.setattr(app.extensions["mail"], "port", port)
 
 
-def retries_then_fails(app, count: int, error: str) -> None:
-    max_attempts = app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
-    assert max_attempts == 5
+def retries_then_fails(app, monkeypatch, count: int, error: str, max_attempts: int = 3) -> None:
+    """``count`` messages tried, each retried with backoff until BALLOT_MAIL_MAX_ATTEMPTS (set here to
+    ``max_attempts``) attempts have failed, then marked failed."""
+    monkeypatch.setitem(app.config, "BALLOT_MAIL_MAX_ATTEMPTS", max_attempts)
     start = utcnow()
     assert send_due(now=start) == {"sent": 0, "retry": count, "failed": 0}
     now = start
@@ -177,7 +165,7 @@ def test_an_unreachable_smtp_server_is_retried_with_backoff_then_marked_failed(
     opt_ins, app, runner, inbox, monkeypatch
 ):
     point_mail_at(app, monkeypatch, free_port())  # nothing listens there
-    retries_then_fails(app, opt_ins, "ConnectionRefusedError")
+    retries_then_fails(app, monkeypatch, opt_ins, "ConnectionRefusedError")
     assert run(runner, "mail", "status") == {"failed": 3}
     # Once the server is back, failed messages stay failed: nothing is sent twice or late.
     monkeypatch.undo()
@@ -198,21 +186,18 @@ class Refusing:
         return "554 5.7.1 Message refused"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def refusing_server():
     handler = Refusing()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
+    with mail_server_for(handler) as controller:
+        yield controller, handler
 
 
 def test_a_refusing_smtp_server_is_retried_then_marked_failed(opt_ins, app, inbox, monkeypatch, refusing_server):
     controller, handler = refusing_server
-    seen = handler.seen
     point_mail_at(app, monkeypatch, controller.port)
-    retries_then_fails(app, opt_ins, "554")
-    assert handler.seen - seen == opt_ins * app.config["BALLOT_MAIL_MAX_ATTEMPTS"]
+    retries_then_fails(app, monkeypatch, opt_ins, "554", max_attempts=4)
+    assert handler.seen == opt_ins * 4
     assert inbox.messages == []
 
 
@@ -241,28 +226,18 @@ class Counting:
         return "250 OK"
 
 
-def counting_server(handler):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    return controller
-
-
 def test_a_batch_goes_over_one_connection(opt_ins, app, monkeypatch):
     handler = Counting()
-    controller = counting_server(handler)
-    try:
+    with mail_server_for(handler) as controller:
         point_mail_at(app, monkeypatch, controller.port)
         assert send_due() == {"sent": 3, "retry": 0, "failed": 0}
         assert handler.connections == 1 and len(handler.accepted) == 3
         assert {m.status for m in messages()} == {SENT}
-    finally:
-        controller.stop()
 
 
 def test_a_dropped_connection_ends_the_batch_and_the_rest_go_out_on_a_new_one(opt_ins, app, monkeypatch):
     handler = Counting(drop_after=1)
-    controller = counting_server(handler)
-    try:
+    with mail_server_for(handler) as controller:
         point_mail_at(app, monkeypatch, controller.port)
         counts = send_due()
         # The server took each message but dropped the line before saying so: each counts a failed attempt
@@ -270,8 +245,6 @@ def test_a_dropped_connection_ends_the_batch_and_the_rest_go_out_on_a_new_one(op
         assert counts == {"sent": 0, "retry": 3, "failed": 0}
         assert handler.connections == 3
         assert all(m.status == PENDING and m.attempts == 1 for m in messages())
-    finally:
-        controller.stop()
 
 
 def test_a_mail_server_that_never_answers_is_given_up_on_and_retried(opt_ins, app, monkeypatch):
@@ -391,14 +364,6 @@ def test_a_vote_title_that_could_not_be_mailed_is_refused_when_the_vote_is_creat
 
 
 # --- Messages left half-sent: shown, and released by an administrator ---------------
-
-def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
-    """A worker claimed the message and died mid-send, ``minutes_ago``."""
-    message.status = SENDING
-    message.next_attempt_at = utcnow() - dt.timedelta(minutes=minutes_ago)
-    db.session.commit()
-    return message.id
-
 
 def test_an_administrator_releases_a_stuck_message_by_command(opt_ins, app, runner, inbox):
     first, second, third = messages()

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from ballot.counting.blt import parse_blt
 from ballot.counting.stv import count_meek
+from tests.functional.factories import YEAR, enrolled_fellows, later, links
 from tests.functional.helpers import cast, csrf_token, path_of, run
-from tests.functional.test_board_and_quorum import closes_at, links, setup_year
 
-YEAR = dt.datetime.now(dt.UTC).year
 CANDIDATES = ["Alice", "Bob", "Carol", "Dave"]
 
 
 def board(runner, method: str, seats: int) -> int:
     args = ["vote", "create", "--period", str(YEAR), "--kind", "board", "--title", f"Board by {method}",
-            "--method", method, "--seats", str(seats), "--closes-at", closes_at(3600)]
+            "--method", method, "--seats", str(seats), "--closes-at", later(hours=1)]
     for name in CANDIDATES:
         args += ["--candidate", name]
     vote = run(runner, *args)
@@ -36,7 +33,7 @@ BALLOTS = [("Alice", "Bob"), ("Alice", "Carol"), ("Alice", "Bob", "Dave"), ("Bob
 
 @pytest.mark.parametrize("method", ["meek-stv", "scottish-stv", "schulze"])
 def test_ranked_board_election_end_to_end(method, app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, len(BALLOTS) + 1)
+    enrolled_fellows(runner, tmp_path, len(BALLOTS) + 1)
     vote_id = board(runner, method, 2)
     voters = list(links(runner, inbox, vote_id).values())
     for link, ballot in zip(voters, BALLOTS, strict=False):  # one voter more: the last abstains below
@@ -63,7 +60,7 @@ def test_ranked_board_election_end_to_end(method, app, runner, client, inbox, tm
 
 
 def test_ranked_ballot_explains_duplicate_and_skipped_ranks(app, runner, client, inbox, tmp_path):
-    setup_year(runner, tmp_path, 1)
+    enrolled_fellows(runner, tmp_path, 1)
     vote_id = board(runner, "meek-stv", 2)
     path = path_of(next(iter(links(runner, inbox, vote_id).values())))
     page = client.get(path)
@@ -84,8 +81,8 @@ def test_ranked_ballot_explains_duplicate_and_skipped_ranks(app, runner, client,
 
 
 def test_instant_runoff_fills_one_seat(app, runner, tmp_path):
-    setup_year(runner, tmp_path, 1)
+    enrolled_fellows(runner, tmp_path, 1)
     result = runner.invoke(args=["vote", "create", "--period", str(YEAR), "--kind", "board", "--title", "B",
                                  "--method", "irv", "--seats", "2", "--candidate", "A", "--candidate", "B",
-                                 "--closes-at", closes_at(3600)])
+                                 "--closes-at", later(hours=1)])
     assert result.exit_code == 1 and "instant runoff fills one seat" in result.output

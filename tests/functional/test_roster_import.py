@@ -13,21 +13,10 @@ from sqlalchemy import func, select
 from ballot.eligibility.models import Enrollment, VotingRight
 from ballot.extensions import db
 from ballot.roster.models import Member, RosterImport
-from tests.functional.factories import HEADER, invoke, roster_file, run
+from tests.functional.factories import CURRENT, TODAY, invoke, refused, roster_file, roster_text, run
 
 DATA = Path(__file__).parents[1] / "data" / "roster"
-TODAY = dt.datetime.now(dt.UTC).date()
-CURRENT = f"{TODAY - dt.timedelta(days=200)}:{TODAY + dt.timedelta(days=200)}"
 LAPSED = f"{TODAY - dt.timedelta(days=600)}:{TODAY - dt.timedelta(days=200)}"
-
-
-def refused(runner, *args: str) -> str:
-    """A command that must fail with a clear message (exit 1, no traceback); its output."""
-    result = invoke(runner, *args)
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert result.output.startswith("error: ")
-    return result.output
 
 
 def import_file(runner, path: Path | str, *options: str, year: int = 2026) -> dict:
@@ -164,7 +153,7 @@ def test_a_refusal_is_json_with_json(period, runner):
     [
         ("roster.csv", b"", "the file is empty"),
         ("roster.csv", b"name,address\nAda,ada@example.org\n", "match no roster format"),
-        ("roster.csv", HEADER.encode() + b"\n", "the file names no members"),
+        ("roster.csv", roster_text().encode(), "the file names no members"),
         ("roster.json", b'{"format": "ballot-roster/1", "members": [', "not valid JSON"),
         ("roster.json", b"name,address\n", "line 1: the file is not valid JSON"),
     ],

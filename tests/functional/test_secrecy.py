@@ -61,15 +61,13 @@ from ballot.votes import lifecycle, queries
 from ballot.votes import record as vote_record
 from ballot.votes.rules import YES_NO
 from tests.functional.factories import roster_text
-from tests.functional.helpers import HttpBrowser
+from tests.functional.helpers import CSRF, RECEIPT, HttpBrowser, as_text, byte_forms, dump_database
 
 VOTERS = 8
 QUESTIONS = ["Adopt the code of conduct", "Move the conference", "Raise the dues"]
 # Right ids far from every other number in the data, so that one showing up in
 # a log line or a ballot cannot hide among counters and small ids.
 RIGHT_ID_OFFSET = 7_340_000
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong[^>]*>([A-Z2-7-]+)</strong>')
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?")
 
 
@@ -233,35 +231,6 @@ def cast_orders(runs: int) -> list[list[int]]:
 
 
 # The adversary's dump --------------------------------------------------------------------
-
-def dump_database(app) -> dict[str, list[dict]]:
-    """Every table, every column, rows as ``SELECT *`` returns them (plus xmin, ctid on PostgreSQL)."""
-    with app.app_context(), db.engine.connect() as conn:
-        postgres = conn.dialect.name == "postgresql"
-        columns = "xmin::text AS xmin, ctid::text AS ctid, *" if postgres else "*"
-        dump = {
-            table: [dict(row._mapping) for row in conn.exec_driver_sql(f'SELECT {columns} FROM "{table}"')]
-            for table in inspect(conn).get_table_names()
-        }
-        conn.rollback()
-    return dump
-
-
-def as_text(value) -> str:
-    """Every way the adversary might read a stored value as text."""
-    if isinstance(value, (bytes, memoryview)):
-        raw = bytes(value)
-        return " ".join((raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(),
-                         raw.decode("latin-1")))
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def byte_forms(raw: bytes) -> list[str]:
-    """Every text form in which ``as_text`` could show these bytes."""
-    return [raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.decode("latin-1")]
-
 
 def content_forms(contents: dict) -> list[str]:
     """A ballot's contents as the adversary might find them written: the whole, or its answers, as JSON."""

@@ -28,7 +28,7 @@ def test_the_standing_lists_the_periods_votes_and_what_missing_means(app, runner
     run(runner, "vote", "close", str(missed))
     cancelled, _ = charter(runner, inbox, "Charter the Secret WG")
     run(runner, "vote", "cancel", str(cancelled), "--reason", "Withdrawn.")
-    still_open, _ = charter(runner, inbox, "Charter the Packaging WG")
+    charter(runner, inbox, "Charter the Packaging WG")  # still open
 
     (ada,) = [r for r in eligibility.rights_of(eligibility.get_period(YEAR)) if r.member.key == "ada"]
     page = client.get(path_of(eligibility.standing_link(ada.id, YEAR)))
@@ -48,7 +48,6 @@ def test_the_standing_lists_the_periods_votes_and_what_missing_means(app, runner
     assert "Missing 2 votes in the eligibility period ends your voting rights until the next period." in text
     assert "left out of the votes opened afterwards, until the next eligibility period" in text
     assert "mailto:elections@127.0.0.1" in page.text and 'href="/link-again"' in page.text
-    assert still_open
 
 
 def test_a_forfeiture_under_the_calendar_year_ends_with_the_year(app, runner, client, inbox, tmp_path):

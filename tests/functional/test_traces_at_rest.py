@@ -3,7 +3,6 @@ whose physical order says nothing about the order of casting."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,9 @@ from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
 from ballot.votes.models import SealedBallot
-from tests.functional.factories import roster_file
+from tests.functional.factories import YEAR, create, roster_file
 from tests.functional.helpers import cast, run
 
-YEAR = dt.datetime.now(dt.UTC).year
 VOTERS = 8
 
 
@@ -34,9 +32,7 @@ def open_vote(runner, tmp_path) -> tuple[int, dict[str, int]]:
         for right in rights:
             eligibility.confirm_opt_in(right)
         right_of = {right.member.email: right.id for right in rights}
-    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
-    vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Packaging WG",
-               "--closes-at", closes, "--question", "Charter it?")
+    vote = create(runner, "--kind", "charter", "--title", "Packaging WG", "--question", "Charter it?")
     run(runner, "vote", "open", str(vote["id"]))
     run(runner, "mail", "send")
     return vote["id"], right_of

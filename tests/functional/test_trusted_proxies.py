@@ -1,7 +1,8 @@
 """Behind a reverse proxy (BALLOT_TRUSTED_PROXIES): the client's address comes from X-Forwarded-For.
 
 These tests make an app of their own (the setting is read when the app is
-made), on the session's database, outside any test transaction.
+made), on the session's database; what its requests write is rolled back
+after the test, as for the test app.
 """
 
 from __future__ import annotations
@@ -9,27 +10,30 @@ from __future__ import annotations
 import pytest
 
 from ballot.errors import PolicyInvalid
-from ballot.extensions import db, limiter
-from tests.conftest import make_app
-from tests.functional.test_link_again import ask_from
+from ballot.extensions import db
+from tests.conftest import make_app, rolled_back
+from tests.functional.helpers import ask_for_links
 
 
 @pytest.fixture
 def proxied(backend, smtp_server):
-    app = make_app(backend[1], smtp_server[0].port, BALLOT_TRUSTED_PROXIES=1)
-    limiter.reset()
-    yield app
-    limiter.reset()
-    with app.app_context():
-        db.engine.dispose()
+    made = make_app(backend[1], smtp_server[0].port, BALLOT_TRUSTED_PROXIES=1)
+    try:
+        with rolled_back(made) as app:
+            yield app
+    finally:
+        with made.app_context():
+            db.engine.dispose()
 
 
 def test_each_client_behind_the_proxy_is_limited_on_its_own(proxied):
     limit = int(proxied.config["BALLOT_LINK_AGAIN_RATE_LIMIT"].split()[0])
     client = proxied.test_client()
-    statuses = [ask_from(client, "203.0.113.7", f"someone{n}@example.org") for n in range(limit + 1)]
+    statuses = [ask_for_links(client, f"someone{n}@example.org", forwarded_for="203.0.113.7").status_code
+                for n in range(limit + 1)]
     assert statuses == [200] * limit + [429]
-    assert ask_from(client, "198.51.100.9", "another@example.org") == 200, "another client behind the proxy"
+    another = ask_for_links(client, "another@example.org", forwarded_for="198.51.100.9")
+    assert another.status_code == 200, "another client behind the proxy"
 
 
 @pytest.mark.parametrize("value", ["1", -1, 1.5, True])

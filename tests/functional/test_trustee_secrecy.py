@@ -41,9 +41,8 @@ from ballot import sealing
 from ballot.cli import main
 from ballot.errors import InvalidInput
 from ballot.trustees import collection, keys, shares
-from tests.functional.helpers import answer, cast, run
-from tests.functional.test_board_and_quorum import YEAR, closes_at, links, setup_year
-from tests.functional.test_secrecy import as_text, byte_forms, dump_database
+from tests.functional.factories import YEAR, enrolled_fellows, later, links
+from tests.functional.helpers import answer, as_text, byte_forms, cast, dump_database, run
 
 VOTERS = 4
 CHOICES = ["yes", "no", "abstain", "yes"]
@@ -114,11 +113,11 @@ def test_k_minus_1_trustees_with_the_database_and_the_configuration_open_no_ball
     app = committed_app
     runner, client = app.test_cli_runner(), app.test_client()
     with app.app_context():  # the commands run in it; each still commits on its own
-        setup_year(runner, tmp_path, VOTERS)
+        enrolled_fellows(runner, tmp_path, VOTERS)
         for machine in machines:
             run(runner, "trustee", "add", machine.name, "--public-key", str(machine.public))
         vote_id = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "policy", "--title", "Bylaws",
-                      "--question", "Adopt the bylaws?", "--closes-at", closes_at(3600))["id"]
+                      "--question", "Adopt the bylaws?", "--closes-at", later(hours=1))["id"]
         run(runner, "vote", "trustees", str(vote_id), *[a for m in machines for a in ("--trustee", m.fingerprint)],
             "--threshold", "2", "--confirm")
         run(runner, "vote", "open", str(vote_id))

@@ -31,8 +31,8 @@ from ballot.trustees import collection, keys
 from ballot.votes import queries
 from ballot.votes.models import SealedBallot, VoteTrustee
 from tests.conftest import TEST_SECRETS
+from tests.functional.factories import YEAR, enrolled_fellows, later, links
 from tests.functional.helpers import Machine, answer, cast, run
-from tests.functional.test_board_and_quorum import YEAR, closes_at, links, setup_year
 
 ANSWERS = ["yes", "yes", "no"]  # three of the four voters cast; the fourth misses the vote
 
@@ -46,7 +46,7 @@ def register(runner, machines: list[Machine]) -> None:
 def trustee_vote(runner, tmp_path, machines: list[Machine], threshold: int = 2, title: str = "Bylaws") -> int:
     """A policy vote held by ``threshold`` of the trustees, open; returns its id."""
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "policy", "--title", title,
-               "--question", "Adopt the bylaws?", "--closes-at", closes_at(3600))
+               "--question", "Adopt the bylaws?", "--closes-at", later(hours=1))
     chosen = run(runner, "vote", "trustees", str(vote["id"]),
                  *[a for m in machines for a in ("--trustee", m.fingerprint)], "--threshold", str(threshold),
                  "--confirm")
@@ -99,7 +99,7 @@ def rows_of(vote_id: int) -> list[VoteTrustee]:
 
 @pytest.fixture
 def year(app, runner, tmp_path, machines):
-    setup_year(runner, tmp_path, 4)
+    enrolled_fellows(runner, tmp_path, 4)
     register(runner, machines)
     return YEAR
 
@@ -305,7 +305,7 @@ def test_the_worker_moves_a_due_trustee_vote_to_counting(year, runner, client, i
 def test_k_must_be_at_least_2_unless_the_installation_allows_one_and_at_most_n(year, runner, tmp_path, machines,
                                                                               app, monkeypatch):
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Charter",
-               "--question", "Charter it?", "--closes-at", closes_at(3600))
+               "--question", "Charter it?", "--closes-at", later(hours=1))
     vote_id = str(vote["id"])
     two = ["--trustee", machines[0].fingerprint, "--trustee", machines[1].fingerprint]
     assert "one trustee alone could open the ballots early" in refused(runner, "vote", "trustees", vote_id, *two,
@@ -352,7 +352,7 @@ def test_an_installation_with_trustees_starts_every_draft_with_them_and_opens_no
     monkeypatch.setitem(app.config, "BALLOT_TRUSTEES", {"trustees": [m.fingerprint for m in machines[:2]],
                                                         "threshold": 2})
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Charter",
-               "--question", "Charter it?", "--closes-at", closes_at(3600))
+               "--question", "Charter it?", "--closes-at", later(hours=1))
     vote_id = str(vote["id"])
     shown = run(runner, "vote", "show", vote_id)
     assert [t["fingerprint"] for t in shown["trustees"]] == [m.fingerprint for m in machines[:2]]
@@ -383,7 +383,7 @@ def test_an_installation_with_trustees_starts_every_draft_with_them_and_opens_no
 
 def test_a_vote_without_trustees_says_so_to_its_voters(year, runner, client, inbox, tmp_path):
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", "Charter",
-               "--question", "Charter it?", "--closes-at", closes_at(3600))
+               "--question", "Charter it?", "--closes-at", later(hours=1))
     run(runner, "vote", "open", str(vote["id"]))
     page = client.get(next(iter(links(runner, inbox, vote["id"]).values())).removeprefix("https://vote.test"))
     assert page.status_code == 200, page.text

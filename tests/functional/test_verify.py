@@ -14,11 +14,10 @@ from ballot import sealing
 from ballot.cli import main
 from ballot.eligibility import services as eligibility
 from ballot.votes.record import protection_statement, signed
-from tests.functional.factories import member_row, roster_file, run
+from tests.conftest import rolled_back
+from tests.functional.factories import CURRENT, member_row, roster_file, run
 from tests.functional.helpers import cast, receipt_of
 
-TODAY = dt.datetime.now(dt.UTC).date()
-CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 VOTERS = {  # address: answers to the two questions
     "ada@example.org": ("yes", "no"),
     "bea@example.org": ("yes", "abstain"),
@@ -55,24 +54,25 @@ def run_vote(runner, client, inbox, tmp_path: Path) -> tuple[int, dict[str, str]
     return vote_id, receipts
 
 
-_EXPORTS: dict[str, str] = {}  # one vote per backend; the tampering tests only need its record
-
-
-@pytest.fixture
-def record_text(backend, app, runner, client, inbox, tmp_path) -> str:
-    if backend[0] not in _EXPORTS:
-        vote_id, _ = run_vote(runner, client, inbox, tmp_path)
+@pytest.fixture(scope="module")
+def record_text(database_app, smtp_server, tmp_path_factory) -> str:
+    """The exported record of a vote run by ``run_vote``, once per database for this module's tampering tests,
+    which only read it: the vote itself is rolled back before any of them starts."""
+    _, inbox = smtp_server
+    tmp_path = tmp_path_factory.mktemp("record")
+    with rolled_back(database_app) as app:
+        inbox.clear()
+        runner = app.test_cli_runner()
+        vote_id, _ = run_vote(runner, app.test_client(), inbox, tmp_path)
         out = tmp_path / "export.json"
         result = runner.invoke(args=["vote", "export", str(vote_id), "-o", str(out)])
         assert result.exit_code == 0, result.output
-        _EXPORTS[backend[0]] = out.read_text()
-    return _EXPORTS[backend[0]]
+        return out.read_text()
 
 
 @pytest.fixture
-def verify(monkeypatch):
+def verify():
     """Run the `ballot` console script's verify command: (exit code, stdout, stderr)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; keep it out of other tests
 
     def verify(*args: str | Path):
         result = CliRunner().invoke(main, ["verify", *map(str, args)])

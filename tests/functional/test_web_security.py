@@ -15,16 +15,8 @@ from werkzeug.serving import make_server
 from ballot import RedactTokens
 from ballot.eligibility import services as eligibility
 from ballot.tokens import BALLOT_LINK, OPT_IN, token_service
-from tests.functional.factories import roster_file, run
-
-TODAY = dt.datetime.now(dt.UTC).date()
-CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def path_of(link: str) -> str:
-    assert link.startswith("https://vote.test/"), link
-    return link.removeprefix("https://vote.test")
+from tests.functional.factories import CURRENT, roster_file, run
+from tests.functional.helpers import CSRF, path_of
 
 
 def assert_plain(response, status: int, *phrases: str) -> None:

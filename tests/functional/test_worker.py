@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 from sqlalchemy import select, update
 
-from ballot import REQUIRED_SECRETS, ROOT
 from ballot.audit.models import AuditEvent
 from ballot.commands import worker_tasks
 from ballot.errors import Conflict
@@ -25,17 +21,18 @@ from ballot.votes import lifecycle, queries
 from ballot.votes.models import LinkRequest, Vote
 from ballot.worker import Worker
 from ballot.worker.models import WorkerFailure
-from tests.functional.helpers import run
-from tests.functional.test_board_and_quorum import YEAR, closes_at, setup_year
+from tests.functional.admin.console import create_admin, sign_in
+from tests.functional.factories import YEAR, enrolled_fellows, later
+from tests.functional.helpers import run, start_worker, write_config
 
 
 def due_votes(runner, tmp_path, count: int, people: int = 3) -> list[int]:
     """``count`` open charter votes whose closing time has passed (the worker's to close)."""
-    setup_year(runner, tmp_path, people)
+    enrolled_fellows(runner, tmp_path, people)
     ids = []
     for n in range(count):
         vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", f"Charter {n}",
-                   "--question", "Charter it?", "--closes-at", closes_at(3600))
+                   "--question", "Charter it?", "--closes-at", later(hours=1))
         run(runner, "vote", "open", str(vote["id"]))
         ids.append(vote["id"])
     db.session.execute(update(Vote).where(Vote.id.in_(ids)).values(closes_at=dt.datetime.now(dt.UTC)
@@ -109,8 +106,6 @@ def test_a_failure_that_goes_away_is_recovered_and_audited(app, runner, inbox, t
 
 
 def test_the_console_shows_what_the_worker_could_not_do(app, runner, inbox, tmp_path):
-    from tests.functional.admin.console import create_admin, sign_in
-
     (vote_id,) = due_votes(runner, tmp_path, 1)
     db.session.execute(update(Vote).where(Vote.id == vote_id).values(wrapped_key=b"\0" * 60))
     db.session.commit()
@@ -167,10 +162,9 @@ def test_an_administrators_close_racing_the_workers_gives_one_close_and_a_plain_
         assert db.session.scalars(select(WorkerFailure)).all() == []
 
 
-def test_two_workers_at_once_do_each_item_once(committed_app, runner_for, smtp_server, tmp_path):
+def test_two_workers_at_once_do_each_item_once(committed_app, runner_for, inbox, tmp_path):
     """Several workers may run at once (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's writers take
     turns): every due vote is closed once and every message sent once."""
-    _, inbox = smtp_server
     with committed_app.app_context():
         runner = runner_for(committed_app)
         ids = due_votes(runner, tmp_path, 6, people=4)
@@ -214,21 +208,14 @@ def test_a_stop_finishes_the_item_in_hand_and_starts_no_other(app, runner, inbox
 
 
 def test_sigterm_stops_a_running_worker_cleanly(committed_app, tmp_path):
-    config = tmp_path / "worker_config.py"
-    settings = {name: committed_app.config[name] for name in (
-        "SQLALCHEMY_DATABASE_URI", "SERVER_NAME", "PREFERRED_URL_SCHEME", "MAIL_SERVER", "MAIL_PORT",
-        "BALLOT_MAIL_TRANSPORT", *REQUIRED_SECRETS)}
-    config.write_text("".join(f"{name} = {value!r}\n" for name, value in settings.items()))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BALLOT_")} | {"BALLOT_CONFIG": str(config)}
+    config = write_config(committed_app, tmp_path / "worker_config.py")
     with committed_app.app_context(), unit_of_work("test"):
         request = LinkRequest(address="nobody@example.org")  # something for the first round to do and say
         db.session.add(request)
         db.session.flush()
         done = f"link request {request.id} answered"
     log = tmp_path / "worker.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "ballot.cli", "worker", "--interval", "60"], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    process = start_worker(config, log, interval=60)
     try:
         # Its first round done (its signal handlers set before it), it waits for the next.
         give_up = time.monotonic() + 120

@@ -9,15 +9,14 @@ import re
 import pytest
 
 from ballot.tokens import BALLOT_LINK, token_service
-from tests.functional.factories import roster_text
-from tests.functional.helpers import cast, csrf_token, path_of, receipt_of, run
+from tests.functional.factories import YEAR, asked_to_opt_in, closes
+from tests.functional.helpers import cast, csrf_token, opt_in, path_of, receipt_of, run
 
-YEAR = dt.datetime.now(dt.UTC).year
 THIS_YEAR = f"{YEAR}-01-01:{YEAR}-12-31"
 FELLOWS = [f"fellow{i}" for i in range(2, 10)]  # with Ada: nine Fellows
 
 
-def roster_csv() -> str:
+def members() -> list[str]:
     rows = [
         # Supporting and Fellow: one individual right; also a Sponsor Delegate: a second right.
         f'ada,Ada,"Lovelace, Countess",ada@example.org,'
@@ -27,12 +26,7 @@ def roster_csv() -> str:
         "basic,Basic,Member,basic@example.org,basic::,,",
         f"lapsed,Lapsed,Supporter,lapsed@example.org,supporting:{YEAR - 2}-01-01:{YEAR - 1}-01-01,,",
     ]
-    rows += [f"{f},{f.title()},Fellow,{f}@example.org,fellow:2010-01-01:,," for f in FELLOWS]
-    return roster_text(*rows)
-
-
-def closes_at(days: int = 7) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat(timespec="seconds")
+    return rows + [f"{f},{f.title()},Fellow,{f}@example.org,fellow:2010-01-01:,," for f in FELLOWS]
 
 
 def send_mail(runner) -> None:
@@ -49,22 +43,13 @@ def ballot_link(inbox, address: str, vote_id: int) -> str:
 @pytest.fixture
 def year(app, runner, client, inbox, tmp_path):
     """The period opened, the roster imported, everyone but Margaret enrolled through their opt-in link."""
-    run(runner, "period", "open", str(YEAR))
-    path = tmp_path / "roster.csv"
-    path.write_text(roster_csv())
-    report = run(runner, "roster", "import", str(path), "--period", str(YEAR))
-    assert report["added"] == 5 + len(FELLOWS)
-    assert run(runner, "period", "send-opt-in", str(YEAR))["queued"] == 4 + len(FELLOWS)
-    send_mail(runner)
+    assert asked_to_opt_in(runner, tmp_path, *members()) == 4 + len(FELLOWS)  # Ada twice; not Basic, nor lapsed
     for address in ["ada@example.org", "brian@example.org", *[f"{f}@example.org" for f in FELLOWS]]:
         for link in inbox.links(address):
-            page = client.get(path_of(link))
-            assert page.status_code == 200
-            # Opening the link (as a mail scanner does) enrols nobody: only the POST does.
-            response = client.post(path_of(link), data={"csrf_token": csrf_token(page.text)})
+            response = opt_in(client, link)
             assert response.status_code == 200 and "You are enrolled" in response.text
     inbox.clear()
-    return path
+    return YEAR
 
 
 def test_rights_follow_the_model(year, runner, inbox):
@@ -80,7 +65,7 @@ def test_fellow_vote_at_exactly_two_thirds_passes_and_fails_under_three_quarters
     votes = {}
     for threshold in (None, "3/4"):
         args = ["vote", "create", "--period", str(YEAR), "--kind", "fellow", "--title", f"Fellows {threshold}",
-                "--closes-at", closes_at(), "--question", "Katherine Johnson"]
+                "--closes-at", closes(), "--question", "Katherine Johnson"]
         if threshold:
             args += ["--threshold", threshold]
         vote = run(runner, *args)
@@ -122,7 +107,7 @@ def test_two_missed_votes_forfeit_and_exclude_from_the_third(year, runner, clien
     ids = []
     for n in range(2):
         vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", f"Charter {n}",
-                   "--closes-at", closes_at(), "--question", "Charter the Packaging WG?")
+                   "--closes-at", closes(), "--question", "Charter the Packaging WG?")
         run(runner, "vote", "open", str(vote["id"]))
         ids.append(vote["id"])
     send_mail(runner)
@@ -145,7 +130,7 @@ def test_two_missed_votes_forfeit_and_exclude_from_the_third(year, runner, clien
     assert "Charter 0, Charter 1" in standing.text
 
     third = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "other", "--title", "Third",
-                "--closes-at", closes_at(), "--question", "Adopt the policy?")
+                "--closes-at", closes(), "--question", "Adopt the policy?")
     opened = run(runner, "vote", "open", str(third["id"]))
     assert opened["electorate"] == 1 + len(FELLOWS)  # Ada's individual right and the Fellows only
     send_mail(runner)
@@ -165,7 +150,7 @@ def test_bad_links_and_second_cast(year, runner, client, inbox, app):
     ids = []
     for n in range(2):
         vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "sponsor-admission",
-                   "--title", f"Admit sponsor {n}", "--closes-at", closes_at(), "--question", "Admit ACME?")
+                   "--title", f"Admit sponsor {n}", "--closes-at", closes(), "--question", "Admit ACME?")
         run(runner, "vote", "open", str(vote["id"]))
         ids.append(vote["id"])
     send_mail(runner)
@@ -213,7 +198,7 @@ def test_bad_links_and_second_cast(year, runner, client, inbox, app):
 
 def test_cancelled_vote_counts_for_nobody(year, runner, client, inbox):
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "governance", "--title", "Withdrawn",
-               "--closes-at", closes_at(), "--question", "Amend the bylaws?")
+               "--closes-at", closes(), "--question", "Amend the bylaws?")
     run(runner, "vote", "open", str(vote["id"]))
     send_mail(runner)
     link = ballot_link(inbox, "brian@example.org", vote["id"])
@@ -229,7 +214,7 @@ def test_cancelled_vote_counts_for_nobody(year, runner, client, inbox):
 
 def _open_sponsor_vote(runner, inbox) -> tuple[int, str]:
     vote = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "sponsor-admission",
-               "--title", "Admit a sponsor", "--closes-at", closes_at(), "--question", "Admit ACME?")
+               "--title", "Admit a sponsor", "--closes-at", closes(), "--question", "Admit ACME?")
     run(runner, "vote", "open", str(vote["id"]))
     send_mail(runner)
     return vote["id"], path_of(ballot_link(inbox, "brian@example.org", vote["id"]))

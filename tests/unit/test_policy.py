@@ -13,47 +13,6 @@ from ballot.policy import POLICY_DIR, Policy, load_policy, parse_fraction
 SEED = (POLICY_DIR / "seed.toml").read_text(encoding="utf-8")
 
 
-def test_the_seed_is_the_new_membership_model():
-    policy = load_policy("seed")
-
-    assert policy.name == "seed"
-    assert policy.missed_votes == 2
-    assert policy.window == "period"
-    assert policy.exempt_classes == ()
-    assert set(policy.enabled_classes) == {"basic", "supporting", "sponsor", "managing", "contributing", "fellow"}
-    assert set(policy.individual_classes) == {"supporting", "managing", "contributing", "fellow"}
-    assert policy.delegates_vote is True
-    assert policy.quorum == 0
-    assert policy.max_open_days == 0
-    assert policy.denominator == "participating"
-    assert policy.fellow_threshold == Fraction(2, 3)
-    assert policy.fellow_allowed_thresholds == (Fraction(2, 3), Fraction(3, 4))
-    assert policy.board_method == "approval"
-    assert policy.affiliation_cap is None
-
-
-def test_the_psf_bylaws_preset():
-    policy = load_policy("psf-bylaws")
-
-    assert policy.missed_votes == 4
-    assert policy.window == "calendar-year"
-    assert policy.exempt_classes == ("fellow",)
-    assert policy.quorum == Fraction(1, 3)
-    assert policy.max_open_days == 60
-    assert "managing" not in policy.enabled_classes
-    assert "sponsor" not in policy.enabled_classes
-    assert "managing" not in policy.individual_classes
-    assert policy.delegates_vote is False
-    assert policy.affiliation_cap == Fraction(1, 4)
-    assert policy.board_method == "approval"
-
-
-def test_the_default_configuration_names_the_seed():
-    defaults: dict = {}
-    exec((POLICY_DIR.parent / "default.py").read_text(), defaults)
-    assert defaults["BALLOT_POLICY"] == "seed"
-
-
 @pytest.mark.parametrize("name", ["seed", "psf-bylaws"])
 def test_a_period_copy_of_the_policy_reads_back_the_same(name):
     policy = load_policy(name)

@@ -5,18 +5,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import re
 import time
 
 from flask import g
 
 from ballot.admin import credentials
-from tests.functional.factories import roster_text
+from tests.functional.factories import CURRENT, YEAR, member_row, roster_text
 from tests.functional.helpers import csrf_token, run
 
 PASSWORD = "correct horse battery staple"
-YEAR = dt.datetime.now(dt.UTC).year
-TODAY = dt.datetime.now(dt.UTC).date()
-CURRENT = f"{TODAY - dt.timedelta(days=100)}:{TODAY + dt.timedelta(days=300)}"
 
 
 def create_admin(runner, tmp_path, email: str = "admin@example.org", password: str = PASSWORD) -> dict:
@@ -82,10 +80,24 @@ def upload(client, year: int, text: str, filename: str = "roster.csv"):
 roster = roster_text
 
 
-def member(key: str, classes: str = "supporting", email: str | None = None, delegate_for: str = "") -> str:
-    return f"{key},{key.title()},Tester,{email or key + '@example.org'},{classes}:{CURRENT},,{delegate_for}"
+def member(key: str, classes: str = "supporting", email: str | None = None) -> str:
+    """A roster line: ``key`` in one class, current."""
+    return member_row(key, f"{classes}:{CURRENT}", email=email)
 
 
 def when(days: float = 7) -> str:
     """A console date and time field (UTC), ``days`` from now."""
     return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+
+
+def submit_vote_form(console, form_name: str, **fields):
+    """Fill in the console's form for a new vote; returns the draft's page (or the form again, when refused)."""
+    data = {"title": f"A {form_name} vote", "closes_at": when(7), **fields}
+    response = post(console, f"/admin/periods/{YEAR}/votes/new/{form_name}", data,
+                    page=f"/admin/periods/{YEAR}/votes/new/{form_name}")
+    return follow(console, response) if response.status_code == 303 else response
+
+
+def vote_id_of(page) -> int:
+    """The vote a console page is about, from its forms' actions."""
+    return int(re.search(r'action="/admin/votes/(\d+)/', page.text).group(1))

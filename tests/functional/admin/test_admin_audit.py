@@ -3,7 +3,6 @@ append-only in the database itself, and never anything that ties a ballot to a v
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
@@ -17,15 +16,12 @@ from ballot.commands import cli_actor
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from tests.functional.admin.console import YEAR, follow, member, post, roster, when
+from tests.functional.factories import closes
 from tests.functional.helpers import cast, receipt_of, run
 
 
 def log() -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
-
-
-def closes(days: int = 7) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat(timespec="seconds")
 
 
 def test_command_line_actions_are_audited_and_refused_ones_are_not(app, runner, tmp_path):

@@ -13,7 +13,7 @@ from ballot.audit.models import AuditEvent
 from ballot.extensions import db
 from ballot.votes.models import Vote
 from tests.functional.admin.console import follow, post, when
-from tests.functional.factories import YEAR, create, invoke, refused, run, setup
+from tests.functional.factories import create, invoke, refused, run, setup
 
 PEOPLE = [("ada", "supporting"), ("bea", "fellow"), ("cy", "fellow")]
 
@@ -116,4 +116,3 @@ def test_the_edit_form_under_psf_bylaws_keeps_member_nominees(console, runner, t
                                  page=f"/admin/votes/{vote_id}/edit"))
     assert "The draft is saved" in saved.text, saved.text
     assert [q["title"] for q in db.session.get(Vote, vote_id).questions] == ["Ada Tester", "Bea Tester"]
-    assert YEAR

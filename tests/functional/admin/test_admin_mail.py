@@ -3,16 +3,13 @@ to be sent again (CSRF, audited)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from ballot.audit.models import AuditEvent
 from ballot.extensions import db
 from ballot.outbox.models import PENDING, SENDING, SENT, OutboxMessage
-from ballot.timestamps import utcnow
 from tests.functional.admin.console import YEAR, follow, fresh_page, member, post, roster
-from tests.functional.helpers import run
+from tests.functional.helpers import left_half_sent, run
 
 
 def queued(runner, tmp_path) -> list[OutboxMessage]:
@@ -23,13 +20,6 @@ def queued(runner, tmp_path) -> list[OutboxMessage]:
     run(runner, "roster", "import", str(path), "--period", str(YEAR))
     run(runner, "period", "send-opt-in", str(YEAR))
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-def left_half_sent(message: OutboxMessage, minutes_ago: float = 11) -> int:
-    message.status = SENDING
-    message.next_attempt_at = utcnow() - dt.timedelta(minutes=minutes_ago)
-    db.session.commit()
-    return message.id
 
 
 def test_the_mail_page_shows_stuck_messages_without_their_content(console, runner, tmp_path):

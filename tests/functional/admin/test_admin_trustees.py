@@ -15,9 +15,9 @@ from ballot.extensions import db
 from ballot.sealing import unb64
 from ballot.trustees.keys import fingerprint
 from ballot.votes import queries
-from tests.functional.admin.console import YEAR, follow, member, post, roster
-from tests.functional.admin.test_admin_votes import create, links, vote_id_of
-from tests.functional.helpers import answer, cast, csrf_token, run
+from tests.functional.admin.console import YEAR, follow, post, submit_vote_form, vote_id_of
+from tests.functional.factories import enrolled_fellows, links
+from tests.functional.helpers import answer, cast, csrf_token
 
 
 def upload(console, path: str, field: str, content: bytes, filename: str, page: str, **fields):
@@ -37,14 +37,8 @@ def text_of(page) -> str:
 
 @pytest.fixture
 def year(app, runner, tmp_path):
-    run(runner, "period", "open", str(YEAR))
-    path = tmp_path / "roster.csv"
-    path.write_text(roster(*(member(key, "fellow") for key in ("ada", "bea", "cy", "dan"))))
-    run(runner, "roster", "import", str(path), "--period", str(YEAR))
-    from ballot.eligibility import services as eligibility
-
-    for right in eligibility.rights_of(eligibility.get_period(YEAR)):
-        eligibility.confirm_opt_in(right)
+    """The period under the seed, with four Fellows, every one enrolled."""
+    enrolled_fellows(runner, tmp_path, 4)
     return YEAR
 
 
@@ -79,7 +73,7 @@ def test_a_vote_with_trustees_from_the_draft_to_the_count_in_the_console(year, c
                                                                           machines):
     for machine in machines:
         register(console, machine)
-    page = create(console, "charter", questions="Charter the Packaging WG?")
+    page = submit_vote_form(console, "charter", questions="Charter the Packaging WG?")
     vote_id = vote_id_of(page)
     assert "No trustees: the installation's sealing key will protect this vote's key." in text_of(page)
     for machine in machines:

@@ -11,10 +11,17 @@ import pytest
 from sqlalchemy import select, update
 
 from ballot.audit.models import AuditEvent
-from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.votes.models import VoteReminder
-from tests.functional.admin.console import YEAR, follow, member, post, roster, when
+from tests.functional.admin.console import (
+    YEAR,
+    follow,
+    post,
+    submit_vote_form,
+    vote_id_of,
+    when,
+)
+from tests.functional.factories import links, setup
 from tests.functional.helpers import cast, run
 
 VOTERS = ["ada", "bea", "cy", "dan"]  # bea and cy are Fellows
@@ -22,28 +29,10 @@ VOTERS = ["ada", "bea", "cy", "dan"]  # bea and cy are Fellows
 
 @pytest.fixture
 def year(app, runner, tmp_path):
-    """The period, four enrolled voters (two of them Fellows), one member not enrolled."""
-    run(runner, "period", "open", str(YEAR))
-    path = tmp_path / "roster.csv"
-    path.write_text(roster(member("ada"), member("bea", "fellow"), member("cy", "fellow"),
-                           member("dan", "contributing"), member("eve")))
-    run(runner, "roster", "import", str(path), "--period", str(YEAR))
-    for right in eligibility.rights_of(eligibility.get_period(YEAR)):
-        if right.member.key != "eve":
-            eligibility.confirm_opt_in(right)
+    """The period under the seed, four enrolled voters (two of them Fellows), one member not enrolled."""
+    setup(runner, tmp_path, [("ada", "supporting"), ("bea", "fellow"), ("cy", "fellow"), ("dan", "contributing"),
+                             ("eve", "supporting")], policy="seed", opted_in=VOTERS)
     return YEAR
-
-
-def create(console, form_name: str, **fields):
-    """Fill in a vote form; returns the draft's page (or the form again, when refused)."""
-    data = {"title": f"A {form_name} vote", "closes_at": when(7), **fields}
-    response = post(console, f"/admin/periods/{YEAR}/votes/new/{form_name}", data,
-                    page=f"/admin/periods/{YEAR}/votes/new/{form_name}")
-    return follow(console, response) if response.status_code == 303 else response
-
-
-def vote_id_of(page) -> int:
-    return int(re.search(r'action="/admin/votes/(\d+)/', page.text).group(1))
 
 
 def mail(runner, inbox) -> list:
@@ -52,20 +41,6 @@ def mail(runner, inbox) -> list:
     arrived = [(m["To"], m["Subject"]) for m in inbox.messages]
     inbox.clear()
     return arrived
-
-
-def link_for(inbox_messages_text: str, vote_id: int) -> str:
-    return re.search(rf"https://vote\.test/votes/{vote_id}/ballot/\S+", inbox_messages_text).group(0)
-
-
-def links(runner, inbox, vote_id: int) -> dict[str, str]:
-    run(runner, "mail", "send")
-    found = {}
-    for message in inbox.messages:
-        if f"/votes/{vote_id}/ballot/" in inbox.text(message):  # (not a notice that the vote is cancelled)
-            found[message["To"].split("@")[0]] = link_for(inbox.text(message), vote_id)
-    inbox.clear()
-    return found
 
 
 @pytest.mark.parametrize("form_name, fields, electorate, rules", [
@@ -86,7 +61,7 @@ def links(runner, inbox, vote_id: int) -> dict[str, str]:
 def test_each_kind_shows_its_electorate_and_rules_before_opening(year, console, form_name, fields, electorate, rules):
     form = console.get(f"/admin/periods/{YEAR}/votes/new/{form_name}")
     assert form.status_code == 200 and f"{electorate} voting rights would take part" in form.text
-    page = create(console, form_name, **fields)
+    page = submit_vote_form(console, form_name, **fields)
     assert page.status_code == 200, page.text
     assert "The draft is saved" in page.text
     assert f"<strong>{electorate}</strong> voting rights would take part if the vote opened now" in page.text
@@ -105,14 +80,14 @@ def test_each_kind_shows_its_electorate_and_rules_before_opening(year, console, 
     ("charter", {"questions": "Q?", "closes_at": "next week"}, "is not a date and time as YYYY-MM-DD HH:MM (UTC)"),
 ])
 def test_a_bad_vote_form_is_explained_and_nothing_is_saved(year, console, form_name, fields, problem):
-    page = create(console, form_name, **fields)
+    page = submit_vote_form(console, form_name, **fields)
     assert page.status_code == 400 and problem in page.text
     assert run(console.application.test_cli_runner(), "vote", "list") == []
     assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "vote.create")).all()
 
 
 def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
-    page = create(console, "charter", questions="Charter the Packaging WG?")
+    page = submit_vote_form(console, "charter", questions="Charter the Packaging WG?")
     vote_id = vote_id_of(page)
     inbox.clear()
 
@@ -197,13 +172,8 @@ def test_the_life_of_a_vote_from_the_console(year, console, runner, inbox):
 
 
 def test_extension_stays_within_the_policy_and_the_open_period(console, runner, tmp_path):
-    run(runner, "period", "open", str(YEAR), "--policy", "psf-bylaws")
-    path = tmp_path / "roster.csv"
-    path.write_text(roster(member("ada")))
-    run(runner, "roster", "import", str(path), "--period", str(YEAR))
-    for right in eligibility.rights_of(eligibility.get_period(YEAR)):
-        eligibility.confirm_opt_in(right)
-    vote_id = vote_id_of(create(console, "charter", questions="Q?"))
+    setup(runner, tmp_path, [("ada", "supporting")], policy="psf-bylaws", opted_in={"ada"})
+    vote_id = vote_id_of(submit_vote_form(console, "charter", questions="Q?"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/extend", {"closes_at": when(20)}))
     assert "only an open vote can be extended" in page.text
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
@@ -218,7 +188,7 @@ def test_extension_stays_within_the_policy_and_the_open_period(console, runner, 
 
 
 def test_scheduling_a_drafts_close_and_its_reminders(year, console):
-    vote_id = vote_id_of(create(console, "charter", questions="Q?"))
+    vote_id = vote_id_of(submit_vote_form(console, "charter", questions="Q?"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule", {"closes_at": when(3)}))
     assert "The vote will close at" in page.text
     page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule", {"closes_at": when(-1)}))
@@ -235,7 +205,7 @@ def test_scheduling_a_drafts_close_and_its_reminders(year, console):
 
 
 def test_cancel_needs_a_reason(year, console, runner, inbox):
-    vote_id = vote_id_of(create(console, "charter", questions="Q?"))
+    vote_id = vote_id_of(submit_vote_form(console, "charter", questions="Q?"))
     follow(console, post(console, f"/admin/votes/{vote_id}/open"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/cancel", {"reason": "  "}))
     assert "Say why the vote is cancelled" in page.text and "<strong class=\"status status-open\">open" in page.text
@@ -264,7 +234,7 @@ def test_unknown_votes_and_periods_are_404_pages_not_500s(year, console):
 
 def test_results_chart_and_the_last_board_elections_participation(year, console, runner, inbox):
     def board(title: str, voters: dict[str, list[str]]) -> int:
-        page = create(console, "board", title=title, candidates="A. Person\nB. Person\nC. Person", seats="2",
+        page = submit_vote_form(console, "board", title=title, candidates="A. Person\nB. Person\nC. Person", seats="2",
                       method="approval")
         vote_id = vote_id_of(page)
         follow(console, post(console, f"/admin/votes/{vote_id}/open"))
@@ -295,7 +265,7 @@ def test_results_chart_and_the_last_board_elections_participation(year, console,
 
 
 def test_scheduling_a_drafts_opening(year, console, runner):
-    vote_id = vote_id_of(create(console, "charter", questions="Q?"))
+    vote_id = vote_id_of(submit_vote_form(console, "charter", questions="Q?"))
     page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": when(8)}))
     assert "after its closing time" in page.text
     page = follow(console, post(console, f"/admin/votes/{vote_id}/schedule-opening", {"opens_at": when(2)}))
@@ -311,7 +281,7 @@ def test_scheduling_a_drafts_opening(year, console, runner):
 def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
     """Issue 10, item 13: the form's own checks and the vote's rules, all in one answer, each by its field,
     with a summary linking to them; the closing time in the documented format, in UTC."""
-    page = create(console, "board", title="", candidates="A. Person\nA. Person", seats="2", method="irv",
+    page = submit_vote_form(console, "board", title="", candidates="A. Person\nA. Person", seats="2", method="irv",
                   quorum="most", closes_at="1 Dec")
     assert page.status_code == 400
     errors = dict(re.findall(r'<p class="problem" id="([a-z_]+)-error">([^<]*)</p>', page.text))
@@ -327,7 +297,7 @@ def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
     for typed in ("2030-01-02 03:04", "2030-01-02T03:04", "2030-01-02 03:04 UTC", "2030-01-02T03:04Z"):
         form = console.get(f"/admin/periods/{YEAR}/votes/new/charter")
         assert 'placeholder="YYYY-MM-DD HH:MM"' in form.text and 'type="text"' in form.text
-        draft = create(console, "charter", questions="Q?", closes_at=typed)
+        draft = submit_vote_form(console, "charter", questions="Q?", closes_at=typed)
         assert "closes 2030-01-02 03:04 UTC" in draft.text, typed
         vote_id = vote_id_of(draft)
         assert 'value="2030-01-02 03:04"' in console.get(f"/admin/votes/{vote_id}/edit").text
@@ -341,12 +311,12 @@ def test_every_problem_of_a_vote_form_at_once_next_to_its_field(year, console):
 def test_statements_are_entered_in_the_console_checked_by_their_field_and_kept_by_an_edit(year, console):
     """Issue 10, item 3: a Board candidate's statement link from the console's form, on the draft and its ballot."""
     url = "https://example.org/elections/a-person"
-    page = create(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
+    page = submit_vote_form(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
                   statements="C. Nobody = https://example.org/c")
     assert page.status_code == 400
     assert '<p class="problem" id="statements-error">statements: C. Nobody is not one of the candidates' in page.text
     assert run(console.application.test_cli_runner(), "vote", "list") == []
-    page = create(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
+    page = submit_vote_form(console, "board", candidates="A. Person\nB. Person", seats="1", method="approval",
                   statements=f"A. Person = {url}")
     assert page.status_code == 200, page.text
     vote_id = vote_id_of(page)

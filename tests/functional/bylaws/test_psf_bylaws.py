@@ -19,7 +19,6 @@ from ballot.roster.models import Member
 from tests.functional.admin.console import follow, post
 from tests.functional.factories import (
     CURRENT,
-    HEADER,
     YEAR,
     audited,
     closes,
@@ -27,9 +26,11 @@ from tests.functional.factories import (
     enrolled,
     invoke,
     links,
+    member_row,
     opened,
     refused,
     roster,
+    roster_file,
     run,
     setup,
 )
@@ -188,9 +189,8 @@ def test_a_roster_from_another_format_keeps_enrolments_by_email(app, runner, tmp
                      f"1,bob,bob@example.org,True,{YEAR}-02-01 10:00:00+00:00\n")
     run(runner, "roster", "import", str(first), "--period", str(YEAR))
     assert enrolled(runner) == {"ada": "roster", "bob": "roster"}
-    second = tmp_path / "own.csv"
-    second.write_text(HEADER + "\n" + f"ada@example.org,Ada,Tester,ada@example.org,supporting:{CURRENT},,\n"
-                      + f"bob@example.org,Bob,Tester,bob@example.org,supporting:{CURRENT},,\n")
+    second = roster_file(tmp_path, *(member_row(f"{key}@example.org", f"supporting:{CURRENT}", given=key.title(),
+                                                email=f"{key}@example.org") for key in ("ada", "bob")), name="own.csv")
     report = run(runner, "roster", "import", str(second), "--period", str(YEAR))
     assert (report["rekeyed"], report["removed"], report["added"]) == (2, 0, 0)
     assert enrolled(runner) == {"ada@example.org": "roster", "bob@example.org": "roster"}
