@@ -149,9 +149,8 @@ def _derive_rights(
         ).all()
     )
     have = {
-        (r.member_id, r.capacity, r.sponsor): r.id
-        for r in db.session.execute(
-            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
+        tuple(right) for right in db.session.execute(
+            select(VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
             .where(VotingRight.period_id == period.id)
         )
     }

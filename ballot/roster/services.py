@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Row, Text, cast, select, update
 
-from ballot.bulk import insert_rows
+from ballot.bulk import JSONText, insert_rows
 from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.policy import Policy
@@ -170,7 +170,8 @@ def import_members(
     report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run, present=incoming, aliased=retired)
     keys = {m.key for m in incoming}
     by_email = _unmatched_by_email(existing, keys, incoming)
-    new_rows, changed_rows = [], []
+    new_rows, changed = [], []
+    written: dict[tuple, str] = {}  # the details' JSON text, by the values it is written from
     for member in incoming:
         stored = existing.get(member.key)
         if stored is None and member.email in by_email:
@@ -180,22 +181,21 @@ def import_members(
             report.rekeyed.append(member.key)
             report.previous_keys[member.key] = stored.key
             existing[member.key] = existing.pop(stored.key)
-        row = _member_row(period_id, member)
         if stored is None:
             report.added.append(member.key)
             report.member_changes.append(_change(member, "added"))
-            new_rows.append(row)
+            new_rows.append(_member_row(period_id, member, _details_json(member, written)))
         elif stored.removed_at is not None and stored.key == member.key:
             report.added.append(member.key)
             report.member_changes.append(_change(member, "added"))
-            changed_rows.append((stored, row))
-        elif stored.key != member.key or not _same_form(stored, row):
+            changed.append((stored, member))
+        elif stored.key != member.key or not _same_form(stored, member, _details_json(member, written)):
             details = json.loads(stored.details_json)
             if stored.removed_at is None:
                 report.before[stored.key] = details
-            fields = _changed_fields(stored, details, row)
+            fields = _changed_fields(stored, details, member)
             report.changed.append(member.key)
-            changed_rows.append((stored, row))
+            changed.append((stored, member))
             report.member_changes.append(
                 _change(member, "changed", ["member id", *fields] if stored.key != member.key else fields))
     gone = [m for key, m in existing.items() if key not in keys and m.removed_at is None]
@@ -216,9 +216,9 @@ def import_members(
         # bookkeeping, seconds for a roster of 100,000.
         insert_rows(Member.__table__, new_rows)
     updates = [
-        {"id": stored.id, **{name: row[name] for name in ("key", "email", "given_name", "family_name", "details")},
-         "removed_at": None}
-        for stored, row in changed_rows
+        {"id": stored.id, "key": member.key, "email": member.email, "given_name": member.given_name,
+         "family_name": member.family_name, "details": member.details(), "removed_at": None}
+        for stored, member in changed
     ] + [{"id": member.id, "removed_at": now} for member in gone]
     if updates:
         db.session.execute(update(Member), updates)  # the ORM's bulk UPDATE, by primary key
@@ -263,35 +263,45 @@ def _unmatched_by_email(existing: dict[str, Row], keys: set[str], incoming: list
     return {email: rows[0] for email, rows in found.items()}
 
 
-def _member_row(period_id: int, member: RosterMember) -> dict:
+def _member_row(period_id: int, member: RosterMember, details_json: str) -> dict:
     return {
         "period_id": period_id,
         "key": member.key,
         "email": member.email,
         "given_name": member.given_name,
         "family_name": member.family_name,
-        "details": member.details(),
+        "details": JSONText(details_json),
     }
 
 
-def _same_form(stored: Row, row: dict) -> bool:
+def _details_json(member: RosterMember, written: dict[tuple, str]) -> str:
+    """The member's details as the JSON text the database holds (``json.dumps`` of ``details()``,
+    as every write makes it), written once for all the members with the same details (``written``):
+    a roster of 100,000 has a few thousand different ones."""
+    values = (member.classes, member.working_groups, member.delegate_for, member.vote_affirmed_on)
+    text = written.get(values)
+    if text is None:
+        text = written[values] = json.dumps(member.details())
+    return text
+
+
+def _same_form(stored: Row, member: RosterMember, details_json: str) -> bool:
     """Whether a stored member is what the file says: the same names, address and details.
 
-    The details are compared as the JSON text the database holds, which is the text every write
-    makes of them (the default ``json.dumps``); text that differs is decoded and compared as values,
-    so a change of how the text is written cannot make an unchanged member look changed.
+    The details are compared as JSON text (``details_json``, the file's); text that differs is
+    decoded and compared as values, so that a change of how the text is written cannot make an
+    unchanged member look changed.
     """
-    if (stored.email, stored.given_name, stored.family_name) != (row["email"], row["given_name"], row["family_name"]):
+    if (stored.email, stored.given_name, stored.family_name) != (member.email, member.given_name, member.family_name):
         return False
-    return stored.details_json == json.dumps(row["details"]) or json.loads(stored.details_json) == row["details"]
+    return stored.details_json == details_json or json.loads(stored.details_json) == member.details()
 
 
-def _changed_fields(stored: Row, details: dict, row: dict) -> list[str]:
+def _changed_fields(stored: Row, details: dict, member: RosterMember) -> list[str]:
     """What differs between a stored member (``details`` its stored details) and the file's, in the
     preview's words, each once."""
     before = {"email": stored.email, "given_name": stored.given_name, "family_name": stored.family_name, **details}
-    after = {"email": row["email"], "given_name": row["given_name"], "family_name": row["family_name"],
-             **row["details"]}
+    after = member.as_dict()
     return list(dict.fromkeys(FIELD_WORDS[name] for name in FIELD_WORDS
                               if name != "key" and before.get(name) != after.get(name)))
 
