@@ -626,7 +626,8 @@ def _csv_members(
             hint = " (an unquoted comma in a name?)" if len(values) > len(header) else ""
             problems.append(Problem(line, f"the row has {len(values)} fields but the header has {len(header)}{hint}"))
         else:
-            fields = dict(zip(columns, values, strict=True)) if every_column else _fields(columns, places, values)
+            fields: dict[str, object] = (dict(zip(columns, values, strict=True)) if every_column
+                                         else _fields(columns, places, values))
             yield _Row(line, 0, fields, problems)
 
 
