@@ -94,10 +94,10 @@ def bench_import(results: Results, period, roster_file: bytes, n: int, database:
         with unit_of_work(BENCH_ACTOR):
             report = eligibility.import_roster(period, roster_file, "roster.csv")
     ratio = spreads["import"].median / spreads["core"].median
-    results.add(Figure("import", label, "", spreads["import"].median, spreads["import"].text(unit=" s"))).note = (
+    results.add(Figure("import", label, "", spreads["import"].median, spreads["import"].text("{:.1f}", " s"))).note = (
         f"{len(report.added):,} added, {report.rights_added:,} rights; {sides['import'].per_thousand(n)}")
     results.add(Figure("import_core", "  Core executemany of the same rows", "", spreads["core"].median,
-                       spreads["core"].text(unit=" s"))).note = (
+                       spreads["core"].text("{:.1f}", " s"))).note = (
         f"{len(members):,} members, {len(rights):,} rights; {sides['core'].per_thousand(n)}")
     results.add(Figure("import_ratio", "  import / Core executemany", f"<= {IMPORT_RATIO:g} x", ratio,
                        f"{ratio:.2f} x", ratio <= IMPORT_RATIO)).note = (
@@ -116,7 +116,7 @@ def bench_import(results: Results, period, roster_file: bytes, n: int, database:
     else:
         spread = Spread(again.wall)
         last = reports[-1]
-        results.add(Figure("reimport", label, f"< {REIMPORT_SECONDS:g} s", spread.median, spread.text(unit=" s"),
+        results.add(Figure("reimport", label, f"< {REIMPORT_SECONDS:g} s", spread.median, spread.text("{:.1f}", " s"),
                            spread.median < REIMPORT_SECONDS)).note = (
             f"{len(last.added)} added, {len(last.changed)} changed, {len(last.removed)} removed; "
             f"{again.per_thousand(n)}")

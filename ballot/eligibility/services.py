@@ -117,8 +117,10 @@ def _rights_changes(report: roster.ImportReport, held: dict[str, list[tuple[str,
         details = report.before.get(report.previous_keys.get(change.key, change.key))
         new = held.get(change.key, [])
         if details is None:  # nothing before: every right is gained (a member holds each right once)
-            change.rights_gained = [_right_words(*right) for right in sorted(new)] if new else []
-            gained += len(new)
+            if new:
+                change.rights_gained = [_right_words(*right) for right in sorted(new)] if len(new) > 1 else [
+                    _right_words(*new[0])]
+                gained += len(new)
             continue
         old = set(rules.rights_held(classes_of(details), details["delegate_for"], policy, on))
         change.rights_gained = [_right_words(*right) for right in sorted(set(new) - old)]

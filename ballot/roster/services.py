@@ -42,7 +42,7 @@ FIELD_WORDS = {"key": "member id", "email": "email", "given_name": "name", "fami
                "vote_affirmed_on": "opt-in in the membership system"}
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberChange:
     """A member an import adds, changes or removes, by name, with what changes; eligibility adds the
     voting rights gained and lost."""
@@ -56,7 +56,8 @@ class MemberChange:
     rights_lost: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {"key": self.key, "name": self.name, "email": self.email, "change": self.change,
+                "fields": self.fields, "rights_gained": self.rights_gained, "rights_lost": self.rights_lost}
 
 
 @dataclass
