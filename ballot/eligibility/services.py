@@ -29,7 +29,7 @@ from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
 from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
-from ballot.roster.records import RosterMember, display_name
+from ballot.roster.records import display_name
 from ballot.timestamps import UTCDateTime, utcnow
 from ballot.tokens import OPT_IN, STANDING
 
@@ -100,7 +100,7 @@ def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_
         _rights_changes(report, held, policy, now.date())
         if not dry_run:
             audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
-            report.rights_added, report.enrolled_from_roster = _derive_rights(period, now, report.present, held)
+            report.rights_added, report.enrolled_from_roster = _derive_rights(period, now, report, held)
     return report
 
 
@@ -135,21 +135,24 @@ def _right_words(capacity: str, sponsor: str) -> str:
 
 
 def _derive_rights(
-    period: EligibilityPeriod, now: dt.datetime, present: list[RosterMember], held: dict[str, list[tuple[str, str]]]
+    period: EligibilityPeriod, now: dt.datetime, report: roster.ImportReport, held: dict[str, list[tuple[str, str]]]
 ) -> tuple[int, int]:
     """Create the rights that present members now hold (``held``); enrol those whose export carries an opt-in.
 
-    ``present`` is the roster just imported, which is exactly the period's
+    ``report.present`` is the roster just imported, which is exactly the period's
     members not removed: their classes come from it rather than from reading
     every member's stored details back. Rights are never deleted: a right
     whose holder no longer qualifies keeps its history and simply drops out
     of later electorates.
     """
-    member_ids = dict(
-        db.session.execute(
-            select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
-        ).all()
-    )
+    present = report.present
+    member_ids = report.stored_ids
+    if len(member_ids) < len(present):  # members new to the period: the database has just given them ids
+        member_ids = dict(
+            db.session.execute(
+                select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
+            ).all()
+        )
     have = {
         tuple(right) for right in db.session.execute(
             select(VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)

@@ -81,6 +81,8 @@ class ImportReport:
     # The stored details, before the import, of each member on the roster that it changes or removes
     # (by their earlier key): eligibility's rights before the import, without reading every member.
     before: dict[str, dict] = field(default_factory=dict, repr=False)
+    # The id of each member of the file that the period held already (by the key in the file).
+    stored_ids: dict[str, int] = field(default_factory=dict, repr=False)
     # Voting rights that would qualify after the import and did not before, and the reverse (eligibility's).
     rights_gained: int = 0
     rights_lost: int = 0
@@ -186,7 +188,9 @@ def import_members(
             report.added.append(member.key)
             report.member_changes.append(_change(member, "added"))
             new_rows.append(_member_row(period_id, member, _details_json(member, written)))
-        elif stored.removed_at is not None and stored.key == member.key:
+            continue
+        report.stored_ids[member.key] = stored.id
+        if stored.removed_at is not None and stored.key == member.key:
             report.added.append(member.key)
             report.member_changes.append(_change(member, "added"))
             changed.append((stored, member))
