@@ -174,7 +174,7 @@ def import_members(
     keys = {m.key for m in incoming}
     by_email = _unmatched_by_email(existing, keys, incoming)
     new_rows, changed = [], []
-    written: dict[tuple, str] = {}  # the details' JSON text, by the values it is written from
+    written: dict[tuple, JSONText] = {}  # the details' JSON text, by the values it is written from
     for member in incoming:
         stored = existing.get(member.key)
         if stored is None and member.email in by_email:
@@ -268,25 +268,25 @@ def _unmatched_by_email(existing: dict[str, Row], keys: set[str], incoming: list
     return {email: rows[0] for email, rows in found.items()}
 
 
-def _member_row(period_id: int, member: RosterMember, details_json: str) -> dict:
+def _member_row(period_id: int, member: RosterMember, details_json: JSONText) -> dict:
     return {
         "period_id": period_id,
         "key": member.key,
         "email": member.email,
         "given_name": member.given_name,
         "family_name": member.family_name,
-        "details": JSONText(details_json),
+        "details": details_json,
     }
 
 
-def _details_json(member: RosterMember, written: dict[tuple, str]) -> str:
+def _details_json(member: RosterMember, written: dict[tuple, JSONText]) -> JSONText:
     """The member's details as the JSON text the database holds (``json.dumps`` of ``details()``,
     as every write makes it), written once for all the members with the same details (``written``):
     a roster of 100,000 has a few thousand different ones."""
     values = (member.classes, member.working_groups, member.delegate_for, member.vote_affirmed_on)
     text = written.get(values)
     if text is None:
-        text = written[values] = json.dumps(member.details())
+        text = written[values] = JSONText(json.dumps(member.details()))
     return text
 
 
