@@ -11,11 +11,14 @@ later in the same service still leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Dialect, Table
+from sqlalchemy.types import TypeEngine
 
 from ballot.extensions import db
 
@@ -42,6 +45,17 @@ def _repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | N
 _NOTHING = object()
 
 
+class JSONText(str):
+    """The value of a JSON column already written as JSON text (by ``json.dumps``, as the column would
+    write it): it goes to the database as it is. Many rows that hold the same value write it once."""
+
+
+def _json_processor(json_type: TypeEngine, dialect: Dialect) -> Callable[[Any], Any]:
+    # COPY's text takes JSON as its text; the SQLite dialect's JSON type converts it itself.
+    write = json.dumps if dialect.name == "postgresql" else json_type.bind_processor(dialect) or json.dumps
+    return lambda value: value if value.__class__ is JSONText else write(value)
+
+
 def insert_rows(table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in the current transaction."""
     if not rows:
@@ -49,10 +63,9 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     connection = db.session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    # COPY's text takes JSON as its text; the SQLite dialect's JSON type converts it itself.
-    as_json = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"} if dialect.name == "postgresql" \
-        else set()
-    processors = [_repeating(json.dumps if name in as_json else table.columns[name].type.bind_processor(dialect))
+    json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+    processors = [_repeating(_json_processor(table.columns[name].type, dialect) if name in json_columns
+                             else table.columns[name].type.bind_processor(dialect))
                   for name in columns]
     pairs = list(zip(columns, processors, strict=True))
     values = ([row[name] if process is None else process(row[name]) for name, process in pairs] for row in rows)
@@ -71,3 +84,21 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", values)
     finally:
         sqlite_cursor.close()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a bulk operation builds many objects that live as
+    long as it runs (a roster's members, their rows, the report).
+
+    Each collection walks every object still alive, and the collector runs again every few thousand
+    objects made: half of an import of 100,000 members went on walking its own members again and
+    again. What the operation leaves behind is collected as usual once it ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -116,7 +116,7 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
         period = eligibility.open_period(today.year, load_policy("seed"))
 
     # 1. Roster import, then the same file again; the year's opt-in campaign; mail.
-    queued = importing.bench_import(results, period, roster_file, n)
+    queued = importing.bench_import(results, period, roster_file, n, database)
     if queued is None:
         return
     if "mail" in args.only:

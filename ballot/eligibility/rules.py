@@ -41,7 +41,7 @@ def rights_held(
 
 def _rights_held(active: set[str], delegate_for: Iterable[str], policy: Policy) -> list[tuple[str, str]]:
     rights: list[tuple[str, str]] = []
-    if active & set(policy.individual_classes):
+    if not active.isdisjoint(policy.individual_classes):
         rights.append((INDIVIDUAL, ""))
     if policy.delegates_vote and SPONSOR in active:
         rights.extend((DELEGATE, sponsor) for sponsor in sorted(set(delegate_for)))

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
-from ballot.bulk import insert_rows
+from ballot.bulk import collector_paused, insert_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
     EligibilityPeriod,
@@ -29,7 +29,7 @@ from ballot.outbox.models import OutboxMessage
 from ballot.policy import Policy
 from ballot.roster import services as roster
 from ballot.roster.models import Member, classes_of
-from ballot.roster.records import RosterMember, display_name
+from ballot.roster.records import display_name
 from ballot.timestamps import UTCDateTime, utcnow
 from ballot.tokens import OPT_IN, STANDING
 
@@ -94,36 +94,39 @@ def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_
     """
     now = now or utcnow()
     policy = policy_of(period)
-    before = _rights_by_member(period, policy, now.date())
-    report = roster.import_members(period.id, policy, data, filename, dry_run=dry_run, now=now)
-    _rights_changes(report, before, policy, now.date())
-    if not dry_run:
-        audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
-        report.rights_added, report.enrolled_from_roster = _derive_rights(period, policy, now, report.present)
+    with collector_paused():  # a roster of 100,000 is as many members, rows and changes at once
+        report = roster.import_members(period.id, policy, data, filename, dry_run=dry_run, now=now)
+        held = {m.key: rules.rights_held(m.classes, m.delegate_for, policy, now.date()) for m in report.present}
+        _rights_changes(report, held, policy, now.date())
+        if not dry_run:
+            audit("roster.import", str(period.year), filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
+            report.rights_added, report.enrolled_from_roster = _derive_rights(period, now, report, held)
     return report
 
 
-def _rights_by_member(period: EligibilityPeriod, policy: Policy, on: dt.date) -> dict[str, set[tuple[str, str]]]:
-    """The rights each member on the period's roster qualifies for now, by member key."""
-    return {
-        key: set(rules.rights_held(classes_of(details), details["delegate_for"], policy, on))
-        for key, details in db.session.execute(
-            select(Member.key, Member.details).where(Member.period_id == period.id, Member.removed_at.is_(None)))
-    }
-
-
-def _rights_changes(report: roster.ImportReport, before: dict[str, set[tuple[str, str]]], policy: Policy,
+def _rights_changes(report: roster.ImportReport, held: dict[str, list[tuple[str, str]]], policy: Policy,
                     on: dt.date) -> None:
-    """The voting rights the import gains and loses, in all and per member changed (for the preview)."""
-    after = {m.key: set(rules.rights_held(m.classes, m.delegate_for, policy, on)) for m in report.present}
+    """The voting rights the import gains and loses, in all and per member changed (for the preview).
+
+    ``held``: the rights each member of the file holds. Before the import, a member held the rights of
+    their stored details, if the roster had them (``report.before``: only members the import changes or
+    removes can hold other rights after it than before).
+    """
     gained = lost = 0
     for change in report.member_changes:
-        old = before.get(report.previous_keys.get(change.key, change.key), set())
-        new = after.get(change.key, set())
-        change.rights_gained = [_right_words(*right) for right in sorted(new - old)]
-        change.rights_lost = [_right_words(*right) for right in sorted(old - new)]
-        gained += len(new - old)
-        lost += len(old - new)
+        details = report.before.get(report.previous_keys.get(change.key, change.key))
+        new = held.get(change.key, [])
+        if details is None:  # nothing before: every right is gained (a member holds each right once)
+            if new:
+                change.rights_gained = [_right_words(*right) for right in sorted(new)] if len(new) > 1 else [
+                    _right_words(*new[0])]
+                gained += len(new)
+            continue
+        old = set(rules.rights_held(classes_of(details), details["delegate_for"], policy, on))
+        change.rights_gained = [_right_words(*right) for right in sorted(set(new) - old)]
+        change.rights_lost = [_right_words(*right) for right in sorted(old - set(new))]
+        gained += len(change.rights_gained)
+        lost += len(change.rights_lost)
     report.rights_gained, report.rights_lost = gained, lost
 
 
@@ -132,33 +135,34 @@ def _right_words(capacity: str, sponsor: str) -> str:
 
 
 def _derive_rights(
-    period: EligibilityPeriod, policy: Policy, now: dt.datetime, present: list[RosterMember]
+    period: EligibilityPeriod, now: dt.datetime, report: roster.ImportReport, held: dict[str, list[tuple[str, str]]]
 ) -> tuple[int, int]:
-    """Create the rights that present members now hold; enrol those whose export carries an opt-in.
+    """Create the rights that present members now hold (``held``); enrol those whose export carries an opt-in.
 
-    ``present`` is the roster just imported, which is exactly the period's
+    ``report.present`` is the roster just imported, which is exactly the period's
     members not removed: their classes come from it rather than from reading
     every member's stored details back. Rights are never deleted: a right
     whose holder no longer qualifies keeps its history and simply drops out
     of later electorates.
     """
-    today = now.date()
-    member_ids = dict(
-        db.session.execute(
-            select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
-        ).all()
-    )
+    present = report.present
+    member_ids = report.stored_ids
+    if len(member_ids) < len(present):  # members new to the period: the database has just given them ids
+        member_ids = dict(
+            db.session.execute(
+                select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
+            ).all()
+        )
     have = {
-        (r.member_id, r.capacity, r.sponsor): r.id
-        for r in db.session.execute(
-            select(VotingRight.id, VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
+        tuple(right) for right in db.session.execute(
+            select(VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
             .where(VotingRight.period_id == period.id)
         )
     }
     new_rights, affirmed_members = [], set()
     for member in present:
         member_id = member_ids[member.key]
-        for capacity, sponsor in rules.rights_held(member.classes, member.delegate_for, policy, today):
+        for capacity, sponsor in held[member.key]:
             if (member_id, capacity, sponsor) not in have:
                 new_rights.append(
                     {"period_id": period.id, "member_id": member_id, "capacity": capacity, "sponsor": sponsor}

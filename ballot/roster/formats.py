@@ -211,13 +211,16 @@ class _Row:
 
     @property
     def place(self) -> str:
-        return f"line {self.line} (record {self.record})" if self.record else f"line {self.line}"
+        return _place(self.line, self.record)
 
     def problem(self, message: str) -> None:
         self.problems.append(Problem(self.line, f"record {self.record}: {message}" if self.record else message))
 
     def text(self, column: str) -> str:
-        return self.clean(column, self.fields.get(column))
+        value = self.fields.get(column)
+        if value.__class__ is str and (text := _tidy(value)) is not None:  # nearly every value, read at once
+            return text
+        return self.clean(column, value)
 
     def clean(self, column: str, value: object) -> str:
         """A value as tidy text; a non-text value or a control character is a problem."""
@@ -278,12 +281,20 @@ class _Row:
             return None
 
 
+def _place(line: int, record: int) -> str:
+    """Where a record is, for messages: its line, and in JSON its position too."""
+    return f"line {line} (record {record})" if record else f"line {line}"
+
+
 def _tidy(text: str) -> str | None:
     """The text NFC-normalised and stripped, or None if it holds a control character."""
-    # isprintable() and isascii() are quick and true for nearly every value of a roster
+    # isascii() and isprintable() are quick and true for nearly every value of a roster; an ASCII
+    # character that is not printable is a control character
+    if text.isascii():
+        return text.strip() if text.isprintable() else None
     if not text.isprintable() and _CONTROL.search(text):
         return None
-    return text.strip() if text.isascii() else unicodedata.normalize("NFC", text).strip()
+    return unicodedata.normalize("NFC", text).strip()
 
 
 _T = TypeVar("_T")
@@ -371,33 +382,48 @@ def _read_ballot(row: _Row) -> RosterMember | None:
 
 def _ballot_classes(row: _Row) -> tuple[MemberClass, ...]:
     value = row.fields.get("classes")
-    entries: list[MemberClass | tuple[str, ...]] = []
     if isinstance(value, str) and not row.record:
-        entries = [_class_entry(entry) for entry in value.split(";") if entry.strip()]
-    elif isinstance(value, list) and row.record:
-        for item in value:
-            if isinstance(item, dict):
-                parts = (row.clean(f"class {key}", item.get(key)) for key in ("name", "start", "end"))
-                entries.append(_member_class(*parts))
-            else:
-                row.problem('each class must be an object {"name": ..., "start": ..., "end": ...}')
-    elif value is not None:
-        row.problem("classes must be a list of classes")
-    if not entries:
-        row.problem("classes names no membership class")
+        classes, problems = _listed_classes(value)
+    else:
+        entries: list[MemberClass | tuple[str, ...]] = []
+        if isinstance(value, list) and row.record:
+            for item in value:
+                if isinstance(item, dict):
+                    parts = (row.clean(f"class {key}", item.get(key)) for key in ("name", "start", "end"))
+                    entries.append(_member_class(*parts))
+                else:
+                    row.problem('each class must be an object {"name": ..., "start": ..., "end": ...}')
+        elif value is not None:
+            row.problem("classes must be a list of classes")
+        classes, problems = _classes(entries)
+    for message in problems:
+        row.problem(message)
+    return classes
+
+
+def _classes(entries: Iterable[MemberClass | tuple[str, ...]]) -> tuple[tuple[MemberClass, ...], tuple[str, ...]]:
+    """A member's classes from their entries, each a class or what is wrong with it; and every problem."""
     classes: dict[str, MemberClass] = {}
+    problems: list[str] = []
     for entry in entries:
         if not isinstance(entry, MemberClass):
-            for message in entry:
-                row.problem(message)
+            problems.extend(entry)
         elif entry.name in classes:
-            row.problem(f"class {entry.name!r} is listed twice; give each class once, with its current dates")
+            problems.append(f"class {entry.name!r} is listed twice; give each class once, with its current dates")
         else:
             classes[entry.name] = entry
-    return tuple(classes.values())
+    if not classes and not problems:
+        problems.append("classes names no membership class")
+    return tuple(classes.values()), tuple(problems)
 
 
-# Rosters repeat the same few class entries, so parsing each once saves most of the work.
+# Rosters repeat the same few class entries and lists of them, so reading each once saves most of the work.
+@lru_cache(maxsize=16384)
+def _listed_classes(text: str) -> tuple[tuple[MemberClass, ...], tuple[str, ...]]:
+    """The classes of the own CSV's ``classes`` field (``name:start:end`` entries separated by ``;``)."""
+    return _classes(_class_entry(entry) for entry in text.split(";") if entry.strip())
+
+
 @lru_cache(maxsize=4096)
 def _class_entry(entry: str) -> MemberClass | tuple[str, ...]:
     """A ``name:start:end`` entry of the own CSV format, or what is wrong with it."""
@@ -585,7 +611,7 @@ def _csv_records(text: str, delimiter: str, problems: list[Problem]) -> Iterator
         except csv.Error as error:
             problems.append(Problem(start, f"the line is not valid CSV: {error}"))
         else:
-            if any(value.strip() for value in values):
+            if "".join(values).strip():
                 yield start, values
         start = reader.line_num + 1
 
@@ -594,12 +620,15 @@ def _csv_members(
     records: Iterator[tuple[int, list[str]]], header: list[str], layout: _Layout, problems: list[Problem]
 ) -> Iterator[_Row]:
     columns, places = _known_columns(layout, header, range(len(header)))
+    every_column = places == tuple(range(len(header)))  # the usual header: the format's columns and no others
     for line, values in records:
         if len(values) != len(header):
             hint = " (an unquoted comma in a name?)" if len(values) > len(header) else ""
             problems.append(Problem(line, f"the row has {len(values)} fields but the header has {len(header)}{hint}"))
         else:
-            yield _Row(line, 0, _fields(columns, places, values), problems)
+            fields: dict[str, object] = (dict(zip(columns, values, strict=True)) if every_column
+                                         else _fields(columns, places, values))
+            yield _Row(line, 0, fields, problems)
 
 
 # --- JSON -----------------------------------------------------------------
@@ -737,7 +766,7 @@ def _skip_whitespace(text: str, offset: int) -> int:
 def _collect(rows: Iterator[_Row], layout: _Layout, problems: list[Problem]) -> list[RosterMember]:
     """Read every row, merge or refuse repeated keys, and refuse an email shared by two keys."""
     by_key: dict[str, RosterMember] = {}
-    places: dict[str, str] = {}  # where each key is first named, for messages
+    places: dict[str, tuple[int, int]] = {}  # where each key is first named (line, record), for messages
     owners: dict[str, str] = {}  # the key each email belongs to
     for row in rows:
         member = layout.read(row)
@@ -747,13 +776,14 @@ def _collect(rows: Iterator[_Row], layout: _Layout, problems: list[Problem]) -> 
         if first is None:
             owner = owners.setdefault(member.email, member.key)
             if owner != member.key:
-                row.problem(f"email {member.email} is also on {places[owner]}, for {owner!r}")
+                row.problem(f"email {member.email} is also on {_place(*places[owner])}, for {owner!r}")
             by_key[member.key] = member
-            places[member.key] = row.place
+            places[member.key] = (row.line, row.record)
         elif not layout.merges_rows:
-            row.problem(f"member_id {member.key!r} is also on {places[member.key]}")
+            row.problem(f"member_id {member.key!r} is also on {_place(*places[member.key])}")
         elif first.email != member.email:
-            row.problem(f"{member.key!r} has email {member.email} here but {first.email} on {places[member.key]}")
+            row.problem(f"{member.key!r} has email {member.email} here but {first.email} on "
+                        f"{_place(*places[member.key])}")
         else:
             by_key[member.key] = _merge(first, member)
     return list(by_key.values())

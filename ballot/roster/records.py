@@ -22,7 +22,9 @@ CLASSES = (BASIC, SUPPORTING, SPONSOR, MANAGING, CONTRIBUTING, FELLOW)
 
 def display_name(given_name: str, family_name: str, email: str) -> str:
     """How mails, pages and exports name a person: their names, else their address."""
-    return " ".join(part for part in (given_name, family_name) if part) or email
+    if given_name and family_name:
+        return f"{given_name} {family_name}"
+    return given_name or family_name or email
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class MemberClass:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RosterMember:
     """A person on the roster, merged from every line of the file that names them."""
 
@@ -65,11 +67,14 @@ class RosterMember:
 
     def as_dict(self) -> dict:
         """The stored form: every field that a re-import compares."""
+        return {"email": self.email, "given_name": self.given_name, "family_name": self.family_name,
+                **self.details()}
+
+    def details(self) -> dict:
+        """The stored form less the address and names (which the member's row holds in columns of their own)."""
+        classes = sorted(self.classes, key=_class_order) if len(self.classes) > 1 else self.classes
         return {
-            "email": self.email,
-            "given_name": self.given_name,
-            "family_name": self.family_name,
-            "classes": [c.as_dict() for c in sorted(self.classes, key=_class_order)],
+            "classes": [c.as_dict() for c in classes],
             "working_groups": sorted(self.working_groups),
             "delegate_for": sorted(self.delegate_for),
             "vote_affirmed_on": self.vote_affirmed_on.isoformat() if self.vote_affirmed_on else None,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Text, cast, select, update
 
-from ballot.bulk import insert_rows
+from ballot.bulk import JSONText, insert_rows
 from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.policy import Policy
@@ -41,7 +42,7 @@ FIELD_WORDS = {"key": "member id", "email": "email", "given_name": "name", "fami
                "vote_affirmed_on": "opt-in in the membership system"}
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberChange:
     """A member an import adds, changes or removes, by name, with what changes; eligibility adds the
     voting rights gained and lost."""
@@ -55,7 +56,8 @@ class MemberChange:
     rights_lost: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {"key": self.key, "name": self.name, "email": self.email, "change": self.change,
+                "fields": self.fields, "rights_gained": self.rights_gained, "rights_lost": self.rights_lost}
 
 
 @dataclass
@@ -76,6 +78,11 @@ class ImportReport:
     # Each member added, changed or removed, by name with the changed fields (the preview shows them).
     member_changes: list[MemberChange] = field(default_factory=list, repr=False)
     previous_keys: dict[str, str] = field(default_factory=dict, repr=False)  # a rekeyed member's earlier key
+    # The stored details, before the import, of each member on the roster that it changes or removes
+    # (by their earlier key): eligibility's rights before the import, without reading every member.
+    before: dict[str, dict] = field(default_factory=dict, repr=False)
+    # The id of each member of the file that the period held already (by the key in the file).
+    stored_ids: dict[str, int] = field(default_factory=dict, repr=False)
     # Voting rights that would qualify after the import and did not before, and the reverse (eligibility's).
     rights_gained: int = 0
     rights_lost: int = 0
@@ -148,23 +155,26 @@ def import_members(
     """Import a roster file's members into a period, or with ``dry_run`` only say what it would do.
 
     The rights the members hold are eligibility's to derive from ``report.present``
-    (``ballot.eligibility.services.import_roster`` does both).
+    and ``report.before`` (``ballot.eligibility.services.import_roster`` does both).
     """
     now = now or utcnow()
     fmt, incoming, retired = read_roster(data, filename, policy)
-    # Plain rows, not ORM objects: a roster of 100,000 would spend seconds on the identity map.
+    # Plain rows, not ORM objects: a roster of 100,000 would spend seconds on the identity map. The
+    # details as stored (JSON text): most members are as the last import left them, and comparing the
+    # text tells so without decoding every member's details.
     existing = {
         m.key: m
         for m in db.session.execute(
-            select(Member.id, Member.key, Member.email, Member.given_name, Member.family_name, Member.details,
-                   Member.removed_at)
+            select(Member.id, Member.key, Member.email, Member.given_name, Member.family_name,
+                   cast(Member.details, Text).label("details_json"), Member.removed_at)
             .where(Member.period_id == period_id)
         )
     }
     report = ImportReport(format=fmt, members=len(incoming), dry_run=dry_run, present=incoming, aliased=retired)
     keys = {m.key for m in incoming}
     by_email = _unmatched_by_email(existing, keys, incoming)
-    new_rows, changed_rows = [], []
+    new_rows, changed = [], []
+    written: dict[tuple, JSONText] = {}  # the details' JSON text, by the values it is written from
     for member in incoming:
         stored = existing.get(member.key)
         if stored is None and member.email in by_email:
@@ -174,27 +184,28 @@ def import_members(
             report.rekeyed.append(member.key)
             report.previous_keys[member.key] = stored.key
             existing[member.key] = existing.pop(stored.key)
-        row = _member_row(period_id, member)
-        name = display_name(member.given_name, member.family_name, member.email)
-        if stored is not None and stored.key != member.key:
-            report.changed.append(member.key)
-            changed_rows.append((stored, row))
-            report.member_changes.append(MemberChange(member.key, name, member.email, "changed",
-                                                      ["member id", *_changed_fields(stored, row)]))
-        elif stored is None or stored.removed_at is not None:
+        if stored is None:
             report.added.append(member.key)
-            report.member_changes.append(MemberChange(member.key, name, member.email, "added"))
-            if stored is None:
-                new_rows.append(row)
-            else:
-                changed_rows.append((stored, row))
-        elif _stored_form(stored) != _stored_form_of(row):
+            report.member_changes.append(_change(member, "added"))
+            new_rows.append(_member_row(period_id, member, _details_json(member, written)))
+            continue
+        report.stored_ids[member.key] = stored.id
+        if stored.removed_at is not None and stored.key == member.key:
+            report.added.append(member.key)
+            report.member_changes.append(_change(member, "added"))
+            changed.append((stored, member))
+        elif stored.key != member.key or not _same_form(stored, member, _details_json(member, written)):
+            details = json.loads(stored.details_json)
+            if stored.removed_at is None:
+                report.before[stored.key] = details
+            fields = _changed_fields(stored, details, member)
             report.changed.append(member.key)
-            changed_rows.append((stored, row))
-            report.member_changes.append(MemberChange(member.key, name, member.email, "changed",
-                                                      _changed_fields(stored, row)))
+            changed.append((stored, member))
+            report.member_changes.append(
+                _change(member, "changed", ["member id", *fields] if stored.key != member.key else fields))
     gone = [m for key, m in existing.items() if key not in keys and m.removed_at is None]
     report.removed = [m.key for m in gone]
+    report.before.update((m.key, json.loads(m.details_json)) for m in gone)
     report.member_changes += [
         MemberChange(m.key, display_name(m.given_name, m.family_name, m.email), m.email, "removed") for m in gone]
     changes = (
@@ -210,9 +221,9 @@ def import_members(
         # bookkeeping, seconds for a roster of 100,000.
         insert_rows(Member.__table__, new_rows)
     updates = [
-        {"id": stored.id, **{name: row[name] for name in ("key", "email", "given_name", "family_name", "details")},
-         "removed_at": None}
-        for stored, row in changed_rows
+        {"id": stored.id, "key": member.key, "email": member.email, "given_name": member.given_name,
+         "family_name": member.family_name, "details": member.details(), "removed_at": None}
+        for stored, member in changed
     ] + [{"id": member.id, "removed_at": now} for member in gone]
     if updates:
         db.session.execute(update(Member), updates)  # the ORM's bulk UPDATE, by primary key
@@ -226,6 +237,11 @@ def import_members(
     )
     db.session.flush()
     return report
+
+
+def _change(member: RosterMember, change: str, fields: list[str] | None = None) -> MemberChange:
+    return MemberChange(member.key, display_name(member.given_name, member.family_name, member.email),
+                        member.email, change, fields or [])
 
 
 def _unmatched_by_email(existing: dict[str, Row], keys: set[str], incoming: list[RosterMember]) -> dict[str, Row]:
@@ -252,34 +268,47 @@ def _unmatched_by_email(existing: dict[str, Row], keys: set[str], incoming: list
     return {email: rows[0] for email, rows in found.items()}
 
 
-def _member_row(period_id: int, member: RosterMember) -> dict:
-    details = member.as_dict()
+def _member_row(period_id: int, member: RosterMember, details_json: JSONText) -> dict:
     return {
         "period_id": period_id,
         "key": member.key,
-        "email": details.pop("email"),
-        "given_name": details.pop("given_name"),
-        "family_name": details.pop("family_name"),
-        "details": details,
+        "email": member.email,
+        "given_name": member.given_name,
+        "family_name": member.family_name,
+        "details": details_json,
     }
 
 
-def _changed_fields(stored: Row, row: dict) -> list[str]:
-    """What differs between a stored member and the file's, in the preview's words, each once."""
-    before = {"email": stored.email, "given_name": stored.given_name, "family_name": stored.family_name,
-              **stored.details}
-    after = {"email": row["email"], "given_name": row["given_name"], "family_name": row["family_name"],
-             **row["details"]}
+def _details_json(member: RosterMember, written: dict[tuple, JSONText]) -> JSONText:
+    """The member's details as the JSON text the database holds (``json.dumps`` of ``details()``,
+    as every write makes it), written once for all the members with the same details (``written``):
+    a roster of 100,000 has a few thousand different ones."""
+    values = (member.classes, member.working_groups, member.delegate_for, member.vote_affirmed_on)
+    text = written.get(values)
+    if text is None:
+        text = written[values] = JSONText(json.dumps(member.details()))
+    return text
+
+
+def _same_form(stored: Row, member: RosterMember, details_json: str) -> bool:
+    """Whether a stored member is what the file says: the same names, address and details.
+
+    The details are compared as JSON text (``details_json``, the file's); text that differs is
+    decoded and compared as values, so that a change of how the text is written cannot make an
+    unchanged member look changed.
+    """
+    if (stored.email, stored.given_name, stored.family_name) != (member.email, member.given_name, member.family_name):
+        return False
+    return stored.details_json == details_json or json.loads(stored.details_json) == member.details()
+
+
+def _changed_fields(stored: Row, details: dict, member: RosterMember) -> list[str]:
+    """What differs between a stored member (``details`` its stored details) and the file's, in the
+    preview's words, each once."""
+    before = {"email": stored.email, "given_name": stored.given_name, "family_name": stored.family_name, **details}
+    after = member.as_dict()
     return list(dict.fromkeys(FIELD_WORDS[name] for name in FIELD_WORDS
                               if name != "key" and before.get(name) != after.get(name)))
-
-
-def _stored_form(member: Row) -> tuple:
-    return (member.email, member.given_name, member.family_name, member.details)
-
-
-def _stored_form_of(row: dict) -> tuple:
-    return (row["email"], row["given_name"], row["family_name"], row["details"])
 
 
 def import_history(period_id: int) -> list[RosterImport]:

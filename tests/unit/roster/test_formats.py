@@ -814,10 +814,11 @@ printable = st.characters(blacklist_categories=("Cc", "Cs"))
 names = st.text(printable, max_size=12).map(clean).filter(lambda text: clean(text) == text)
 list_names = names.filter(lambda text: bool(text) and ";" not in text)
 # Addresses the email-validator package accepts: dot-atoms, hostname labels, real top-level domains.
+# A label with "--" as its third and fourth characters is refused unless it is Punycode ("xn--").
 emails = st.builds(
     "{}@{}.{}".format,
     st.from_regex(r"[a-z0-9_+-]{1,4}(\.[a-z0-9_+-]{1,4}){0,2}", fullmatch=True),
-    st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True),
+    st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True).filter(lambda label: label[2:4] != "--"),
     st.sampled_from(["org", "com", "de"]),
 )
 
