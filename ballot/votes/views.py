@@ -6,13 +6,13 @@ import hashlib
 import math
 from fractions import Fraction
 
-from flask import Blueprint, Response, current_app, json, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, json, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import AlreadyVoted, InvalidInput, NotFound, TokenExpired, TokenInvalid, VoteClosed
-from ballot.extensions import db, limiter
+from ballot.extensions import db, limiter, unlimited
 from ballot.timestamps import utcnow
 from ballot.tokens import RECEIPT_KEPT, STANDING, token_service
 from ballot.votes import casting, charts, custody, links, queries
@@ -70,10 +70,10 @@ RECEIPT_COOKIE = "ballot_receipt"
 RECEIPT_KEPT_FOR = dt.timedelta(hours=1)
 
 
-def _keep_receipt(response: BaseResponse, vote_id: int, token: str, receipt: str, now: dt.datetime) -> None:
+def _keep_receipt(response: BaseResponse, vote_id: int, link: str, receipt: str, now: dt.datetime) -> None:
     value = token_service(current_app.config, RECEIPT_KEPT).dumps({"v": vote_id, "t": receipt},
                                                                    now + RECEIPT_KEPT_FOR)
-    response.set_cookie(RECEIPT_COOKIE, value, path=url_for("votes.ballot", vote_id=vote_id, token=token),
+    response.set_cookie(RECEIPT_COOKIE, value, path=link,
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
 
 
@@ -122,7 +122,7 @@ def already_voted(exc: AlreadyVoted):
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])
-@limiter.exempt  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
+@unlimited  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 def ballot(vote_id: int, token: str):
     try:
         return _ballot(vote_id, token)
@@ -146,8 +146,9 @@ def _ballot(vote_id: int, token: str):
         except InvalidInput:
             pass  # the ballot page below names the problems
         else:
-            response = redirect(url_for("votes.ballot", vote_id=vote_id, token=token), 303)
-            _keep_receipt(response, vote_id, token, cast.receipt, now)
+            link = request.script_root + request.path  # this ballot link, as url_for would build it again
+            response = redirect(link, 303)
+            _keep_receipt(response, vote_id, link, cast.receipt, now)
             return response
     access, page = _ballot_page(vote_id, token)
     if access.already_voted:
