@@ -8,12 +8,14 @@ LOCK := requirements.lock
 DEV_CONFIG := $(CURDIR)/instance/dev.py
 export BALLOT_CONFIG ?= $(DEV_CONFIG)
 
-.PHONY: run test lint lock bench check clean browser screenshots
+.PHONY: run test lint lock bench check clean browser screenshots wrk
 
 # The browser tests drive Debian's Chromium (browsers cannot be downloaded
 # here, so never `playwright install`) and check pages with axe-core from npm.
 CHROMIUM := /usr/bin/chromium
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
+# The benchmark's HTTP load comes from Debian's wrk, a compiled client, so that the client does not set the pace.
+WRK := /usr/bin/wrk
 
 # The locked, hash-checked dependencies (runtime, test and dev), then the project itself.
 # `pip check` fails when pyproject.toml names a dependency that the lock lacks: run `make lock`.
@@ -72,12 +74,22 @@ $(AXE):
 	  echo "The accessibility checks need axe-core from npm: install Node.js and npm, or they are skipped."; \
 	fi
 
+# What the casting benchmark needs; without it, that figure fails and says so.
+wrk:
+	@if [ ! -x $(WRK) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk; \
+	  else \
+	    echo "The casting benchmark needs Debian's wrk at $(WRK): run 'sudo apt-get install wrk'."; \
+	  fi; \
+	fi
+
 # The README's pictures of the voters' pages and the console, phone and desktop, into docs/screenshots/.
 screenshots: $(BIN)/ballot browser
 	BALLOT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_voter_pages.py -k accessible
 	BALLOT_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_console_pages.py
 
-bench: $(BIN)/ballot
+bench: $(BIN)/ballot wrk
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/counting.py
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -260,7 +261,13 @@ def _template_filters(app: Flask) -> None:
         address = app.config.get("BALLOT_CONTACT_ADDRESS") or app.config["MAIL_DEFAULT_SENDER"]
         if isinstance(address, (tuple, list)):
             address = address[1]
-        return {"election_contact": parseaddr(address)[1] or address}
+        return {"election_contact": _plain_address(address)}
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_address(address: str) -> str:
+    # Parsed once: every page is rendered with it, and parseaddr is slow.
+    return parseaddr(address)[1] or address
 
 
 class RedactTokens(logging.Filter):

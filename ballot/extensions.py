@@ -1,7 +1,9 @@
 """Flask extensions, created once here and bound to the app in ``create_app``."""
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -42,7 +44,33 @@ else:
 migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+
+
+class _Limiter(Limiter):
+    """Flask-Limiter, its check before each request skipped for the pages exempt from every limit.
+
+    Every limit here is its own route's decorator, checked when that view runs; the check before each
+    request is for limits on every page, of which there are none, yet it would resolve an exempt
+    page's limits all the same. The ballot page is the busiest page there is.
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and current_app.view_functions.get(request.endpoint or "") in _unlimited_views:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+limiter = _Limiter(key_func=get_remote_address)
+
+View = TypeVar("View", bound=Callable)
+_unlimited_views: set[Callable] = set()
+
+
+def unlimited(view: View) -> View:
+    """Exempt a page from the rate limits: a signed link that acts once (docs/DOMAIN.md, "Rate limits")."""
+    _unlimited_views.add(view)
+    limiter.exempt(view)
+    return view
 
 
 def serialise_sqlite_transactions(engine: Engine) -> None:

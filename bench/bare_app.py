@@ -1,10 +1,15 @@
-"""The yardstick for casting throughput: a bare Flask app whose one route does one INSERT.
+"""The yardstick for casting throughput: a bare Flask app, one statement per route.
+
+- ``POST /insert``: one INSERT, committed (beside the cast POST);
+- ``GET /row/<token>``: one SELECT of a row by its token, its value as the answer
+  (beside the ballot page); a voter's whole cast is set beside this GET, then
+  the POST.
 
 It runs under the same gunicorn settings as the service (config/gunicorn.conf.py)
 against the same database, so the ratio of the two throughputs is what the
 service's own work per ballot costs on top of HTTP, Flask and one committed
-write. The table is created by ``create_table`` before gunicorn starts, so
-that two workers never race to create it.
+write. The table and the rows to read are made by ``create_table`` before
+gunicorn starts, so that two workers never race to create them.
 
     BENCH_BARE_DATABASE_URL=sqlite:////tmp/x.sqlite3 \\
         gunicorn -c config/gunicorn.conf.py --pythonpath bench 'bare_app:create_app()'
@@ -16,7 +21,7 @@ import os
 import secrets
 import sqlite3
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     Column,
@@ -27,6 +32,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    select,
 )
 from sqlalchemy.engine import Engine
 
@@ -61,10 +67,20 @@ def create_app() -> Flask:
         db.session.commit()
         return "inserted\n"
 
+    @app.get("/row/<token>")
+    def read_row(token: str):
+        value = db.session.execute(select(bare_row.c.value).where(bare_row.c.token == token)).scalar()
+        if value is None:
+            abort(404)
+        return f"{value}\n"
+
     return app
 
 
-def create_table(database_url: str) -> None:
+def create_table(database_url: str, rows: int) -> None:
+    """The table, with ``rows`` rows to read: tokens voter-0, voter-1, ..."""
     engine = create_engine(database_url)
     metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(bare_row), [{"token": f"voter-{n}", "value": f"value{n}"} for n in range(rows)])
     engine.dispose()

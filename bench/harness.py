@@ -8,7 +8,6 @@ order on each backend and prints one table. See bench/README.md.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import signal
 import socket
@@ -252,35 +251,16 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(job: dict) -> dict:
-    """Run one job of the load client (bench/load.py) in a process of its own."""
-    done = subprocess.run([sys.executable, str(BENCH / "load.py")], input=json.dumps(job), capture_output=True,
-                          text=True, timeout=job["seconds"] + 120, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the load client failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout)
-
-
-def load_measured(job: dict, server: Server, database: Database) -> dict:
-    """A load job, with the CPU seconds that the workers and the database spent on it.
+def load_measured(run: Callable[[], dict], server: Server, database: Database) -> dict:
+    """A run of the load client (the dict it returns), with the CPU seconds that the workers and the
+    database spent on it: ``cpu_app`` and ``cpu_db``.
 
     Unlike requests per second, CPU time per request does not depend on what
     else the machine is running, so it shows the cost of a request even on a
     busy machine.
     """
     workers, backends = server.cpu_seconds(), database.server_cpu()
-    outcome = load(job)
+    outcome = run()
     outcome["cpu_app"] = sum(cpu - workers.get(pid, 0.0) for pid, cpu in server.cpu_seconds().items())
     outcome["cpu_db"] = sum(cpu - backends.get(pid, 0.0) for pid, cpu in database.server_cpu().items())
     return outcome
-
-
-def cpu_split(outcomes: list[dict], kind: str) -> str:
-    """Milliseconds of CPU per successful request of ``kind``, in the workers and in the database."""
-    ok = max(sum(o["ok"].get(kind, 0) for o in outcomes), 1)
-    app, database = (1000 * sum(o[part] for o in outcomes) / ok for part in ("cpu_app", "cpu_db"))
-    return f"app {app:.1f} + database {database:.1f}"
-
-
-def statuses(outcome: dict) -> str:
-    return ", ".join(f"{count} x {status}" for status, count in sorted(outcome["statuses"].items()))

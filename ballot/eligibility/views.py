@@ -3,14 +3,14 @@
 from flask import Blueprint, render_template, request
 
 from ballot.eligibility import services
-from ballot.extensions import limiter
+from ballot.extensions import unlimited
 from ballot.tokens import OPT_IN
 
 bp = Blueprint("eligibility", __name__)
 
 
 @bp.route("/opt-in/<token>", methods=["GET", "POST"])
-@limiter.exempt  # a signed link that enrols once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
+@unlimited  # a signed link that enrols once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 def opt_in(token: str):
     # GET only shows the question: mail scanners follow links, and must not enrol anybody.
     right = services.right_from_token(OPT_IN, token)

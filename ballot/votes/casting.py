@@ -15,6 +15,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from flask import current_app
 from sqlalchemy import Date, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -151,6 +152,8 @@ class BallotBox:
     rules: dict
     public_key: bytes
     period_year: int
+    sealing_key: X25519PublicKey  # the public key, ready to seal with
+    padded_size: int  # what every ballot is padded past (sealing.padded_size)
 
 
 _ballot_boxes: dict[int, BallotBox] = {}  # by vote id, in this process
@@ -160,7 +163,11 @@ def _keep_box(access: BallotAccess) -> BallotBox | None:
     vote = access.vote
     if vote.status != OPEN or vote.public_key is None:  # an open vote has its key until it closes
         return None
-    box = BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year)
+    box = _ballot_boxes.get(vote.id)
+    if box is not None and box.public_key == vote.public_key:  # the same vote: its key was made for it alone
+        return box
+    box = BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year,
+                    X25519PublicKey.from_public_bytes(vote.public_key), sealing.padded_size(vote.questions))
     _ballot_boxes[vote.id] = box
     return box
 
@@ -179,7 +186,18 @@ _RECORD_PARTICIPATION = insert(_participation).from_select(
            _vote.c.public_key == bindparam("public_key"))
     .with_for_update(read=True, of=_vote),
 ).returning(_participation.c.right_id)  # (psycopg reports no row count for INSERT ... SELECT)
-_SEAL_BALLOT = insert(SealedBallot.__table__)
+_sealed = SealedBallot.__table__
+_SEAL_BALLOT = insert(_sealed)
+# On PostgreSQL both in one statement, so one round trip: the sealed ballot is written if, and only
+# if, the participation record was. (SQLite allows no INSERT inside WITH; it is in-process anyway.)
+_recorded = _RECORD_PARTICIPATION.cte("recorded")
+_RECORD_AND_SEAL = (
+    insert(_sealed)
+    .from_select(["id", "vote_id", "ciphertext"],
+                 select(*(bindparam(column.name, type_=column.type) for column in _sealed.c)).select_from(_recorded))
+    .add_cte(_recorded)
+    .returning(_sealed.c.vote_id)
+)
 
 
 @dataclass(frozen=True)
@@ -241,18 +259,22 @@ def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime
     """
     nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
     ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": box.vote_id, "n": nonce})
-    ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, box.public_key, box.vote_id,
-                              sealing.padded_size(box.questions))
+    ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, box.sealing_key, box.vote_id,
+                              box.padded_size)
     # Core statements on the session's connection (in its transaction): the ORM has nothing to add here.
     connection = db.session.connection()
+    participation = {"vote_id": box.vote_id, "right_id": right_id, "voted_on": now.date(), "now": now,
+                     "public_key": box.public_key}
+    sealed = {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext}
     try:
-        recorded = connection.execute(_RECORD_PARTICIPATION, {
-            "vote_id": box.vote_id, "right_id": right_id, "voted_on": now.date(), "now": now,
-            "public_key": box.public_key,
-        }).first()
+        if connection.dialect.name == "postgresql":
+            recorded = connection.execute(_RECORD_AND_SEAL, participation | sealed).first()
+        else:
+            recorded = connection.execute(_RECORD_PARTICIPATION, participation).first()
+            if recorded is not None:
+                connection.execute(_SEAL_BALLOT, sealed)
     except IntegrityError:
         raise AlreadyVoted(ALREADY_CAST) from None
     if recorded is None:
         return None
-    connection.execute(_SEAL_BALLOT, {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext})
     return sealing.receipt_for(ballot_token)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ballot import sealing, unit_of_work
 from ballot.eligibility.services import right_from_token, standing_link
 from ballot.errors import AlreadyVoted, InvalidInput, NotFound, TokenExpired, TokenInvalid, VoteClosed
-from ballot.extensions import db, limiter
+from ballot.extensions import db, limiter, unlimited
 from ballot.timestamps import utcnow
 from ballot.tokens import CHOICES_KEPT, RECEIPT_KEPT, STANDING, token_service
 from ballot.votes import casting, charts, custody, links, queries
@@ -218,7 +218,7 @@ def _ended_votes_lead_on(view):
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>", methods=["GET", "POST"])
-@limiter.exempt  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
+@unlimited  # a signed link that casts once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 @_ended_votes_lead_on
 def ballot(vote_id: int, token: str):
     """The ballot (GET), with the choices this browser keeps for it and what is wrong with them; after the
@@ -285,7 +285,7 @@ def _keep_and_review(vote: casting.BallotPaper, token: str, form: dict, page: di
 
 
 @bp.route("/votes/<int:vote_id>/ballot/<token>/review")
-@limiter.exempt  # as the ballot link
+@unlimited  # as the ballot link
 @_ended_votes_lead_on
 def review(vote_id: int, token: str):
     """The review of the choices this browser keeps for the link; after the cast, the receipt."""
