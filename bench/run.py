@@ -121,6 +121,8 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
     except Exception as exc:  # noqa: BLE001 - a failure is a figure too
         db.session.rollback()
         results.failed("mail", "mail", ">= 0.5 x smtplib", exc)
+    if args.only == "mail":
+        return
 
     # 2. Everyone enrolled (not timed), then the vote opened.
     enrolled = enrol_everyone(period)
@@ -210,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None,
                         help="time limit of each HTTP phase (default 10; 5 with --quick)")
     parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--only", choices=("mail",), default=None,
+                        help="measure only this area (and the import it needs)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", POSTGRES_ADMIN),
                         help=f"PostgreSQL admin URL to create the database from (default {POSTGRES_ADMIN})")
     args = parser.parse_args(argv)
