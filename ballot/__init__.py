@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -239,7 +240,13 @@ def _template_filters(app: Flask) -> None:
         address = app.config.get("BALLOT_CONTACT_ADDRESS") or app.config["MAIL_DEFAULT_SENDER"]
         if isinstance(address, (tuple, list)):
             address = address[1]
-        return {"election_contact": parseaddr(address)[1] or address}
+        return {"election_contact": _bare_address(address)}
+
+
+@functools.lru_cache(maxsize=16)
+def _bare_address(address: str) -> str:
+    """``elections@example.org`` from ``PSF Elections <elections@example.org>``: every page and message asks."""
+    return parseaddr(address)[1] or address
 
 
 class RedactTokens(logging.Filter):
