@@ -95,19 +95,28 @@ class Stored(Protocol):
 
 
 class Templates:
-    """The email templates with what every one of them sees (Flask's context processors, once a batch).
+    """The email templates with what every one of them sees, made once a batch.
 
-    Rendered straight from the Jinja environment: Flask's ``render_template``
-    would run the context processors again for each of a message's two bodies.
+    Rendered as Jinja's own ``Template.render`` renders, less what it repeats
+    for each body of each message: Flask's ``render_template`` runs the
+    context processors, and Jinja copies every global into a new context. Here
+    the globals and the context processors' values are merged once, and each
+    body's context is that and the message's values.
     """
 
     def __init__(self) -> None:
         self.environment = current_app.jinja_env
         self.shared: dict = {}
         current_app.update_template_context(self.shared)
+        self.bases: dict[str, dict] = {}
 
     def render(self, name: str, context: dict) -> str:
-        return self.environment.get_template(name).render({**self.shared, **context})
+        template = self.environment.get_template(name)
+        if name not in self.bases:
+            self.bases[name] = {**template.globals, **self.shared}
+        variables = {**self.bases[name], **context}
+        return self.environment.concat(
+            template.root_render_func(template.new_context(variables, shared=True)))
 
 
 def render(message: Stored, templates: Templates | None = None) -> tuple[str, str]:

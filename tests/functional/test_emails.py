@@ -6,6 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask import render_template
+from sqlalchemy import select
+
+from ballot.eligibility import services as eligibility
+from ballot.extensions import db
+from ballot.outbox import services as outbox
+from ballot.outbox.models import OutboxMessage
 from tests.functional.factories import roster_text, run
 from tests.functional.helpers import csrf_token, path_of
 
@@ -119,3 +126,42 @@ def test_names_and_titles_outside_ascii_arrive_intact(app, runner, client, inbox
     assert f'href="{link}"' in html
     page = client.get(path_of(link))
     assert page.status_code == 200 and title in page.text
+
+
+def test_every_template_renders_as_flask_renders_it(app, runner, client, inbox, tmp_path):
+    """The outbox renders from the Jinja environment, merging the globals and context processors once a batch:
+    each kind of message comes out exactly as Flask's render_template makes it."""
+    kinds = set()
+
+    def compare_then_send():
+        db.session.commit()
+        templates = outbox.Templates()
+        for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")):
+            context = {key: outbox._resolve(value) for key, value in message.context.items()}
+            context["subject"] = message.subject
+            flask = tuple(render_template(f"email/{message.template}.{ext}", **context) for ext in ("txt", "html"))
+            assert outbox.render(message, templates) == outbox.render(message) == flask, message.template
+            kinds.add(message.template)
+        run(runner, "mail", "send")
+
+    run(runner, "period", "open", str(YEAR))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    run(runner, "roster", "import", str(roster), "--period", str(YEAR))
+    run(runner, "period", "send-opt-in", str(YEAR))
+    compare_then_send()
+    link = inbox.links("brian@example.org")[0]
+    client.post(path_of(link), data={"csrf_token": csrf_token(client.get(path_of(link)).text)})
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(timespec="seconds")
+    votes = [run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title", f"Charter {n}",
+                 "--closes-at", closes, "--question", "Charter the Packaging WG?")["id"] for n in range(3)]
+    for vote in votes:
+        run(runner, "vote", "open", str(vote))
+    compare_then_send()
+    run(runner, "vote", "cancel", str(votes[0]), "--reason", "Withdrawn by its authors.")
+    eligibility.send_standing_links("brian@example.org")
+    compare_then_send()
+    for vote in votes[1:]:
+        run(runner, "vote", "close", str(vote))
+    compare_then_send()
+    assert kinds == {"opt_in", "ballot_link", "vote_cancelled", "standing", "forfeited"}
