@@ -261,12 +261,12 @@ def _template_filters(app: Flask) -> None:
         address = app.config.get("BALLOT_CONTACT_ADDRESS") or app.config["MAIL_DEFAULT_SENDER"]
         if isinstance(address, (tuple, list)):
             address = address[1]
-        return {"election_contact": _plain_address(address)}
+        return {"election_contact": _bare_address(address)}
 
 
-@functools.lru_cache(maxsize=8)
-def _plain_address(address: str) -> str:
-    # Parsed once: every page is rendered with it, and parseaddr is slow.
+@functools.lru_cache(maxsize=16)
+def _bare_address(address: str) -> str:
+    """``elections@example.org`` from ``PSF Elections <elections@example.org>``: every page and message asks."""
     return parseaddr(address)[1] or address
 
 

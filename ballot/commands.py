@@ -763,7 +763,7 @@ def _sent(counts: dict) -> str | None:
 
 @click.group("worker", invoke_without_command=True)
 @click.option("--once", is_flag=True, help="Run one round and stop.")
-@click.option("--interval", type=float, default=10.0, help="Seconds between rounds.")
+@click.option("--interval", type=float, default=10.0, help="Seconds between rounds once there is nothing to do.")
 @click.pass_context
 def worker(context, once, interval):
     """Open and close votes at their times, send scheduled reminders and the outbox, until stopped.

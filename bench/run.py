@@ -51,7 +51,6 @@ import mail
 import population
 import voting
 import web
-from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from harness import (
     BENCH_ACTOR,
@@ -87,8 +86,7 @@ def bench_backend(backend: str, args, roster_file: bytes, today: dt.date) -> Res
         with Database(backend, workdir, args.postgres) as database:
             results.notes.append(database.version())
             port, bare_port = free_port(), free_port()
-            sink = Controller(mail.Sink(), hostname="127.0.0.1", port=free_port())
-            sink.start()
+            sink = mail.SmtpSink()
             config_file = workdir / "bench_config.py"
             write_config(config_file, database.url, port, sink.port)
             os.environ["BALLOT_CONFIG"] = str(config_file)
@@ -97,7 +95,8 @@ def bench_backend(backend: str, args, roster_file: bytes, today: dt.date) -> Res
                 with app.app_context():
                     try:
                         upgrade()
-                        _bench_in_app(app, results, args, roster_file, today, workdir, database, port, bare_port)
+                        _bench_in_app(app, results, args, roster_file, today, workdir, database, port, bare_port,
+                                      sink)
                     except Exception as exc:  # noqa: BLE001 - report what was measured, and why it stopped
                         results.failed("stopped", "the rest of this backend's benchmark", "", exc)
                     finally:
@@ -110,7 +109,7 @@ def bench_backend(backend: str, args, roster_file: bytes, today: dt.date) -> Res
 
 
 def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.date, workdir: Path,
-                  database: Database, port: int, bare_port: int) -> None:
+                  database: Database, port: int, bare_port: int, sink: mail.SmtpSink) -> None:
     n = args.members
     with unit_of_work(BENCH_ACTOR):
         period = eligibility.open_period(today.year, load_policy("seed"))
@@ -121,7 +120,7 @@ def _bench_in_app(app, results: Results, args, roster_file: bytes, today: dt.dat
         return
     if "mail" in args.only:
         try:
-            mail.bench_mail(app, results, queued)
+            mail.bench_mail(app, results, queued, database, sink)
         except Exception as exc:  # noqa: BLE001 - a failure is a figure too
             db.session.rollback()
             results.failed("mail", "mail", ">= 0.5 x smtplib", exc)

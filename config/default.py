@@ -14,7 +14,8 @@ PREFERRED_URL_SCHEME = "http"
 # The policy preset under config/policies/ (or a path to a TOML file).
 BALLOT_POLICY = "seed"
 
-# Mail: the outbox worker sends through Flask-Mail.
+# Mail: the outbox worker connects with Flask-Mail's settings (MAIL_*: server, port, TLS or SSL,
+# username and password, the sender; MAIL_SUPPRESS_SEND) and writes messages itself (ballot/outbox/wire.py).
 MAIL_SERVER = "127.0.0.1"
 MAIL_PORT = 8025
 MAIL_USE_TLS = False
@@ -25,9 +26,10 @@ BALLOT_CONTACT_ADDRESS = None
 # "console": print messages instead of sending (the demo); "smtp": send.
 BALLOT_MAIL_TRANSPORT = "smtp"
 BALLOT_MAIL_MAX_ATTEMPTS = 5
-# Messages claimed and sent over one connection at a time. A worker killed mid-batch leaves that
-# batch "sending" (never sent twice by itself; `ballot mail release` after checking the mail log).
-BALLOT_MAIL_BATCH = 20
+# Messages claimed in one transaction and then sent. A worker killed mid-batch leaves that batch
+# "sending" (never sent twice by itself; `ballot mail release` after checking the mail log). Each
+# batch costs a commit: below about 50, waiting for the disk slows sending (bench/README.md, "Mail").
+BALLOT_MAIL_BATCH = 50
 # Seconds to wait for the mail server at each step before giving up (and retrying later).
 BALLOT_SMTP_TIMEOUT = 30
 

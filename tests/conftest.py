@@ -64,17 +64,24 @@ class Inbox:
     """Messages received by the test SMTP server, parsed."""
 
     messages: list = field(default_factory=list)
+    received: list[bytes] = field(default_factory=list)  # each message's bytes as they came, in the same order
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)
+            self.received.append(envelope.original_content)
         return "250 OK"
 
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+            self.received.clear()
+
+    def wire(self, message) -> bytes:
+        """The bytes ``message`` arrived as."""
+        return self.received[next(n for n, m in enumerate(self.messages) if m is message)]
 
     def to(self, address: str) -> list:
         return [m for m in self.messages if address in m["To"]]

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ballot.extensions import Model
 from ballot.timestamps import UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# Messages waiting to be sent, as SQL with the status written in: the condition of the index that
+# claims read (``ix_outbox_message_pending``), which a database uses only for a query that says the same.
+IS_PENDING = text(f"outbox_message.status = '{PENDING}'")
 
 
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
+    # The pending messages' ids, in order: a worker's claim reads its batch of the oldest from it and stops.
+    __table_args__ = (Index("ix_outbox_message_pending", "id", postgresql_where=text(f"status = '{PENDING}'"),
+                            sqlite_where=text(f"status = '{PENDING}'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(320))

@@ -10,17 +10,18 @@ import datetime as dt
 import email.policy
 import logging
 import smtplib
-from email.utils import make_msgid, parseaddr
+from email.headerregistry import Address
 from typing import Protocol
 
-from flask import current_app, render_template
-from flask_mail import Connection, Message
+from flask import current_app
+from flask_mail import Connection
 from sqlalchemy import func, select
 
 from ballot.audit import audit
 from ballot.errors import NotFound
 from ballot.extensions import db
 from ballot.outbox.models import PENDING, SENDING, OutboxMessage
+from ballot.outbox.wire import Envelope
 from ballot.timestamps import utcnow
 from ballot.tokens import token_service
 
@@ -85,54 +86,58 @@ def _resolve(value):
     return value
 
 
-def render(message: OutboxMessage) -> tuple[str, str]:
-    context = {key: _resolve(value) for key, value in (message.context or {}).items()}
-    context["subject"] = message.subject
-    return (
-        render_template(f"email/{message.template}.txt", **context),
-        render_template(f"email/{message.template}.html", **context),
-    )
+class Stored(Protocol):
+    """What rendering needs of a message: an outbox row, or the columns of one."""
+
+    subject: str
+    template: str
+    context: dict | None
 
 
-# Flask-Mail writes messages out under the email package's SMTP policy, which parses every header
-# back through its header registry: most of the time of sending. The compat32 policy writes the same
-# headers, already encoded, as they stand (with CRLF line ends, as SMTP wants).
-WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+class Templates:
+    """The email templates with what every one of them sees, made once a batch.
 
-
-class OutboxMail(Message):
-    """A Flask-Mail message written out for the wire without re-parsing its own headers.
-
-    A subject outside ASCII is left to the SMTP policy: compat32 would fold a
-    long run of encoded words with a leading space.
+    Rendered as Jinja's own ``Template.render`` renders, less what it repeats
+    for each body of each message: Flask's ``render_template`` runs the
+    context processors, and Jinja copies every global into a new context. Here
+    the globals and the context processors' values are merged once, and each
+    body's context is that and the message's values.
     """
 
-    def as_bytes(self) -> bytes:
-        if not (self.subject or "").isascii():
-            return super().as_bytes()
-        return self._message().as_bytes(policy=WIRE_POLICY)
+    def __init__(self) -> None:
+        self.environment = current_app.jinja_env
+        self.shared: dict = {}
+        current_app.update_template_context(self.shared)
+        self.bases: dict[str, dict] = {}
+
+    def render(self, name: str, context: dict) -> str:
+        template = self.environment.get_template(name)
+        if name not in self.bases:
+            self.bases[name] = {**template.globals, **self.shared}
+        variables = {**self.bases[name], **context}
+        return self.environment.concat(
+            template.root_render_func(template.new_context(variables, shared=True)))
 
 
-class Addressed(Protocol):
-    """What sending needs of a message besides its text: an outbox row, or a claimed copy of one."""
+def render(message: Stored, templates: Templates | None = None) -> tuple[str, str]:
+    """The message's plain-text and HTML bodies, its links signed now."""
+    templates = templates or Templates()
+    context = {key: _resolve(value) for key, value in (message.context or {}).items()}
+    context["subject"] = message.subject
+    return (templates.render(f"email/{message.template}.txt", context),
+            templates.render(f"email/{message.template}.html", context))
 
-    to_address: str
-    subject: str
 
-
-def mail_message(message: Addressed, text: str, html: str) -> Message:
-    """The message as Flask-Mail sends it."""
-    sent = OutboxMail(subject=message.subject, recipients=[message.to_address], body=text, html=html,
-                   # RFC 3834: no out-of-office replies to an automatic message.
-                   extra_headers={"Auto-Submitted": "auto-generated"})
-    # A Message-ID in the sender's own domain, not the sending host's name (spam filters look).
-    # Flask-Mail makes a (name, address) sender one string when the Message is built; its types keep the tuple.
-    sent.msgId = make_msgid(domain=parseaddr(sent.sender)[1].rpartition("@")[2] or None)  # type: ignore[arg-type]
-    return sent
+def sender() -> str:
+    """Whom every message is from: Flask-Mail's MAIL_DEFAULT_SENDER, a (name, address) pair or one string."""
+    configured = current_app.extensions["mail"].default_sender
+    if isinstance(configured, (tuple, list)):
+        return str(Address(display_name=configured[0], addr_spec=configured[1]))
+    return configured
 
 
 class TimedConnection(Connection):
-    """Flask-Mail's connection with a time limit on every exchange with the mail server.
+    """Flask-Mail's connection (its MAIL_* settings) with a time limit on every exchange with the mail server.
 
     Flask-Mail waits for ever: a server that accepts the connection and never
     answers would hold the worker (no vote would close) and leave its messages
@@ -155,24 +160,32 @@ class TimedConnection(Connection):
 
 
 class Delivery:
-    """One connection to the mail server for a batch of messages (or, in the demo, the console).
+    """One connection to the mail server for a run of batches (or, in the demo, the console).
 
     Opened at the first message, so that a server that cannot be reached
-    counts against the message being sent; closed when the batch ends.
+    counts against the message being sent; closed when the run ends, or when
+    the server drops it (the next message connects again).
     """
 
     def __init__(self) -> None:
         self.console = current_app.config["BALLOT_MAIL_TRANSPORT"] == "console"
         self.connection: Connection | None = None
 
-    def send(self, message: Addressed, text: str, html: str) -> None:
+    def send(self, envelope: Envelope, data: bytes) -> None:
+        """Hand one message, as ``wire`` wrote it, to the mail server."""
         if self.console:
-            print(f"\n--- mail to {message.to_address}: {message.subject}\n{text}", flush=True)
+            shown = email.message_from_bytes(data, policy=email.policy.default)
+            text = shown.get_body(("plain",))
+            print(f"\n--- mail to {envelope.recipient}: {shown['Subject']}\n{text.get_content() if text else ''}",
+                  flush=True)
             return
         if self.connection is None:
             self.connection = TimedConnection(current_app.extensions["mail"]).__enter__()
+        if self.connection.host is None:
+            return  # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on under TESTING): nothing leaves
         try:
-            self.connection.send(mail_message(message, text, html))
+            self.connection.host.sendmail(envelope.sender, [envelope.recipient], data,
+                                          ["SMTPUTF8"] if envelope.smtputf8 else [])
         except (smtplib.SMTPServerDisconnected, OSError):
             self.close()  # the next message, or the next batch, connects again
             raise

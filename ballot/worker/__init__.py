@@ -76,6 +76,7 @@ class Worker:
         self.tasks = tasks
         self.clock = clock
         self._stop = threading.Event()
+        self.worked = False  # whether the last round got anything done
 
     def stop(self, *_signal) -> None:
         """Finish the item in hand, then stop (the SIGTERM and SIGINT handler)."""
@@ -86,7 +87,8 @@ class Worker:
         return self._stop.is_set()
 
     def run(self, interval: float, once: bool = False, report: Callable[[str], None] = log.info) -> None:
-        """Run rounds every ``interval`` seconds until stopped (or one round with ``once``)."""
+        """Run rounds until stopped (or one round with ``once``): back to back while they get things done,
+        then every ``interval`` seconds."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.stop)
         if not once:
@@ -97,11 +99,18 @@ class Worker:
                 report(line)
             if once:
                 return
-            self._stop.wait(interval)
+            if not self.worked:  # a round that got something done goes on at once: more may be due
+                self._stop.wait(interval)
 
     def round(self) -> list[str]:
-        """One pass over every task; returns what was done (and what failed), a line each."""
+        """One pass over every task; returns what was done (and what failed), a line each.
+
+        ``worked`` then says whether any task got something done (a failure
+        does not count): a task may stop at a limit (the outbox sends at most
+        500 messages a round) so that the others get their turn.
+        """
         done: list[str] = []
+        self.worked = False
         for task in self.tasks:
             if self.stopping:
                 break
@@ -113,6 +122,7 @@ class Worker:
                         line = task.run(lambda: self.stopping)
                     if line:
                         done.append(f"{task.name}: {line}")
+                        self.worked = True
             except Exception:  # the database gone, say: log it, and try again next round
                 log.exception("the worker's task %s failed this round", task.name)
                 done.append(f"{task.name}: failed this round (see the log); trying again next round")
@@ -136,6 +146,7 @@ class Worker:
                     if attempts:
                         _recovered(task.name, claimed, attempts)
                 done.append(line)
+                self.worked = True
             except Exception as exc:
                 if claimed is None:
                     raise

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
 import socket
 import threading
+import time
+from collections import Counter
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ballot.audit.models import AuditEvent
@@ -18,9 +22,18 @@ from ballot.outbox import services as outbox
 from ballot.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 from ballot.outbox.tasks import send_due
 from ballot.timestamps import utcnow
-from tests.conftest import free_port, mail_server_for
+from ballot.tokens import OPT_IN
+from tests.conftest import Inbox, free_port, mail_server_for
 from tests.functional.factories import CURRENT, roster_file, run
-from tests.functional.helpers import CSRF, left_half_sent, path_of
+from tests.functional.helpers import (
+    CSRF,
+    ballot_process,
+    left_half_sent,
+    open_vote,
+    path_of,
+    start_process,
+    write_config,
+)
 
 OPT_IN_LINK = re.compile(r"https://vote\.test/opt-in/[A-Za-z0-9_.\-]+")
 
@@ -123,6 +136,39 @@ def test_a_message_being_sent_is_not_picked_up_again(opt_ins, app, runner, inbox
     db.session.commit()
     assert run(runner, "mail", "status")["stuck"] == [claimed.id]
     assert "never finished" in runner.invoke(args=["mail", "status"]).output
+
+
+def test_the_console_transport_prints_each_message_with_its_link_whole(opt_ins, app, runner, inbox, monkeypatch):
+    """The demo's transport (`make run`): each message printed, its plain text as the voter reads it."""
+    monkeypatch.setitem(app.config, "BALLOT_MAIL_TRANSPORT", "console")
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0 and "Sent 3," in result.output
+    assert inbox.messages == []
+    assert result.output.count("--- mail to ada@example.org: Do you want to vote in the PSF in 2026, as ") == 2
+    assert "\nDear Tom <b>&</b> Jerry," in result.output
+    links = OPT_IN_LINK.findall(result.output)
+    assert len(set(links)) == 3
+    assert all(outbox.read_link_token(OPT_IN, link.rsplit("/", 1)[1]) for link in links)  # whole, as signed
+
+
+def test_addresses_outside_ascii_are_delivered(app, runner, tmp_path, monkeypatch):
+    """A domain outside ASCII goes in its IDNA form, which every server takes; a mailbox name outside ASCII
+    needs a server that offers SMTPUTF8, and is then written in UTF-8 (RFC 6531, 6532)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        point_mail_at(app, monkeypatch, controller.port)
+        run(runner, "period", "open", "2026")
+        roster = roster_file(tmp_path, f"ana,Ana,Ñúñez,ana@exämple.org,supporting:{CURRENT},,",
+                             f"jur,Jürgen,Groß,jürgen@example.org,supporting:{CURRENT},,")
+        run(runner, "roster", "import", str(roster), "--period", "2026")
+        run(runner, "period", "send-opt-in", "2026")
+        assert run(runner, "mail", "send") == {"sent": 2, "retry": 0, "failed": 0}
+    finally:
+        controller.stop()
+    assert sorted(m["To"] for m in inbox.messages) == ["ana@xn--exmple-cua.org", "jürgen@example.org"]
+    assert all(OPT_IN_LINK.search(inbox.text(m)) for m in inbox.messages)
 
 
 # --- Failures: retries with backoff, then failed ---------------------------------
@@ -275,6 +321,74 @@ def test_a_message_that_cannot_be_sent_fails_without_stopping_the_others(opt_ins
     (failed,) = messages(FAILED)
     assert failed.id == first.id and failed.attempts == 1 and "BadHeaderError" in failed.last_error
     assert run(runner, "mail", "send") == {"sent": 0, "retry": 0, "failed": 0}
+
+
+# --- Several workers at once ----------------------------------------------------------
+
+class HoldingInbox(Inbox):
+    """The test's mail server: it notes over which connection each message came, and holds the messages until
+    two connections are sending at once (or ``hold`` seconds have passed), so that two workers overlap."""
+
+    def __init__(self, hold: float = 60):
+        super().__init__()
+        self.connections: set = set()
+        self.taken_over: Counter = Counter()  # messages taken, by connection
+        self.deadline = time.monotonic() + hold
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.connections.add(session.peer)
+        while len(self.connections) < 2 and time.monotonic() < self.deadline:
+            await asyncio.sleep(0.01)
+        answer = await super().handle_DATA(server, session, envelope)
+        with self.lock:
+            self.taken_over[session.peer] += 1
+        return answer
+
+
+def test_two_worker_processes_over_one_outbox_send_each_message_once(committed_app, tmp_path):
+    """Two `ballot worker` processes at once (PostgreSQL: claims skip what the other holds, FOR UPDATE SKIP
+    LOCKED; SQLite: they take turns at the write lock): each message reaches the mail server once, and both
+    workers send their share."""
+    inbox = HoldingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        open_vote(committed_app, 90)  # a ballot link queued for each voter
+        config = write_config(committed_app, tmp_path / "workers.py", MAIL_PORT=controller.port, BALLOT_MAIL_BATCH=10)
+        workers = [start_process(config, tmp_path / f"worker-{n}.log", "worker", "--once") for n in range(2)]
+        for n, worker in enumerate(workers):
+            assert worker.wait(timeout=120) == 0, (tmp_path / f"worker-{n}.log").read_text()
+    finally:
+        controller.stop()
+    with committed_app.app_context():
+        statuses = db.session.scalars(select(OutboxMessage.status)).all()
+        db.session.rollback()
+    assert statuses == [SENT] * 90
+    received = [(m["To"], m["Subject"], inbox.text(m)) for m in inbox.messages]
+    assert len(received) == len(set(received)) == 90, "a message reached the mail server twice, or not at all"
+    assert len(inbox.taken_over) == 2, inbox.taken_over  # each worker sent over its own connection
+
+
+def test_a_claim_skips_the_messages_another_worker_holds(committed_app, backend, inbox, tmp_path):
+    """On PostgreSQL a claim takes the oldest due messages that no other worker has locked (SKIP LOCKED):
+    it neither waits for them nor sends them."""
+    if backend[0] != "postgresql":
+        pytest.skip("SQLite has no row locks: its writers take turns at the database's lock")
+    open_vote(committed_app, 30)
+    config = write_config(committed_app, tmp_path / "worker.py", BALLOT_MAIL_BATCH=8)
+    with committed_app.app_context(), db.engine.connect() as other_worker:
+        held = other_worker.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id).limit(10)
+                                    .with_for_update()).all()
+        assert ballot_process(config, "mail", "send", timeout=30) == {"sent": 20, "retry": 0, "failed": 0}
+        other_worker.rollback()
+    assert ballot_process(config, "mail", "send") == {"sent": 10, "retry": 0, "failed": 0}
+    with committed_app.app_context():
+        sent_first = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.sent_at, OutboxMessage.id)
+                                        .limit(20)).all()
+        db.session.rollback()
+    assert not set(held) & set(sent_first)
+    assert len(inbox.messages) == len({m["To"] for m in inbox.messages}) == 30
 
 
 # --- Links come from SERVER_NAME, never from a request -----------------------------

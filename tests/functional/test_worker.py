@@ -23,7 +23,7 @@ from ballot.worker import Worker
 from ballot.worker.models import WorkerFailure
 from tests.functional.admin.console import create_admin, sign_in
 from tests.functional.factories import YEAR, enrolled_fellows, later
-from tests.functional.helpers import run, start_worker, write_config
+from tests.functional.helpers import open_vote, run, start_worker, write_config
 
 
 def due_votes(runner, tmp_path, count: int, people: int = 3) -> list[int]:
@@ -188,6 +188,26 @@ def test_two_workers_at_once_do_each_item_once(committed_app, runner_for, inbox,
     assert set(statuses) == {"sent"}
     assert len(inbox.messages) == len(statuses) == 6 * 4 + 4  # the ballot links, and each right's forfeiture
     assert len({(m["To"], m["Subject"], inbox.text(m)) for m in inbox.messages}) == len(inbox.messages)
+
+
+def test_rounds_follow_at_once_while_there_is_mail_to_send(committed_app, smtp_server, tmp_path):
+    """A round sends at most 500 messages, so that votes still open and close on time during a campaign; the
+    next round starts at once, not after the interval, until the outbox is empty; then the worker waits."""
+    _, inbox = smtp_server
+    open_vote(committed_app, 600)  # a ballot link queued for each voter: two rounds' worth
+    inbox.clear()
+    log = tmp_path / "worker.log"
+    worker = start_worker(write_config(committed_app, tmp_path / "worker.py"), log, interval=3600)
+    try:
+        deadline = time.monotonic() + 120
+        while len(inbox.messages) < 600 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert len(inbox.messages) == 600, log.read_text()[-3000:]
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=30) == 0, log.read_text()[-3000:]
+    rounds = [line for line in log.read_text().splitlines() if line.startswith("mail: ")]
+    assert rounds == ["mail: sent 500", "mail: sent 100"], log.read_text()[-3000:]
 
 
 def test_a_stop_finishes_the_item_in_hand_and_starts_no_other(app, runner, inbox, tmp_path, monkeypatch):
