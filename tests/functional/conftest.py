@@ -119,9 +119,15 @@ class Gunicorn:
         return {pid for log_path in self.logs
                 for pid in re.findall(rf'access <(\d+)> "{request}', log_path.read_text())}
 
-    def cast_workers(self) -> set[str]:
-        """The worker processes that answered a cast."""
-        return self.workers(r"POST /votes/\d+/ballot/")
+    def cast_workers(self, casts: int = 0) -> set[str]:
+        """The worker processes that answered a cast, once the access log holds ``casts`` of them:
+        gunicorn writes a request's line after its answer, so the last ones may not be there yet."""
+        pattern = r"POST /votes/\d+/ballot/"
+        deadline = time.monotonic() + 15
+        while (sum(len(re.findall(rf'access <\d+> "{pattern}', log_path.read_text())) for log_path in self.logs)
+               < casts and time.monotonic() < deadline):
+            time.sleep(0.05)
+        return self.workers(pattern)
 
 
 def _alive(pid: int) -> bool:
