@@ -127,7 +127,10 @@ def _keep_choices(response: BaseResponse, vote_id: int, token: str, value: str) 
 
 
 def _forget_choices(response: BaseResponse, vote_id: int, token: str) -> None:
-    response.delete_cookie(CHOICES_COOKIE, **_kept_for_link(vote_id, token))
+    """Forget the choices this browser keeps for the link; a browser that keeps none is told nothing (a
+    cast from a ballot page, as a script casts, answers with the receipt's cookie alone)."""
+    if CHOICES_COOKIE in request.cookies:
+        response.delete_cookie(CHOICES_COOKIE, **_kept_for_link(vote_id, token))
 
 
 def _kept_choices(vote_id: int) -> tuple[dict | None, bool]:
@@ -184,8 +187,7 @@ def _voted_page(page: dict, vote_id: int, token: str, status: int = 200) -> Base
     else:
         body = render_template("votes/already_voted.html", again=status != 200, **page)
     response = make_response(body, status)
-    if CHOICES_COOKIE in request.cookies:
-        _forget_choices(response, vote_id, token)
+    _forget_choices(response, vote_id, token)
     return response
 
 

@@ -92,6 +92,16 @@ def test_the_review_is_a_page_of_its_own_and_the_cast_clears_the_choices(app, ru
     assert run(runner, "vote", "show", str(vote_id))["participants"] == 1
 
 
+def test_a_cast_straight_from_the_ballot_page_answers_with_the_receipt_alone(app, runner, client, inbox, tmp_path):
+    """A browser that keeps no choices for the link (the ballot cast from its page with JavaScript, or by a
+    script) is told nothing about them: the cast's answer sets the receipt's cookie and no other."""
+    _, links = charter(runner, inbox, tmp_path)
+    path = path_of(links["bea"])
+    cast = client.post(path, data={"csrf_token": csrf_token(client.get(path).text), "q1": "yes", "step": "cast"})
+    assert cast.status_code == 303 and cast.headers["Location"] == path
+    assert [c.split("=", 1)[0] for c in cast.headers.getlist("Set-Cookie")] == ["ballot_receipt"]
+
+
 def test_a_refused_ballot_is_named_on_the_ballot_page_until_corrected(app, runner, client, inbox, tmp_path):
     vote_id, links = charter(runner, inbox, tmp_path)
     path = path_of(links["ada"])
