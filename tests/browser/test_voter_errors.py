@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from ballot.tokens import CHOICES_KEPT, token_service
 from ballot.votes.views import CHOICES_COOKIE
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
 from tests.browser.steps import YEAR, Administrator, Audit, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
@@ -26,10 +26,8 @@ def test_the_error_summary_is_focused_on_screen_and_linked_to_the_question(
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        page = context.new_page()
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_board_vote(method="approval")
@@ -64,8 +62,6 @@ def test_the_error_summary_is_focused_on_screen_and_linked_to_the_question(
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Board of Directors {YEAR}")
         expect(page.get_by_role("alert")).to_have_count(0)
         expect(question.get_by_role("checkbox", name=re.compile("Barbara Liskov"))).to_be_checked()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -75,11 +71,9 @@ def test_kept_choices_past_their_hour_or_altered_are_explained(sqlite_site, brow
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    audit = Audit(page, axe_script)
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        page = context.new_page()
+        audit = Audit(page, axe_script)
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -112,5 +106,3 @@ def test_kept_choices_past_their_hour_or_altered_are_explained(sqlite_site, brow
         assert page.reload().status == 200, "the altered cookie is dropped"
         expect(page.get_by_role("button", name="Review my ballot")).to_be_visible()
         assert audit.problems == {}, audit.problems
-    finally:
-        context.close()

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, browser_context
 from tests.browser.steps import NOMINEES, YEAR, Administrator, Audit, cast, choose, link_in_mail, opt_in
 
 pytestmark = pytest.mark.browser
@@ -24,31 +24,29 @@ def test_every_step_of_the_cast_survives_reload_and_back(sqlite_site, browser, i
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    if javascript:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
-    page = context.new_page()
-    audit = Audit(page, axe_script)
-    heading = page.get_by_role("heading", level=1)
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        if javascript:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+        page = context.new_page()
+        audit = Audit(page, axe_script)
+        heading = page.get_by_role("heading", level=1)
 
-    def arrive(move, title: str) -> None:
-        """Reload, Back or Forward lands on a page the service answered to a GET, titled ``title``."""
-        response = move()
-        assert response is not None, "no page was loaded"
-        assert response.request.method == "GET" and response.ok, (response.request.method, response.status)
-        assert not page.url.startswith("chrome-error:"), page.url
-        expect(heading).to_have_text(title)
+        def arrive(move, title: str) -> None:
+            """Reload, Back or Forward lands on a page the service answered to a GET, titled ``title``."""
+            response = move()
+            assert response is not None, "no page was loaded"
+            assert response.request.method == "GET" and response.ok, (response.request.method, response.status)
+            assert not page.url.startswith("chrome-error:"), page.url
+            expect(heading).to_have_text(title)
 
-    def answered(question: str) -> Locator:
-        return page.get_by_role("group", name=question).get_by_role("radio", checked=True)
+        def answered(question: str) -> Locator:
+            return page.get_by_role("group", name=question).get_by_role("radio", checked=True)
 
-    def check(name: str) -> None:
-        if javascript:  # axe-core is a script: it runs where scripts do (the page is the same without)
-            audit.check(name)
-            page.set_viewport_size(viewport)
+        def check(name: str) -> None:
+            if javascript:  # axe-core is a script: it runs where scripts do (the page is the same without)
+                audit.check(name)
+                page.set_viewport_size(viewport)
 
-    try:
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -130,8 +128,6 @@ def test_every_step_of_the_cast_survives_reload_and_back(sqlite_site, browser, i
         expect(page.locator(".receipt strong")).to_have_text(receipt)
         assert admin.run("vote", "show", str(vote_id))["participants"] == 1
         assert audit.problems == {}, audit.problems
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -141,10 +137,8 @@ def test_checking_a_receipt_forgives_and_lands_on_the_answer(sqlite_site, browse
     site = sqlite_site
     admin = Administrator(site, tmp_path)
     admin.open_period_with_roster()
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with browser_context(browser, viewport=viewport, java_script_enabled=javascript, bypass_csp=True) as context:
+        page = context.new_page()
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
         inbox.clear()
         vote_id = admin.open_fellow_vote()
@@ -174,5 +168,3 @@ def test_checking_a_receipt_forgives_and_lands_on_the_answer(sqlite_site, browse
         if javascript:
             audit.check("results, receipt not found")
         assert audit.problems == {}, audit.problems
-    finally:
-        context.close()
