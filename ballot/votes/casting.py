@@ -251,16 +251,23 @@ def _box_for_casting(vote_id: int, right_id: int, now: dt.datetime) -> BallotBox
     return box
 
 
+def seal_ballot(box: BallotBox, answers: dict) -> tuple[str, bytes]:
+    """A fresh anonymous ballot token (signed, with a random nonce: it names no voter) and the ballot,
+    answers and token, sealed to the vote's key and padded as every ballot of the vote is."""
+    nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": box.vote_id, "n": nonce})
+    ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, box.sealing_key, box.vote_id,
+                              box.padded_size)
+    return ballot_token, ciphertext
+
+
 def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime) -> str | None:
     """Write the participation record and the sealed ballot; None (and nothing written) if refused.
 
     A second ballot for the same right breaks the participation record's
     primary key: Conflict, and the request's unit of work rolls back.
     """
-    nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
-    ballot_token = token_service(current_app.config, BALLOT_TOKEN).dumps({"v": box.vote_id, "n": nonce})
-    ciphertext = sealing.seal({"answers": answers, "token": ballot_token}, box.sealing_key, box.vote_id,
-                              box.padded_size)
+    ballot_token, ciphertext = seal_ballot(box, answers)
     # Core statements on the session's connection (in its transaction): the ORM has nothing to add here.
     connection = db.session.connection()
     participation = {"vote_id": box.vote_id, "right_id": right_id, "voted_on": now.date(), "now": now,

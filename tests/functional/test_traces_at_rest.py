@@ -87,3 +87,19 @@ def test_sqlite_overwrites_the_sealed_ballots_deleted_at_the_close(committed_app
         stored = path.read_bytes()
         assert not any(c[:32] in stored for c in sealed)
         assert not [f for f in path.parent.iterdir() if f.name.startswith(path.name + "-")]  # no journal left over
+
+
+def test_postgresql_stores_a_record_as_written(app, runner, client, inbox, tmp_path):
+    """The record is mostly random tokens and receipts: compressing it cost the closing transaction about
+    a second of the server's CPU per 100,000 ballots to save a quarter of its size (migration 5b2e7d9c4a61)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite compresses nothing")
+    vote_id, right_of = open_vote(runner, tmp_path)
+    for address in right_of:
+        assert cast(client, inbox.links(address)[0], {"q1": "yes"}).status_code == 200
+    run(runner, "vote", "close", str(vote_id))
+    storage = db.session.scalar(text(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'vote'::regclass AND attname = 'record'"))
+    compressed = db.session.scalar(text("SELECT pg_column_compression(record) FROM vote WHERE id = :vote"),
+                                   {"vote": vote_id})
+    assert (storage, compressed) == ("e", None)
