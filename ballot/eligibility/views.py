@@ -1,6 +1,6 @@
 """Voters' pages for the eligibility period: opt in (the standing page is with the votes)."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 
 from ballot.eligibility import services
 from ballot.extensions import unlimited
@@ -12,13 +12,15 @@ bp = Blueprint("eligibility", __name__)
 @bp.route("/opt-in/<token>", methods=["GET", "POST"])
 @unlimited  # a signed link that enrols once: nothing to guess, nothing to repeat (docs/DOMAIN.md)
 def opt_in(token: str):
+    """The question (GET), or, once enrolled, that the member is; the POST from the page enrols and sends the
+    browser back to the link (POST-redirect-GET: reload and Back show a page, never a form sent again)."""
     # GET only shows the question: mail scanners follow links, and must not enrol anybody.
     right = services.right_from_token(OPT_IN, token)
     if request.method == "POST":
-        newly = services.confirm_opt_in(right)
-        standing = services.standing(right)
-        return render_template(
-            "eligibility/enrolled.html", right=right, newly=newly,
-            standing=standing, standing_link=services.standing_link(right.id, standing.year),
-        )
-    return render_template("eligibility/opt_in.html", right=right, standing=services.standing(right))
+        services.confirm_opt_in(right)
+        return redirect(request.path, 303)
+    standing = services.standing(right)
+    if standing.enrolled:
+        return render_template("eligibility/enrolled.html", right=right, standing=standing,
+                               standing_link=services.standing_link(right.id, standing.year))
+    return render_template("eligibility/opt_in.html", right=right, standing=standing)

@@ -48,6 +48,10 @@ def test_every_step_of_the_cast_survives_reload_and_back(sqlite_site, browser, i
                 page.set_viewport_size(viewport)
 
         opt_in(page, link_in_mail(inbox, site, "ada@example.org", "/opt-in/"))
+        # Enrolled by a POST that sends the browser back to the link (POST-redirect-GET): reload and Back
+        # land on the link's page, which now says so.
+        arrive(page.reload, "You are enrolled")
+        arrive(page.go_back, "You are enrolled")
         inbox.clear()
         vote_id = admin.open_fellow_vote()
         link = link_in_mail(inbox, site, "ada@example.org", f"/votes/{vote_id}/ballot/")

@@ -69,11 +69,14 @@ def cast(client, link: str, answers: dict[str, str | list[str]]):
 
 
 def opt_in(client, link: str):
-    """Open an opt-in link and confirm on its page, as the member does; returns the answer."""
+    """Open an opt-in link and confirm on its page, as the member does; returns the page the browser lands on
+    (the POST answers with a redirect to the link: POST-redirect-GET)."""
     path = path_of(link)
     page = client.get(path)
     assert page.status_code == 200, page.text
-    return client.post(path, data={"csrf_token": csrf_token(page.text)})
+    landed = client.post(path, data={"csrf_token": csrf_token(page.text)}, follow_redirects=True)
+    assert [(r.status_code, r.headers["Location"]) for r in landed.history] in ([], [(303, path)]), landed.history
+    return landed
 
 
 def ask_for_links(client, email: str, forwarded_for: str | None = None):

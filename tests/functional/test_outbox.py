@@ -409,7 +409,9 @@ def test_a_forwarded_host_never_reaches_a_link(opt_ins, runner, client, inbox):
     forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http", "Forwarded": "host=evil.example"}
     page = client.get(path_of(link), headers=forged)
     assert page.status_code == 200
-    enrolled = client.post(path_of(link), data={"csrf_token": CSRF.search(page.text).group(1)}, headers=forged)
+    sent = client.post(path_of(link), data={"csrf_token": CSRF.search(page.text).group(1)}, headers=forged)
+    assert sent.status_code == 303 and sent.headers["Location"] == path_of(link)
+    enrolled = client.get(path_of(link), headers=forged)
     assert enrolled.status_code == 200 and "You are enrolled" in enrolled.text
     assert "evil.example" not in enrolled.text
     assert re.search(r'href="https://vote\.test/standing/', enrolled.text)
@@ -454,16 +456,20 @@ def test_opening_the_opt_in_link_does_not_enrol_only_the_post_from_the_page_does
     assert run(runner, "period", "enrolled", "2026") == []
 
     token = CSRF.search(page.text).group(1)
+    # The POST enrols and sends the browser back to the link (POST-redirect-GET), which now says so:
+    # a reload or Back shows that page again, never a question about sending the form again.
     enrolled = client.post(path, data={"csrf_token": token})
-    assert enrolled.status_code == 200
-    assert "You are enrolled" in enrolled.text
+    assert enrolled.status_code == 303 and enrolled.headers["Location"] == path
     rights = run(runner, "period", "enrolled", "2026")
     assert [(r["member_key"], r["capacity"], r["how"]) for r in rights] == [("tom", "individual", "link")]
+    landed = client.get(path)
+    assert landed.status_code == 200 and "You are enrolled" in landed.text and "Yes, enrol me" not in landed.text
+    assert re.search(r'href="https://vote\.test/standing/', landed.text), "the standing link, to keep"
 
-    again = client.post(path, data={"csrf_token": token})
-    assert again.status_code == 200 and "You were already enrolled" in again.text
+    again = client.post(path, data={"csrf_token": token})  # the form sent again from a page left open
+    assert again.status_code == 303 and again.headers["Location"] == path
     assert len(run(runner, "period", "enrolled", "2026")) == 1
-    assert "You are already enrolled" in client.get(path).text
+    assert "You are enrolled" in client.get(path).text
 
 
 def test_a_vote_title_that_could_not_be_mailed_is_refused_when_the_vote_is_created(app, runner):
