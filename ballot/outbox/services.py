@@ -18,6 +18,7 @@ from flask_mail import Connection
 from sqlalchemy import func, select
 
 from ballot.audit import audit
+from ballot.bulk import JSONText
 from ballot.errors import NotFound
 from ballot.extensions import db
 from ballot.outbox.models import PENDING, SENDING, OutboxMessage
@@ -58,8 +59,9 @@ def queue(template: str, to: str, subject: str, context: dict, *, now: dt.dateti
     return message
 
 
-def outbox_row(template: str, to: str, subject: str, context: dict, now: dt.datetime) -> dict:
-    """The same message as a plain row, for bulk inserts of many at once."""
+def outbox_row(template: str, to: str, subject: str, context: dict | JSONText, now: dt.datetime) -> dict:
+    """The same message as a plain row, for bulk inserts of many at once (the context may be written as
+    JSON already: ``bulk.JSONTemplate``)."""
     return {
         "template": template, "to_address": to, "subject": subject,
         "context": context, "status": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now,

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
-from ballot.bulk import insert_rows
+from ballot.bulk import collector_paused, insert_rows
 from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
@@ -278,7 +278,8 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
         raise Conflict(f"vote {vote.id} would close at {vote.closes_at:%Y-%m-%d %H:%M} UTC, which has passed")
     if policy.max_open_days and vote.closes_at - now > dt.timedelta(days=policy.max_open_days):
         raise Conflict(f"a vote may stay open at most {policy.max_open_days} days under {policy.title}")
-    entitled = electorate_of(vote, now.date())
+    with collector_paused():  # the roll of 100,000 rights: as many tuples, kept
+        entitled = electorate_of(vote, now.date())
     if not entitled:
         raise Conflict("nobody is in this vote's electorate: enrol voters before opening it")
     trustees = custody.check_before_opening(vote)
@@ -291,11 +292,12 @@ def open_vote(vote: Vote, now: dt.datetime | None = None) -> int:
     else:
         vote.public_key, vote.wrapped_key = sealing.new_vote_keys(_sealing_key(), vote.id)
     vote.status, vote.opened_at, vote.electorate_size = OPEN, now, len(entitled)
-    insert_rows(ElectorateEntry.__table__, [
-        {"vote_id": vote.id, "right_id": e.right_id, "quorum_only_if_voting": e.quorum_only_if_voting}
-        for e in entitled])
-    right_ids = [e.right_id for e in entitled]
-    queue_ballot_links(vote, right_ids, now)
+    with collector_paused():  # 100,000 rights are as many rows of each kind, alive until written
+        insert_rows(ElectorateEntry.__table__, [
+            {"vote_id": vote.id, "right_id": e.right_id, "quorum_only_if_voting": e.quorum_only_if_voting}
+            for e in entitled])
+        right_ids = [e.right_id for e in entitled]
+        queue_ballot_links(vote, right_ids, now)
     db.session.flush()
     log.info("vote %s opened with %s rights", vote.id, len(right_ids))
     return len(right_ids)

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import select
 
 from ballot.audit import audit, vote_subject
-from ballot.bulk import insert_rows
+from ballot.bulk import JSONTemplate, insert_rows
 from ballot.eligibility import rules
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
@@ -39,9 +39,17 @@ SUBJECTS = {
 }
 
 
+_NAME, _RIGHT = "\0name", "\0right"  # the places where one right's ballot-link context differs from another's
+
+
 def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: str = "open") -> None:
-    """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``; ``why``: a key of SUBJECTS."""
-    closes = f"{vote.closes_at:%A %d %B %Y, %H:%M} UTC"
+    """Queue a ballot link, expiring when the vote closes, to each of ``right_ids``; ``why``: a key of SUBJECTS.
+
+    The messages of one capacity share their subject and all their context but the name and the right:
+    that is written as JSON once (``JSONTemplate``), each message's context filled in from it.
+    """
+    vote_id, title, closes_at = vote.id, vote.title, vote.closes_at
+    closes = f"{closes_at:%A %d %B %Y, %H:%M} UTC"
     period = db.session.get_one(EligibilityPeriod, vote.period_id)
     forfeiture_rule = rules.forfeiture_rule(eligibility.policy_of(period))
     rows = []
@@ -52,22 +60,22 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == vote.period_id)
     )
-    subjects: dict[tuple[str, str], tuple[str, str]] = {}  # the capacity's words and the subject, made once each
+    # The subject and the context's template for each capacity, made once each.
+    shapes: dict[tuple[str, str], tuple[str, JSONTemplate]] = {}
     for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
         if right_id not in wanted:
             continue
-        if (capacity, sponsor) not in subjects:
+        if (capacity, sponsor) not in shapes:
             label = capacity_label(capacity, sponsor)
-            subjects[capacity, sponsor] = label, SUBJECTS[why].format(capacity=label, title=vote.title)
-        label, subject = subjects[capacity, sponsor]
+            context = {"name": _NAME, "title": title, "why": why, "capacity": label, "closes": closes,
+                       "forfeiture_rule": forfeiture_rule,
+                       "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote_id, "r": _RIGHT},
+                                                  closes_at, vote_id=vote_id)}
+            shapes[capacity, sponsor] = (SUBJECTS[why].format(capacity=label, title=title),
+                                         JSONTemplate(context, _NAME, _RIGHT))
+        subject, context_json = shapes[capacity, sponsor]
         rows.append(outbox.outbox_row(
-            "ballot_link", email, subject,
-            {"name": display_name(given, family, email), "title": vote.title, "why": why,
-             "capacity": label, "closes": closes, "forfeiture_rule": forfeiture_rule,
-             "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote.id, "r": right_id},
-                                        vote.closes_at, vote_id=vote.id)},
-            now,
-        ))
+            "ballot_link", email, subject, context_json.fill(display_name(given, family, email), right_id), now))
     if rows:
         insert_rows(OutboxMessage.__table__, rows)
 
