@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Dialect, Table
@@ -86,13 +87,19 @@ def _json_processor(json_type: TypeEngine, dialect: Dialect) -> Callable[[Any], 
     return lambda value: value if value.__class__ is JSONText else write(value)
 
 
-def insert_rows(table: Table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table`` in the current transaction."""
-    if not rows:
+def insert_rows(table: Table, rows: Iterable[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the current transaction.
+
+    ``rows`` may be a generator: each row is made as it is written, so on PostgreSQL the server stores
+    the rows already sent while the next are made (COPY sends them as its buffer fills)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain((first,), rows)
     connection = db.session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
+    columns = list(first)
     json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
     processors = [_repeating(_json_processor(table.columns[name].type, dialect) if name in json_columns
                              else table.columns[name].type.bind_processor(dialect))

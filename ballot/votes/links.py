@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 
 from sqlalchemy import select
 
@@ -52,7 +53,6 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
     closes = f"{closes_at:%A %d %B %Y, %H:%M} UTC"
     period = db.session.get_one(EligibilityPeriod, vote.period_id)
     forfeiture_rule = rules.forfeiture_rule(eligibility.policy_of(period))
-    rows = []
     wanted = set(right_ids)
     query = (
         select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.email, Member.given_name,
@@ -60,24 +60,27 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == vote.period_id)
     )
+    holders = db.session.execute(query).all()  # read before the messages are written, on the same connection
     # The subject and the context's template for each capacity, made once each.
     shapes: dict[tuple[str, str], tuple[str, JSONTemplate]] = {}
-    for right_id, capacity, sponsor, email, given, family in db.session.execute(query):
-        if right_id not in wanted:
-            continue
-        if (capacity, sponsor) not in shapes:
-            label = capacity_label(capacity, sponsor)
-            context = {"name": _NAME, "title": title, "why": why, "capacity": label, "closes": closes,
-                       "forfeiture_rule": forfeiture_rule,
-                       "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote_id, "r": _RIGHT},
-                                                  closes_at, vote_id=vote_id)}
-            shapes[capacity, sponsor] = (SUBJECTS[why].format(capacity=label, title=title),
-                                         JSONTemplate(context, _NAME, _RIGHT))
-        subject, context_json = shapes[capacity, sponsor]
-        rows.append(outbox.outbox_row(
-            "ballot_link", email, subject, context_json.fill(display_name(given, family, email), right_id), now))
-    if rows:
-        insert_rows(OutboxMessage.__table__, rows)
+
+    def messages() -> Iterator[dict]:
+        for right_id, capacity, sponsor, email, given, family in holders:
+            if right_id not in wanted:
+                continue
+            if (capacity, sponsor) not in shapes:
+                label = capacity_label(capacity, sponsor)
+                context = {"name": _NAME, "title": title, "why": why, "capacity": label, "closes": closes,
+                           "forfeiture_rule": forfeiture_rule,
+                           "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote_id, "r": _RIGHT},
+                                                      closes_at, vote_id=vote_id)}
+                shapes[capacity, sponsor] = (SUBJECTS[why].format(capacity=label, title=title),
+                                             JSONTemplate(context, _NAME, _RIGHT))
+            subject, context_json = shapes[capacity, sponsor]
+            yield outbox.outbox_row("ballot_link", email, subject,
+                                    context_json.fill(display_name(given, family, email), right_id), now)
+
+    insert_rows(OutboxMessage.__table__, messages())  # each written as it is made (see insert_rows)
 
 
 def queue_cancellation_notices(vote: Vote, reason: str, now: dt.datetime) -> int:
