@@ -20,6 +20,7 @@ import json
 import zlib
 
 from ballot.errors import TokenExpired, TokenInvalid
+
 OPT_IN = "opt-in"
 BALLOT_LINK = "ballot-link"
 STANDING = "standing"
