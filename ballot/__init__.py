@@ -11,7 +11,9 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from limits.errors import StorageError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
@@ -95,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         "wrap_exceptions": True,
     }
 
+    app.session_interface = SessionCookies()
     db.init_app(app)
     with app.app_context():
         serialise_sqlite_transactions(db.engine)
@@ -123,6 +126,20 @@ def create_app(config: dict | None = None) -> Flask:
     _template_filters(app)
     _redact_tokens_in_logs()
     return app
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie (it holds the CSRF token), its signing serializer made once per secret:
+    Flask makes one each time it reads or writes the cookie, twice for a ballot page."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        secrets = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if secrets not in self._serializers:
+            self._serializers[secrets] = super().get_signing_serializer(app)
+        return self._serializers[secrets]
 
 
 def _settings_from_environment(app: Flask) -> None:

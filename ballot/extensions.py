@@ -98,4 +98,6 @@ def _sqlite_connect(dbapi_connection, connection_record):
 
 
 def _sqlite_begin(connection):
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # On the driver's connection: every transaction begins here, and SQLAlchemy's execution of a
+    # statement (its context, events and result) costs ten times what SQLite does for this one.
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")

@@ -96,6 +96,8 @@ class KeptChoicesAltered(InvalidInput):
 
 
 def _link_path(vote_id: int, token: str) -> str:
+    if request.endpoint == "votes.ballot":  # this request's own path: the busiest page need not build it again
+        return request.script_root + request.path
     return url_for("votes.ballot", vote_id=vote_id, token=token)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
 from ballot.errors import TokenExpired, TokenInvalid
-from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, OPT_IN, STANDING, TokenService, token_service
+from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, CHOICES_KEPT, OPT_IN, STANDING, TokenService, token_service
 
 CONFIG = {"BALLOT_LINK_SECRET": "link-secret", "BALLOT_TOKEN_SECRET": "token-secret"}
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
@@ -122,3 +124,33 @@ def test_the_payload_is_not_changed_by_reading_it():
     payload = {"r": 5}
     service.dumps(payload, CLOSES)
     assert payload == {"r": 5}
+
+
+# The service writes itsdangerous' format itself (ballot/tokens.py): links already sent, and cookies
+# already kept, read back; and what it writes reads back in itsdangerous.
+payloads = st.dictionaries(
+    st.text(min_size=1, max_size=8),
+    st.one_of(st.integers(-2**40, 2**40), st.text(max_size=400), st.lists(st.text(max_size=30), max_size=20)),
+    max_size=6,
+).filter(lambda d: "exp" not in d)
+
+
+@given(payloads)
+def test_tokens_are_itsdangerous_url_safe_tokens(payload):
+    service = TokenService("link-secret", BALLOT_LINK)
+    theirs = URLSafeSerializer("link-secret", salt="ballot.ballot-link")
+    ours = service.dumps(payload)
+    assert theirs.loads(ours) == payload
+    token = theirs.dumps(payload)
+    assert service.loads(token, now=NOW) == payload  # compressed by itsdangerous or not
+    if not token.startswith("."):  # what it does not compress is written alike (short payloads: not tried)
+        assert ours == token
+
+
+def test_a_long_payload_is_compressed_as_itsdangerous_compresses_it():
+    service = TokenService("link-secret", CHOICES_KEPT)
+    payload = {"v": 3, "f": {"board": ["A long candidate name"] * 30}}
+    token = service.dumps(payload)
+    assert token.startswith(".")
+    assert token == URLSafeSerializer("link-secret", salt="ballot.choices-kept").dumps(payload)
+    assert service.loads(token, now=NOW) == payload
