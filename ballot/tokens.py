@@ -1,23 +1,16 @@
 """Signed links and ballot tokens: one small service, one secret and salt per kind.
 
-Tokens are written in itsdangerous' URL-safe format (``URLSafeSerializer``:
-compact JSON in URL-safe base64, a dot, and the base64 HMAC-SHA1 of that text
-under a key derived from the secret and the kind's salt), so that every link
-already sent reads back; the service signs and checks them itself. Bad
-signatures become the domain's :class:`TokenInvalid` and :class:`TokenExpired`,
-so callers never see a library's exceptions.
+itsdangerous errors become the domain's :class:`TokenInvalid` and
+:class:`TokenExpired`, so callers never see the library's exceptions.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import functools
-import hashlib
-import hmac
-import json
-import zlib
+
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 from ballot.errors import TokenExpired, TokenInvalid
 
@@ -29,9 +22,18 @@ RECEIPT_KEPT = "receipt-kept"  # the receipt, kept for a while in the voter's ow
 CHOICES_KEPT = "choices-kept"  # a ballot's choices between its review and its cast, in the voter's browser only
 
 
-# A payload shorter than this is not worth compressing: deflate gains nothing on a few dozen bytes,
-# and starting it (buffers of some 256 KiB) costs a cast or a ballot page more than the signature.
+# A payload shorter than this is not worth compressing: deflate gains nothing on a few dozen bytes, and
+# starting it (buffers of some 256 KiB) cost a cast or a ballot page more than the signature.
 COMPRESS_FROM = 200
+
+
+class _URLSafeSerializer(URLSafeSerializer):
+    """itsdangerous' URL-safe tokens, which do not try to compress a short payload: the same format (a
+    token itsdangerous did not compress is written alike), read by itsdangerous as by us."""
+
+    def dump_payload(self, obj) -> bytes:
+        text = Serializer.dump_payload(self, obj)  # the compact JSON, before URLSafeSerializer's compression
+        return super().dump_payload(obj) if len(text) >= COMPRESS_FROM else base64_encode(text)
 
 
 class TokenService:
@@ -40,44 +42,25 @@ class TokenService:
     Expiry is an explicit ``exp`` (Unix seconds) in the payload rather than the
     signing time plus a maximum age, because a link must expire exactly when
     its vote closes, whenever it was issued.
-
-    The key is derived once, as itsdangerous derives it for every token (its
-    "django-concat": SHA-1 of the salt, ``signer`` and the secret); longer
-    payloads (the choices kept for a ballot) are compressed as it compresses
-    them, behind a leading dot.
     """
 
     def __init__(self, secret: str, kind: str):
         self.kind = kind
-        self._key = hashlib.sha1(f"ballot.{kind}".encode() + b"signer" + secret.encode()).digest()
-
-    def _signature(self, value: bytes) -> bytes:
-        return base64.urlsafe_b64encode(hmac.digest(self._key, value, "sha1")).rstrip(b"=")
+        self._serializer = _URLSafeSerializer(secret, salt=f"ballot.{kind}")
 
     def dumps(self, payload: dict, expires_at: dt.datetime | None = None) -> str:
         data = dict(payload)
         if expires_at is not None:
             data["exp"] = int(expires_at.timestamp())
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        value = None
-        if len(text) >= COMPRESS_FROM:
-            compressed = zlib.compress(text)
-            if len(compressed) < len(text) - 1:
-                value = b"." + base64.urlsafe_b64encode(compressed).rstrip(b"=")
-        if value is None:
-            value = base64.urlsafe_b64encode(text).rstrip(b"=")
-        return (value + b"." + self._signature(value)).decode("ascii")
+        return self._serializer.dumps(data)
 
     def loads(self, token: str, now: dt.datetime | None = None) -> dict:
-        value, _, signature = token.encode("utf-8", "replace").rpartition(b".")
-        if not value or not hmac.compare_digest(signature, self._signature(value)):
+        try:
+            data = self._serializer.loads(token)
+        except BadSignature:
             raise TokenInvalid(
                 "This link is not valid: it may have been altered or copied incompletely."
-            )
-        try:
-            data = json.loads(_unpacked(value))
-        except (ValueError, binascii.Error, zlib.error):  # signed here, so never; but a token is not a file
-            data = None
+            ) from None
         if not isinstance(data, dict):
             raise TokenInvalid("This link is not valid.")
         exp = data.pop("exp", None)
@@ -85,15 +68,6 @@ class TokenService:
         if exp is not None and now.timestamp() >= exp:
             raise TokenExpired("This link has expired.")
         return data
-
-
-def _unpacked(value: bytes) -> bytes:
-    """The JSON text of a signed value: base64, compressed if it begins with a dot."""
-    compressed = value.startswith(b".")
-    if compressed:
-        value = value[1:]
-    raw = base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
-    return zlib.decompress(raw) if compressed else raw
 
 
 def token_service(app_config, kind: str) -> TokenService:

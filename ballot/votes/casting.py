@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from flask import current_app
 from sqlalchemy import Date, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ballot import sealing
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
 from ballot.errors import AlreadyVoted, Conflict, InvalidInput, TokenInvalid, VoteClosed
 from ballot.extensions import db
 from ballot.outbox import services as outbox
-from ballot.prepared import Prepared
 from ballot.timestamps import utcnow
 from ballot.tokens import BALLOT_LINK, BALLOT_TOKEN, token_service
 from ballot.votes.models import CANCELLED, OPEN, ElectorateEntry, ParticipationRecord, SealedBallot, Vote
@@ -187,7 +187,7 @@ _RECORD_PARTICIPATION = insert(_participation).from_select(
     .with_for_update(read=True, of=_vote),
 ).returning(_participation.c.right_id)  # (psycopg reports no row count for INSERT ... SELECT)
 _sealed = SealedBallot.__table__
-_SEAL_BALLOT = insert(_sealed).values({column.name: bindparam(column.name, type_=column.type) for column in _sealed.c})
+_SEAL_BALLOT = insert(_sealed)
 # On PostgreSQL both in one statement, so one round trip: the sealed ballot is written if, and only
 # if, the participation record was. (SQLite allows no INSERT inside WITH; it is in-process anyway.)
 _recorded = _RECORD_PARTICIPATION.cte("recorded")
@@ -198,8 +198,6 @@ _RECORD_AND_SEAL = (
     .add_cte(_recorded)
     .returning(_sealed.c.vote_id)
 )
-# Run on the driver's cursor (ballot/prepared.py): SQLAlchemy's execution cost a cast more than these.
-_RECORD, _SEAL, _RECORD_AND_SEAL_ONCE = (Prepared(s) for s in (_RECORD_PARTICIPATION, _SEAL_BALLOT, _RECORD_AND_SEAL))
 
 
 @dataclass(frozen=True)
@@ -277,12 +275,12 @@ def _write_ballot(box: BallotBox, right_id: int, answers: dict, now: dt.datetime
     sealed = {"id": os.urandom(16).hex(), "vote_id": box.vote_id, "ciphertext": ciphertext}
     try:
         if connection.dialect.name == "postgresql":
-            recorded = _RECORD_AND_SEAL_ONCE.first(connection, participation | sealed)
+            recorded = connection.execute(_RECORD_AND_SEAL, participation | sealed).first()
         else:
-            recorded = _RECORD.first(connection, participation)
+            recorded = connection.execute(_RECORD_PARTICIPATION, participation).first()
             if recorded is not None:
-                _SEAL.first(connection, sealed)
-    except connection.dialect.loaded_dbapi.IntegrityError:  # the driver's own: see ballot/prepared.py
+                connection.execute(_SEAL_BALLOT, sealed)
+    except IntegrityError:
         raise AlreadyVoted(ALREADY_CAST) from None
     if recorded is None:
         return None

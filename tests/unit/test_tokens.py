@@ -126,7 +126,7 @@ def test_the_payload_is_not_changed_by_reading_it():
     assert payload == {"r": 5}
 
 
-# The service writes itsdangerous' format itself (ballot/tokens.py): links already sent, and cookies
+# The service writes itsdangerous' tokens, not trying to compress a short payload (ballot/tokens.py): links already sent, and cookies
 # already kept, read back; and what it writes reads back in itsdangerous.
 payloads = st.dictionaries(
     st.text(min_size=1, max_size=8),
