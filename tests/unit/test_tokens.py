@@ -126,8 +126,8 @@ def test_the_payload_is_not_changed_by_reading_it():
     assert payload == {"r": 5}
 
 
-# The service writes itsdangerous' tokens, not trying to compress a short payload (ballot/tokens.py): links already sent, and cookies
-# already kept, read back; and what it writes reads back in itsdangerous.
+# The service writes itsdangerous' tokens, not trying to compress a short payload (ballot/tokens.py):
+# links already sent, and cookies already kept, read back; and what it writes reads back in itsdangerous.
 payloads = st.dictionaries(
     st.text(min_size=1, max_size=8),
     st.one_of(st.integers(-2**40, 2**40), st.text(max_size=400), st.lists(st.text(max_size=30), max_size=20)),
