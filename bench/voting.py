@@ -27,7 +27,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from harness import BENCH_ACTOR, Database, Figure, Results, Spread, alternate, log, process_cpu, seconds_figure, timed
 from sqlalchemy import delete, func, insert, literal, select, text
 
@@ -364,8 +363,7 @@ def _fill_with_ballots(app, results: Results, vote: Vote) -> int:
         with unit_of_work(BENCH_ACTOR):
             casting.cast_ballot(vote.id, links.dumps({"v": vote.id, "r": right_id}, vote.closes_at), form())
     assert vote.public_key is not None, "an open vote has its public key"
-    box = casting.BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, 0,
-                            X25519PublicKey.from_public_bytes(vote.public_key), sealing.padded_size(vote.questions))
+    box = casting.BallotBox.of(vote.id, vote.questions, vote.rules, vote.public_key, 0)
     today = utcnow().date()
     for start in range(0, len(rest), 20_000):
         chunk = rest[start:start + 20_000]

@@ -14,7 +14,7 @@ bp = Blueprint("eligibility", __name__)
 def opt_in(token: str):
     """The question (GET), or, once enrolled, that the member is; the POST from the page enrols and sends the
     browser back to the link (POST-redirect-GET: reload and Back show a page, never a form sent again)."""
-    # GET only shows the question: mail scanners follow links, and must not enrol anybody.
+    # A GET enrols nobody: mail scanners follow links.
     right = services.right_from_token(OPT_IN, token)
     if request.method == "POST":
         services.confirm_opt_in(right)

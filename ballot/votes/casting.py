@@ -155,6 +155,11 @@ class BallotBox:
     sealing_key: X25519PublicKey  # the public key, ready to seal with
     padded_size: int  # what every ballot is padded past (sealing.padded_size)
 
+    @classmethod
+    def of(cls, vote_id: int, questions: list, rules: dict, public_key: bytes, period_year: int) -> BallotBox:
+        return cls(vote_id, questions, rules, public_key, period_year, X25519PublicKey.from_public_bytes(public_key),
+                   sealing.padded_size(questions))
+
 
 _ballot_boxes: dict[int, BallotBox] = {}  # by vote id, in this process
 
@@ -166,8 +171,7 @@ def _keep_box(access: BallotAccess) -> BallotBox | None:
     box = _ballot_boxes.get(vote.id)
     if box is not None and box.public_key == vote.public_key:  # the same vote: its key was made for it alone
         return box
-    box = BallotBox(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year,
-                    X25519PublicKey.from_public_bytes(vote.public_key), sealing.padded_size(vote.questions))
+    box = BallotBox.of(vote.id, vote.questions, vote.rules, vote.public_key, access.period_year)
     _ballot_boxes[vote.id] = box
     return box
 

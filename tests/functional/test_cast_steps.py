@@ -13,7 +13,7 @@ import pytest
 
 from ballot.errors import TokenExpired
 from ballot.tokens import CHOICES_KEPT, RECEIPT_KEPT, token_service
-from ballot.votes.views import CHOICES_COOKIE, CHOICES_MOST_BYTES
+from ballot.votes.views import CHOICES_COOKIE, CHOICES_MOST_BYTES, RECEIPT_COOKIE
 from tests.functional.factories import opened, run, setup
 from tests.functional.helpers import RECEIPT, csrf_token, path_of
 
@@ -99,7 +99,7 @@ def test_a_cast_straight_from_the_ballot_page_answers_with_the_receipt_alone(app
     path = path_of(links["bea"])
     cast = client.post(path, data={"csrf_token": csrf_token(client.get(path).text), "q1": "yes", "step": "cast"})
     assert cast.status_code == 303 and cast.headers["Location"] == path
-    assert [c.split("=", 1)[0] for c in cast.headers.getlist("Set-Cookie")] == ["ballot_receipt"]
+    assert [c.split("=", 1)[0] for c in cast.headers.getlist("Set-Cookie")] == [RECEIPT_COOKIE]
 
 
 def test_a_refused_ballot_is_named_on_the_ballot_page_until_corrected(app, runner, client, inbox, tmp_path):
