@@ -15,6 +15,7 @@ import contextlib
 import gc
 import itertools
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -74,11 +75,22 @@ class JSONTemplate:
     def fill(self, *values: Any) -> JSONText:
         pieces = [self.parts[0]]
         for value, part in zip(values, self.parts[1:], strict=True):
-            pieces += (_encode(value), part)
+            pieces += (_encode_hole(value), part)
         return JSONText("".join(pieces))
 
 
+def _encode_hole(value: Any) -> str:
+    """``json.dumps(value)``: text and whole numbers (a name, a right's id) written directly by the
+    functions json.dumps itself ends in, anything else by json.dumps."""
+    if value.__class__ is str:
+        return _encode_text(value)
+    if value.__class__ is int:
+        return int.__repr__(value)
+    return _encode(value)
+
+
 _encode = json.JSONEncoder().encode  # json.dumps with its default settings, less its checks of them
+_encode_text = json.encoder.encode_basestring_ascii  # how _encode writes a str (ensure_ascii, the default)
 
 
 def _json_processor(json_type: TypeEngine, dialect: Dialect) -> Callable[[Any], Any]:
@@ -101,11 +113,12 @@ def insert_rows(table: Table, rows: Iterable[dict]) -> None:
     dialect = connection.dialect
     columns = list(first)
     json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+    # Each column's conversion for this database, as SQLAlchemy's own statements apply it (the dialect's
+    # type: on SQLite a time stamp is then written as the same text as the ORM writes it).
     processors = [_repeating(_json_processor(table.columns[name].type, dialect) if name in json_columns
-                             else table.columns[name].type.bind_processor(dialect))
+                             else table.columns[name].type.dialect_impl(dialect).bind_processor(dialect))
                   for name in columns]
-    pairs = list(zip(columns, processors, strict=True))
-    values = ([row[name] if process is None else process(row[name]) for name, process in pairs] for row in rows)
+    values = _values(rows, columns, processors)
     driver_connection = connection.connection.dbapi_connection
     assert driver_connection is not None, "the session's connection is open"
     if dialect.name == "postgresql":
@@ -121,6 +134,18 @@ def insert_rows(table: Table, rows: Iterable[dict]) -> None:
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", values)
     finally:
         sqlite_cursor.close()
+
+
+def _values(rows: Iterable[dict], columns: list[str], processors: list[Callable[[Any], Any] | None]
+            ) -> Iterator[list]:
+    """Each row's values in the order of ``columns``, converted where a column converts."""
+    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    converting = [(place, process) for place, process in enumerate(processors) if process is not None]
+    for row in rows:
+        values = list(take(row))
+        for place, process in converting:
+            values[place] = process(values[place])
+        yield values
 
 
 @contextlib.contextmanager
