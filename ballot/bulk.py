@@ -19,7 +19,7 @@ import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import CursorResult, Dialect, Select, Table
 from sqlalchemy.types import TypeEngine
 
 from ballot.extensions import db
@@ -146,6 +146,15 @@ def _values(rows: Iterable[dict], columns: list[str], processors: list[Callable[
         for place, process in converting:
             values[place] = process(values[place])
         yield values
+
+
+def read_rows(statement: Select) -> CursorResult:
+    """The rows of a query of columns (not of mapped objects) in the current transaction, read through
+    the session's connection: over a roster's or an electorate's rows the ORM's handling of a result costs
+    more than the reading (some 2 us a row), and adds nothing to plain columns. The session's pending
+    changes are flushed first, as its own ``execute`` would."""
+    db.session.flush()
+    return db.session.connection().execute(statement)
 
 
 @contextlib.contextmanager

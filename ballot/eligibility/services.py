@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
-from ballot.bulk import collector_paused, insert_rows
+from ballot.bulk import collector_paused, insert_rows, read_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
     EligibilityPeriod,
@@ -149,12 +149,12 @@ def _derive_rights(
     member_ids = report.stored_ids
     if len(member_ids) < len(present):  # members new to the period: the database has just given them ids
         member_ids = dict(
-            db.session.execute(
+            read_rows(
                 select(Member.key, Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None))
             ).all()
         )
     have = {
-        tuple(right) for right in db.session.execute(
+        tuple(right) for right in read_rows(
             select(VotingRight.member_id, VotingRight.capacity, VotingRight.sponsor)
             .where(VotingRight.period_id == period.id)
         )
@@ -390,12 +390,12 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
     rights that qualify whether or not they enrolled (their ``how`` is "").
     """
     policy = policy_of(period)
-    enrolled = dict(db.session.execute(
+    enrolled = dict(read_rows(
         select(Enrollment.right_id, Enrollment.source).join(VotingRight, VotingRight.id == Enrollment.right_id)
         .where(VotingRight.period_id == period.id)
     ).all())
     forfeited = {
-        right_id for right_id, at in db.session.execute(
+        right_id for right_id, at in read_rows(
             select(Forfeiture.right_id, Forfeiture.forfeited_at)
             .join(VotingRight, VotingRight.id == Forfeiture.right_id)
             .where(VotingRight.period_id == period.id)
@@ -413,7 +413,7 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
         query = query.where(Member.id == member_id)
     answers: dict[tuple[str, str, str], rules.OnTheRoll | None] = {}
     roll = []
-    for right_id, capacity, sponsor, stored in db.session.execute(query):
+    for right_id, capacity, sponsor, stored in read_rows(query):
         if (capacity, sponsor, stored) not in answers:
             details = json.loads(stored)
             answers[capacity, sponsor, stored] = rules.on_the_roll(

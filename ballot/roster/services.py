@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Row, Text, cast, select, update
 
-from ballot.bulk import JSONText, insert_rows
+from ballot.bulk import JSONText, insert_rows, read_rows
 from ballot.errors import InvalidInput
 from ballot.extensions import db
 from ballot.policy import Policy
@@ -164,7 +164,7 @@ def import_members(
     # text tells so without decoding every member's details.
     existing = {
         m.key: m
-        for m in db.session.execute(
+        for m in read_rows(
             select(Member.id, Member.key, Member.email, Member.given_name, Member.family_name,
                    cast(Member.details, Text).label("details_json"), Member.removed_at)
             .where(Member.period_id == period_id)

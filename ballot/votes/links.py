@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from ballot.audit import audit, vote_subject
-from ballot.bulk import JSONTemplate, insert_rows
+from ballot.bulk import JSONTemplate, insert_rows, read_rows
 from ballot.eligibility import rules
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
@@ -60,7 +60,7 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == vote.period_id)
     )
-    holders = db.session.execute(query).all()  # read before the messages are written, on the same connection
+    holders = read_rows(query).all()  # read before the messages are written, on the same connection
     # The subject and the context's template for each capacity, made once each.
     shapes: dict[tuple[str, str], tuple[str, JSONTemplate]] = {}
 
