@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Select, Text, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
-from ballot.bulk import collector_paused, insert_rows, read_rows
+from ballot.bulk import JSONTemplate, collector_paused, insert_rows, read_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
     EligibilityPeriod,
@@ -21,6 +22,7 @@ from ballot.eligibility.models import (
     Forfeiture,
     MissedVote,
     VotingRight,
+    capacity_label,
 )
 from ballot.errors import Conflict, InvalidInput, NotFound, TokenInvalid
 from ballot.extensions import db
@@ -35,6 +37,8 @@ from ballot.tokens import OPT_IN, STANDING
 
 # The voter's standing page; it lists votes, so it is served with them (ballot.votes.views).
 STANDING_PAGE = "votes.standing"
+
+T = TypeVar("T")
 
 
 def open_period(year: int, policy: Policy, now: dt.datetime | None = None) -> EligibilityPeriod:
@@ -82,6 +86,20 @@ def _qualifies(capacity: str, sponsor: str, details: dict, removed_at: dt.dateti
     """``rules.qualifies`` over a member's stored row (plain values, for many rights at once)."""
     return rules.qualifies(capacity, sponsor, classes_of(details), details["delegate_for"], policy, on,
                            removed=removed_at is not None)
+
+
+def _by_stored_details(rule: Callable[[str, str, dict], T]) -> Callable[[str, str, str], T]:
+    """``rule`` over a right's capacity and sponsor and its holder's details, asked with the details as
+    stored text: the rules are pure, and holders whose stored details are the same (the same classes from
+    the same days, as many members' are) get the same answer, worked out once."""
+    answers: dict[tuple[str, str, str], T] = {}
+
+    def answer(capacity: str, sponsor: str, stored: str) -> T:
+        key = (capacity, sponsor, stored)
+        if key not in answers:
+            answers[key] = rule(capacity, sponsor, json.loads(stored))
+        return answers[key]
+    return answer
 
 
 # The roster --------------------------------------------------------------------
@@ -201,27 +219,52 @@ def opt_in_expiry(year: int) -> dt.datetime:
 
 
 def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.datetime | None = None) -> int:
-    """Queue the opt-in message to every qualifying right not yet enrolled; returns how many."""
+    """Queue the opt-in message to every qualifying right not yet enrolled; returns how many.
+
+    In bulk, as a campaign asks every member at once: the rights are read as plain rows, and the
+    messages of one capacity share all of their context but the name and the right (``JSONTemplate``).
+    """
     now = now or utcnow()
     if period.enrolment_closed_at is not None:
         raise Conflict(f"enrolment for {period.year} is closed")
     audit("period.send-opt-in", str(period.year), resend=resend)
-    policy = policy_of(period)
+    policy, on = policy_of(period), now.date()
     enrolled = _enrolled_ids(period)
+    qualifies = _by_stored_details(lambda capacity, sponsor, details: rules.qualifies(
+        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on))
     asked = [
-        right for right in rights_of(period)
-        if right.id not in enrolled and (resend or not right.opt_in_sent_at)
-        and right_qualifies(right, policy, now.date())
+        (right_id, capacity, sponsor, email, given, family)
+        for right_id, capacity, sponsor, sent_at, email, given, family, stored in read_rows(
+            select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, VotingRight.opt_in_sent_at,
+                   Member.email, Member.given_name, Member.family_name, cast(Member.details, Text))
+            .join(Member, Member.id == VotingRight.member_id)
+            .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
+            .order_by(VotingRight.id)
+        )
+        if right_id not in enrolled and (resend or not sent_at) and qualifies(capacity, sponsor, stored)
     ]
-    # In bulk: a campaign asks every member at once.
-    insert_rows(OutboxMessage.__table__, [outbox.outbox_row(*_opt_in_message(right, period), now) for right in asked])
-    ids = [right.id for right in asked]
+    shapes: dict[tuple[str, str], tuple[str, JSONTemplate]] = {}
+
+    def messages() -> Iterator[dict]:
+        for right_id, capacity, sponsor, email, given, family in asked:
+            if (capacity, sponsor) not in shapes:
+                subject, context = _opt_in_message(period, capacity, sponsor, _NAME, _RIGHT)
+                shapes[capacity, sponsor] = (subject, JSONTemplate(context, _NAME, _RIGHT))
+            subject, context_json = shapes[capacity, sponsor]
+            yield outbox.outbox_row("opt_in", email, subject,
+                                    context_json.fill(display_name(given, family, email), right_id), now)
+
+    insert_rows(OutboxMessage.__table__, messages())
+    ids = [right_id for right_id, *_ in asked]
     for start in range(0, len(ids), 10_000):
         db.session.execute(
             update(VotingRight).where(VotingRight.id.in_(ids[start:start + 10_000])).values(opt_in_sent_at=now),
             execution_options={"synchronize_session": False},
         )
     return len(asked)
+
+
+_NAME, _RIGHT = "\0name", "\0right"  # the places where one right's opt-in context differs from another's
 
 
 def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:
@@ -274,17 +317,20 @@ def send_standing_links(address: str, now: dt.datetime | None = None) -> int:
 
 
 def _queue_opt_in(right: VotingRight, period: EligibilityPeriod, now: dt.datetime) -> None:
-    outbox.queue(*_opt_in_message(right, period), now=now)
+    subject, context = _opt_in_message(period, right.capacity, right.sponsor, right.member.display_name, right.id)
+    outbox.queue("opt_in", right.member.email, subject, context, now=now)
     right.opt_in_sent_at = now
 
 
-def _opt_in_message(right: VotingRight, period: EligibilityPeriod) -> tuple[str, str, str, dict]:
-    """The opt-in message to a right: template, address, subject, context."""
+def _opt_in_message(period: EligibilityPeriod, capacity: str, sponsor: str, name: str, right_id: int | str
+                    ) -> tuple[str, dict]:
+    """The opt-in message to a right: subject and context."""
+    label = capacity_label(capacity, sponsor)
     return (
-        "opt_in", right.member.email, f"Do you want to vote in the PSF in {period.year}, {right.label}?",
-        {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+        f"Do you want to vote in the PSF in {period.year}, {label}?",
+        {"name": name, "year": period.year, "capacity": label,
          "forfeiture_rule": rules.forfeiture_rule(policy_of(period)),
-         "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right.id}, opt_in_expiry(period.year))},
+         "link": outbox.signed_link("eligibility.opt_in", OPT_IN, {"r": right_id}, opt_in_expiry(period.year))},
     )
 
 
@@ -401,8 +447,8 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
             .where(VotingRight.period_id == period.id)
         ) if rules.forfeiture_in_force(policy, at, on)
     }
-    # The details as stored text: the rules are pure, and holders whose stored details are the same (the
-    # same classes from the same days, as many members' are) get the same answer, worked out once.
+    standing_of = _by_stored_details(lambda capacity, sponsor, details: rules.on_the_roll(
+        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on))
     query = (
         select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, cast(Member.details, Text))
         .join(Member, Member.id == VotingRight.member_id)
@@ -411,14 +457,9 @@ def voting_roll(period: EligibilityPeriod, on: dt.date, *, member_id: int | None
     )
     if member_id is not None:
         query = query.where(Member.id == member_id)
-    answers: dict[tuple[str, str, str], rules.OnTheRoll | None] = {}
     roll = []
     for right_id, capacity, sponsor, stored in read_rows(query):
-        if (capacity, sponsor, stored) not in answers:
-            details = json.loads(stored)
-            answers[capacity, sponsor, stored] = rules.on_the_roll(
-                capacity, sponsor, classes_of(details), details["delegate_for"], policy, on)
-        standing = answers[capacity, sponsor, stored]
+        standing = standing_of(capacity, sponsor, stored)
         if standing is None:
             continue
         how = enrolled.get(right_id) or (ALWAYS if standing.always_votes else None)

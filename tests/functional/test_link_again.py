@@ -196,3 +196,26 @@ def test_without_a_trusted_proxy_a_forwarded_address_changes_nothing(client, app
     statuses = [ask_for_links(client, f"someone{n}@example.org", forwarded_for=f"203.0.113.{n}").status_code
                 for n in range(limit + 1)]
     assert statuses == [200] * limit + [429], "a client cannot pose as many by forging the header"
+
+
+def test_the_opt_in_sent_again_is_the_campaigns_message_word_for_word(app, runner, client, inbox, tmp_path):
+    """The campaign queues its messages in bulk, "send me my links again" one at a time: the same
+    subject, text and HTML for each right (a delegate's, a name outside ASCII), but for the link's signature."""
+    asked_to_opt_in(runner, tmp_path, *MEMBERS, "zoe,Zoë,Ångström,zoe@example.org,supporting::,,")
+
+    def opt_in_messages(address: str) -> dict[str, tuple[str, str]]:
+        unsigned = [(re.sub(r"/opt-in/\S+", "/opt-in/LINK", inbox.text(m)),
+                     re.sub(r"/opt-in/[^\"<\s]+", "/opt-in/LINK", inbox.html(m))) for m in inbox.to(address)]
+        return {m["Subject"]: body for m, body in zip(inbox.to(address), unsigned, strict=True)
+                if m["Subject"].startswith("Do you want to vote")}
+
+    campaign = {address: opt_in_messages(address) for address in ("ada@example.org", "zoe@example.org")}
+    assert sorted(campaign["ada@example.org"]) == [
+        f"Do you want to vote in the PSF in {YEAR}, as an individual member?",
+        f"Do you want to vote in the PSF in {YEAR}, as delegate of ACME Corp?"]
+    assert "Zoë Ångström" in next(iter(campaign["zoe@example.org"].values()))[0]
+    for address, messages in campaign.items():
+        inbox.clear()
+        ask_for_links(client, address)
+        run(runner, "mail", "send")
+        assert opt_in_messages(address) == messages
