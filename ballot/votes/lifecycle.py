@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -370,20 +370,27 @@ def close_vote(vote: Vote, now: dt.datetime | None = None) -> dict:
           **({"scheduled": vote.closes_at.isoformat()} if vote.closes_at <= now else {}))
     vote.status, vote.closed_at = (COUNTING if vote.trustee_threshold else CLOSED), closed_at
     db.session.flush()
-    _rewrite_ledger_in_right_order(vote)  # casting has stopped: the order it came in is told by nothing
-    missed, forfeited = eligibility.record_missed(vote.id, period_of(vote), not_voted_query(vote), closed_at)
     forget_failures("vote.close", vote.id)
-    summary = {"status": vote.status, "missed": missed, "forfeited": len(forfeited)}
+    summary: dict[str, Any] = {"status": vote.status}
+
+    def record_participation() -> None:
+        _rewrite_ledger_in_right_order(vote)  # casting has stopped: the order it came in is told by nothing
+        missed, forfeited = eligibility.record_missed(vote.id, period_of(vote), not_voted_query(vote), closed_at)
+        summary.update(missed=missed, forfeited=len(forfeited))
+
     if vote.status == COUNTING:
+        record_participation()
         collection_key = custody.start_collection(vote)
         db.session.flush()
-        log.info("vote %s closed: %s missed, %s forfeited; waiting for %s trustees", vote.id, missed,
-                 len(forfeited), vote.trustee_threshold)
+        log.info("vote %s closed: %s missed, %s forfeited; waiting for %s trustees", vote.id, summary["missed"],
+                 summary["forfeited"], vote.trustee_threshold)
         return summary | {"trustees_needed": vote.trustee_threshold, "trustees": len(custody.trustees_of(vote)),
                           "collection_key": collection_key}
     private_key = X25519PrivateKey.from_private_bytes(
         sealing.unwrap_vote_key(_sealing_key(), vote.id, vote.wrapped_key))
-    return summary | _count(vote, private_key, custody.protection_of(vote))
+    # The ledger and the missed votes are written while the first sealed ballots are being opened.
+    counted = _count(vote, private_key, custody.protection_of(vote), meanwhile=record_participation)
+    return summary | counted
 
 
 def receive_trustee_answer(vote: Vote, answer: str | bytes, now: dt.datetime | None = None) -> dict:
@@ -413,14 +420,17 @@ def receive_trustee_answer(vote: Vote, answer: str | bytes, now: dt.datetime | N
     return summary | counted | {"status": vote.status}
 
 
-def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict) -> dict:
+def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
+           meanwhile: Callable[[], None] | None = None) -> dict:
     """Open the ballots into the record and count them; the sealed ballots and the vote's key are destroyed.
 
-    What remains is the record, in receipt order, and the result.
+    What remains is the record, in receipt order, and the result. ``meanwhile``: the close's other
+    writes, done while worker processes open the first ballots (``opening.open_ballots``), before the count.
     """
     assert vote.opened_at is not None and vote.closed_at is not None, "a vote is counted after its close"
     opened = opening.open_ballots(vote.id, private_key, _sealed_ballots(vote),
-                                  opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]))
+                                  opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]),
+                                  meanwhile)
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
     vote.result = tally(vote.rules, vote.questions, opened.contents, vote.electorate_size,

@@ -11,6 +11,7 @@ from sqlalchemy import event, select, text
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
+from ballot.votes import lifecycle, opening
 from ballot.votes.models import SealedBallot
 from tests.functional.factories import YEAR, create, roster_file
 from tests.functional.helpers import cast, run
@@ -58,6 +59,42 @@ def test_after_the_close_the_ledgers_physical_order_is_right_id_order(app, runne
     run(runner, "vote", "close", str(vote_id))
     assert ledger_in_physical_order(vote_id) == sorted(right_of.values())
     assert run(runner, "vote", "show", str(vote_id))["participants"] == VOTERS  # nothing lost on the way
+
+
+def test_the_ledger_is_written_again_while_the_ballots_are_being_opened(app, runner, client, inbox, tmp_path,
+                                                                        monkeypatch):
+    """A close writes the ledger again and records who missed the vote while worker processes open the
+    first sealed ballots, the rest not read yet (here one ballot a chunk): the same ledger, missed votes
+    and count as when it is done first."""
+    monkeypatch.setattr(lifecycle, "OPENING_CHUNK", 1)
+    monkeypatch.setattr(opening, "MEANWHILE_CHUNKS", 1)
+    monkeypatch.setitem(app.config, "BALLOT_OPENING_PROCESSES", 2)
+    read, read_when_ledger_written = [0], []
+    sealed_ballots, rewrite_ledger = lifecycle._sealed_ballots, lifecycle._rewrite_ledger_in_right_order
+
+    def counted_chunks(vote):
+        for chunk in sealed_ballots(vote):
+            read[0] += 1
+            yield chunk
+
+    def noted_rewrite(vote):
+        read_when_ledger_written.append(read[0])
+        rewrite_ledger(vote)
+
+    monkeypatch.setattr(lifecycle, "_sealed_ballots", counted_chunks)
+    monkeypatch.setattr(lifecycle, "_rewrite_ledger_in_right_order", noted_rewrite)
+    vote_id, right_of = open_vote(runner, tmp_path)
+    voting = sorted(right_of, key=right_of.get, reverse=True)[:VOTERS - 2]
+    for n, address in enumerate(voting):
+        assert cast(client, inbox.links(address)[0], {"q1": "yes" if n % 3 else "no"}).status_code == 200
+
+    closed = run(runner, "vote", "close", str(vote_id))
+    assert read_when_ledger_written == [2] and read[0] == len(voting)  # 1 chunk for each of the 2 workers, then
+    assert (closed["ballots"], closed["missed"]) == (len(voting), 2)
+    assert ledger_in_physical_order(vote_id) == sorted(right_of[a] for a in voting)
+    shown = run(runner, "vote", "show", str(vote_id))
+    assert shown["participants"] == len(voting) and shown["result"]["questions"][0]["counts"] == {
+        "yes": 4, "no": 2, "abstain": 0}
 
 
 def built_without_secure_delete(dbapi_connection, connection_record):

@@ -69,3 +69,21 @@ def test_no_worker_process_is_left_after_a_count():
     key, sealed, _ = sealed_ballots(20)
     opening.open_ballots(VOTE_ID, key, [sealed[:10], sealed[10:]], 2)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(("processes", "chunks", "drawn_before"), [(1, 25, 0), (2, 25, 16), (2, 5, 5)])
+def test_the_callers_other_work_runs_once_while_the_first_chunks_are_opened(processes, chunks, drawn_before):
+    """``meanwhile`` runs once: with worker processes, after MEANWHILE_CHUNKS chunks each were handed to
+    them (or every chunk, if there are fewer), while they open them; in one process, first."""
+    key, sealed, ballots = sealed_ballots(10 * chunks)
+    drawn, ran_after = [0], []
+
+    def read():
+        for n in range(0, len(sealed), 10):
+            drawn[0] += 1
+            yield sealed[n:n + 10]
+
+    opened = opening.open_ballots(VOTE_ID, key, read(), processes, lambda: ran_after.append(drawn[0]))
+    assert opening.MEANWHILE_CHUNKS == 8 and ran_after == [drawn_before]
+    made = vote_record.build_json(INFO, [], {"ballot": "approval"}, opened.record_entries(), RESULT, PROTECTION)
+    assert made == record_as_before(ballots)
