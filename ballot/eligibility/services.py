@@ -575,12 +575,12 @@ class VotingMember:
 def voting_members(period: EligibilityPeriod, on: dt.date | None = None) -> list[VotingMember]:
     """The voting roll with names: who can vote now (forfeited rights marked)."""
     roll = {entry.right_id: entry for entry in voting_roll(period, on or utcnow().date())}
-    rows = db.session.execute(
+    rows = read_rows(
         select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email)
         .join(Member, Member.id == VotingRight.member_id)
         .where(VotingRight.period_id == period.id, Member.removed_at.is_(None))
         .order_by(VotingRight.id)
-    ).all()
+    )
     return [
         VotingMember(right_id, key, display_name(given, family, email), email, roll[right_id].capacity,
                      roll[right_id].sponsor, roll[right_id].how, roll[right_id].forfeited)
@@ -630,17 +630,23 @@ def at_risk(period: EligibilityPeriod, now: dt.datetime | None = None) -> list[A
     policy = policy_of(period)
     roll = {entry.right_id: entry for entry in voting_roll(period, now.date())}
     missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.period_id == period.id), now)
-    rows = db.session.execute(
-        select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email, Member.details)
-        .join(Member, Member.id == VotingRight.member_id)
-        .where(VotingRight.id.in_([r for r in roll if roll[r].forfeited or missed.get(r)]))
-    ).all() if roll else []
+    exempt = _by_stored_details(lambda capacity, sponsor, details: rules.is_exempt(
+        classes_of(details), policy, now.date()))
     found = []
-    for right_id, key, given, family, email, details in rows:
-        entry, count = roll[right_id], missed.get(right_id, 0)
+    # Every right of the period read, and those at risk kept here: a list of their ids in the statement
+    # would grow with them, past what a database takes in one (65,535 parameters for PostgreSQL).
+    for right_id, key, given, family, email, stored in read_rows(
+        select(VotingRight.id, Member.key, Member.given_name, Member.family_name, Member.email,
+               cast(Member.details, Text))
+        .join(Member, Member.id == VotingRight.member_id)
+        .where(VotingRight.period_id == period.id)
+    ):
+        entry, count = roll.get(right_id), missed.get(right_id, 0)
+        if entry is None or not (entry.forfeited or count):
+            continue
         if entry.forfeited:
             standing = FORFEITED
-        elif rules.is_exempt(classes_of(details), policy, now.date()):
+        elif exempt(entry.capacity, entry.sponsor, stored):
             standing = EXEMPT
         elif count + 1 >= policy.missed_votes:
             standing = NEAR
@@ -829,14 +835,21 @@ class EnrolmentCounts:
 
 def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) -> EnrolmentCounts:
     now = now or utcnow()
-    policy = policy_of(period)
-    roll = voting_roll(period, now.date())
+    policy, on = policy_of(period), now.date()
+    roll = voting_roll(period, on)
+    qualifies = _by_stored_details(lambda capacity, sponsor, details: rules.qualifies(
+        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on))
     # Plain rows, not objects: a period may hold a hundred thousand rights.
-    rights = db.session.execute(
-        select(VotingRight.capacity, VotingRight.sponsor, VotingRight.opt_in_sent_at, Member.details, Member.removed_at)
+    rights = qualifying = asked = 0
+    for capacity, sponsor, was_asked, stored, on_roster in read_rows(
+        select(VotingRight.capacity, VotingRight.sponsor, VotingRight.opt_in_sent_at.is_not(None),
+               cast(Member.details, Text), Member.removed_at.is_(None))
         .join(Member, Member.id == VotingRight.member_id).where(VotingRight.period_id == period.id)
-    ).all()
-    confirmations = db.session.execute(
+    ):
+        rights += 1
+        asked += bool(was_asked)
+        qualifying += bool(on_roster) and qualifies(capacity, sponsor, stored)
+    confirmations = read_rows(
         select(Enrollment.confirmed_at).join(VotingRight, VotingRight.id == Enrollment.right_id)
         .where(VotingRight.period_id == period.id, Enrollment.source == "link")
     ).scalars().all()
@@ -845,11 +858,9 @@ def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) 
         by_day[confirmed_at.date()] = by_day.get(confirmed_at.date(), 0) + 1
     voting = [entry for entry in roll if not entry.forfeited]
     return EnrolmentCounts(
-        rights=len(rights),
-        qualifying=sum(
-            _qualifies(r.capacity, r.sponsor, r.details, r.removed_at, policy, now.date()) for r in rights
-        ),
-        asked=sum(1 for r in rights if r.opt_in_sent_at is not None),
+        rights=rights,
+        qualifying=qualifying,
+        asked=asked,
         can_vote=len(voting),
         enrolled_by_link=sum(1 for e in voting if e.how == "link"),
         enrolled_from_roster=sum(1 for e in voting if e.how == "roster"),

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ballot.audit import audit
+from ballot.bulk import read_rows
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight
 from ballot.errors import Conflict
@@ -64,10 +65,14 @@ def plan(period: EligibilityPeriod) -> WaiverPlan:
     ).all()
     keys = {key for key, _ in voters}
     emails = {email for _, email in voters}
-    member_ids = set(db.session.scalars(
-        select(Member.id).where(Member.period_id == period.id, Member.removed_at.is_(None),
-                                or_(Member.key.in_(keys), Member.email.in_(emails)))
-    )) if voters else set()
+    # The period's members matched here: lists of the voters' keys and addresses in the statement would
+    # grow with them, past what a database takes in one (65,535 parameters for PostgreSQL).
+    member_ids = {
+        member_id for member_id, key, email in read_rows(
+            select(Member.id, Member.key, Member.email).where(Member.period_id == period.id,
+                                                              Member.removed_at.is_(None)))
+        if key in keys or email in emails
+    } if voters else set()
     right_ids = eligibility.waivable_rights(period, member_ids)
     return WaiverPlan(election, len(voters), len(member_ids), right_ids)
 
