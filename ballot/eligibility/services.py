@@ -698,28 +698,26 @@ def record_missed(
         return missed, []
     year = rules.forfeiture_year(policy, period.year, closed_at)
     # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
+    # One statement over many rows (SQLAlchemy's "insertmanyvalues": compiled once, sent a page of rows at a
+    # time, within what a database takes in one).
     connection = db.session.connection()
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    inserted = set(db.session.scalars(
-        dialect_insert(Forfeiture).values([
-            {"right_id": right.id, "year": year, "vote_id": vote_id, "forfeited_at": closed_at} for right in rights
-        ]).on_conflict_do_nothing().returning(Forfeiture.right_id)
-    ))
-    forfeited = []
+    inserted = set(connection.execute(
+        dialect_insert(Forfeiture.__table__).on_conflict_do_nothing().returning(Forfeiture.right_id),
+        [{"right_id": right.id, "year": year, "vote_id": vote_id, "forfeited_at": closed_at} for right in rights],
+    ).scalars())
+    forfeited = [right for right in rights if right.id in inserted]
     until = rules.forfeiture_until(policy)
-    for right in rights:
-        if right.id not in inserted:
-            continue
-        outbox.queue(
-            "forfeited", right.member.email,
+    insert_rows(OutboxMessage.__table__, (
+        outbox.outbox_row(
+            "forfeited", right.email,
             f"Your PSF voting privileges ({right.label}) have lapsed until {until}",
-            {"name": right.member.display_name, "year": period.year, "capacity": right.label,
+            {"name": right.name, "year": period.year, "capacity": right.label,
              "limit": policy.missed_votes, "until": until, "window": policy.window,
              "standing": standing_link_for_mail(right.id, period.year)},
-            now=closed_at,
-        )
-        forfeited.append(right.id)
-    return missed, forfeited
+            closed_at,
+        ) for right in forfeited))
+    return missed, [right.id for right in forfeited]
 
 
 def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.datetime) -> int:
@@ -735,7 +733,16 @@ def would_forfeit(period: EligibilityPeriod, right_ids: Select, closed_at: dt.da
     return sum(1 for right in rights if right.id not in already)
 
 
-def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[VotingRight]:
+class AtLimit(NamedTuple):  # a plain row: a close may forfeit a hundred thousand rights at once
+    """A right whose missed votes reach the limit, with what its notice needs."""
+
+    id: int
+    label: str  # how the right votes, in words
+    email: str
+    name: str
+
+
+def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *, this_one: int) -> list[AtLimit]:
     """The rights among ``right_ids`` whose missed votes (plus ``this_one`` not yet recorded) reach the
     policy's limit at a close at ``closed_at``, those exempt from forfeiture left out."""
     if this_one and policy.missed_votes <= this_one:  # a right that never missed one reaches it too
@@ -747,10 +754,16 @@ def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *
             .group_by(MissedVote.right_id)
             .having(func.count() >= policy.missed_votes - this_one)
         )
+    exempt = _by_stored_details(lambda capacity, sponsor, details: rules.is_exempt(
+        classes_of(details), policy, closed_at.date()))
     return [
-        right for right in db.session.scalars(
-            select(VotingRight).where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
-        if not rules.is_exempt(right.member.classes, policy, closed_at.date())
+        AtLimit(right_id, capacity_label(capacity, sponsor), email, display_name(given, family, email))
+        for right_id, capacity, sponsor, email, given, family, stored in read_rows(
+            select(VotingRight.id, VotingRight.capacity, VotingRight.sponsor, Member.email, Member.given_name,
+                   Member.family_name, cast(Member.details, Text))
+            .join(Member, Member.id == VotingRight.member_id)
+            .where(VotingRight.id.in_(at_limit)).order_by(VotingRight.id))
+        if not exempt(capacity, sponsor, stored)
     ]
 
 

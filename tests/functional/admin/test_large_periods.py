@@ -10,7 +10,7 @@ import contextlib
 from sqlalchemy import event
 
 from ballot.extensions import db
-from tests.functional.factories import YEAR, opened, run, setup
+from tests.functional.factories import YEAR, closes, opened, run, setup
 from tests.functional.helpers import cast
 
 MEMBERS = 60
@@ -59,3 +59,39 @@ def test_the_affirmation_waivers_preview_after_a_well_attended_election(app, run
         preview = run(runner, "period", "waive-affirmation", str(YEAR), "--dry-run")
     assert (preview["voters"], preview["enrolled"]) == (MEMBERS - 1, MEMBERS - 1)
     assert largest[0] <= MOST_PARAMETERS
+
+
+def test_a_close_that_forfeits_every_right_at_once(app, runner, inbox, tmp_path):
+    """Under the seed policy a second missed vote forfeits: here every right at once, written as plain rows
+    in pages (a list of 4 parameters a right in one statement broke on PostgreSQL past 16,383 rights),
+    each told by mail."""
+    people = [(f"m{n:02}", "supporting") for n in range(20)] + [("fay", "fellow")]
+    setup(runner, tmp_path, people, policy="seed", opted_in=[key for key, _ in people])
+    for number in (1, 2):
+        vote_id, _ = opened(runner, inbox, "--kind", "charter", "--title", f"Charter {number}", "--question", "Q?")
+        closed = run(runner, "vote", "close", str(vote_id))
+    assert (closed["missed"], closed["forfeited"]) == (21, 21)
+    assert {r["standing"] for r in run(runner, "period", "at-risk", str(YEAR))} == {"forfeited"}
+    inbox.clear()
+    run(runner, "mail", "send")
+    lapsed = [m for m in inbox.messages if "have lapsed" in m["Subject"]]
+    assert sorted(m["To"] for m in lapsed) == sorted(f"{key}@example.org" for key, _ in people)
+    assert "M00 Tester" in inbox.text(next(m for m in lapsed if m["To"] == "m00@example.org"))
+
+
+FORFEITING = 16_400  # past 16,383: four parameters a right in one statement would pass PostgreSQL's 65,535
+
+
+def test_a_close_that_forfeits_sixteen_thousand_rights(app, runner, inbox, tmp_path):
+    run(runner, "period", "open", str(YEAR), "--policy", "seed")
+    path = tmp_path / "pythonorg.csv"  # enrolled from the roster: they affirmed on python.org this year
+    path.write_text("membership_type,creator,email_address,votes,last_vote_affirmation\n" + "".join(
+        f"3,m{n},m{n}@example.org,True,{YEAR}-02-01 10:00:00+00:00\n" for n in range(FORFEITING)))
+    run(runner, "roster", "import", str(path), "--period", str(YEAR))
+    for number in (1, 2):
+        vote_id = run(runner, "vote", "create", "--period", str(YEAR), "--kind", "charter", "--title",
+                      f"Charter {number}", "--question", "Q?", "--closes-at", closes())["id"]
+        run(runner, "vote", "open", str(vote_id))
+        closed = run(runner, "vote", "close", str(vote_id))
+    assert (closed["missed"], closed["forfeited"]) == (FORFEITING, FORFEITING)
+    assert run(runner, "period", "show", str(YEAR))["can_vote"] == 0
