@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Select, Text, cast, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ballot.audit import audit
 from ballot.bulk import JSONTemplate, collector_paused, insert_rows, read_rows
@@ -697,16 +695,12 @@ def record_missed(
     if not rights:
         return missed, []
     year = rules.forfeiture_year(policy, period.year, closed_at)
-    # A right forfeits once a year: a close racing another (two workers) finds the row there and skips it.
-    # One statement over many rows (SQLAlchemy's "insertmanyvalues": compiled once, sent a page of rows at a
-    # time, within what a database takes in one).
-    connection = db.session.connection()
-    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    inserted = set(connection.execute(
-        dialect_insert(Forfeiture.__table__).on_conflict_do_nothing().returning(Forfeiture.right_id),
-        [{"right_id": right.id, "year": year, "vote_id": vote_id, "forfeited_at": closed_at} for right in rights],
-    ).scalars())
-    forfeited = [right for right in rights if right.id in inserted]
+    # A right forfeits once a year. The closes of the period take turns (above), so the rights that an
+    # earlier close forfeited this year are seen here and left out; the key (right, year) guards the rest.
+    already = set(db.session.scalars(select(Forfeiture.right_id).where(Forfeiture.year == year)))
+    forfeited = [right for right in rights if right.id not in already]
+    insert_rows(Forfeiture.__table__, ({"right_id": right.id, "year": year, "vote_id": vote_id,
+                                        "forfeited_at": closed_at} for right in forfeited))
     until = rules.forfeiture_until(policy)
     insert_rows(OutboxMessage.__table__, (
         outbox.outbox_row(
