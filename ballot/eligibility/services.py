@@ -100,6 +100,17 @@ def _by_stored_details(rule: Callable[[str, str, dict], T]) -> Callable[[str, st
     return answer
 
 
+def _qualifying(policy: Policy, on: dt.date) -> Callable[[str, str, str], bool]:
+    """``_qualifies`` for a holder on the roster, asked with the details as stored text (``_by_stored_details``)."""
+    return _by_stored_details(lambda capacity, sponsor, details: _qualifies(capacity, sponsor, details, None,
+                                                                            policy, on))
+
+
+def _exempt(policy: Policy, on: dt.date) -> Callable[[str, str, str], bool]:
+    """``rules.is_exempt`` for a holder, asked with the details as stored text (``_by_stored_details``)."""
+    return _by_stored_details(lambda capacity, sponsor, details: rules.is_exempt(classes_of(details), policy, on))
+
+
 # The roster --------------------------------------------------------------------
 
 def import_roster(period: EligibilityPeriod, data: bytes, filename: str, *, dry_run: bool = False,
@@ -228,8 +239,7 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
     audit("period.send-opt-in", str(period.year), resend=resend)
     policy, on = policy_of(period), now.date()
     enrolled = _enrolled_ids(period)
-    qualifies = _by_stored_details(lambda capacity, sponsor, details: rules.qualifies(
-        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on))
+    qualifies = _qualifying(policy, on)
     asked = [
         (right_id, capacity, sponsor, email, given, family)
         for right_id, capacity, sponsor, sent_at, email, given, family, stored in read_rows(
@@ -628,8 +638,7 @@ def at_risk(period: EligibilityPeriod, now: dt.datetime | None = None) -> list[A
     policy = policy_of(period)
     roll = {entry.right_id: entry for entry in voting_roll(period, now.date())}
     missed = _missed_counts(policy, select(VotingRight.id).where(VotingRight.period_id == period.id), now)
-    exempt = _by_stored_details(lambda capacity, sponsor, details: rules.is_exempt(
-        classes_of(details), policy, now.date()))
+    exempt = _exempt(policy, now.date())
     found = []
     # Every right of the period read, and those at risk kept here: a list of their ids in the statement
     # would grow with them, past what a database takes in one (65,535 parameters for PostgreSQL).
@@ -748,8 +757,7 @@ def _reaching_limit(policy: Policy, right_ids: Select, closed_at: dt.datetime, *
             .group_by(MissedVote.right_id)
             .having(func.count() >= policy.missed_votes - this_one)
         )
-    exempt = _by_stored_details(lambda capacity, sponsor, details: rules.is_exempt(
-        classes_of(details), policy, closed_at.date()))
+    exempt = _exempt(policy, closed_at.date())
     return [
         AtLimit(right_id, capacity_label(capacity, sponsor), email, display_name(given, family, email))
         for right_id, capacity, sponsor, email, given, family, stored in read_rows(
@@ -844,8 +852,7 @@ def enrolment_counts(period: EligibilityPeriod, now: dt.datetime | None = None) 
     now = now or utcnow()
     policy, on = policy_of(period), now.date()
     roll = voting_roll(period, on)
-    qualifies = _by_stored_details(lambda capacity, sponsor, details: rules.qualifies(
-        capacity, sponsor, classes_of(details), details["delegate_for"], policy, on))
+    qualifies = _qualifying(policy, on)
     # Plain rows, not objects: a period may hold a hundred thousand rights.
     rights = qualifying = asked = 0
     for capacity, sponsor, was_asked, stored, on_roster in read_rows(

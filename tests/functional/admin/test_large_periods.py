@@ -1,7 +1,7 @@
-"""Reads over a whole period (who is at risk, the affirmation waiver's preview) send statements whose size does
-not grow with the period: a list of every right at risk, or of every voter's key and address, as parameters of
-one statement broke on PostgreSQL past 65,535 of them (a close that 70,000 rights missed), and on SQLite past
-its build's limit (32,766 in many)."""
+"""Work over a whole period (who is at risk, the affirmation waiver's preview, a close that forfeits many rights)
+sends statements whose size does not grow with the period: a list of every right at risk, of every voter's key
+and address, or of every forfeiture, as parameters of one statement broke on PostgreSQL past 65,535 of them (a
+close that 70,000 rights missed), and on SQLite past its build's limit (32,766 in many)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,8 @@ def test_the_affirmation_waivers_preview_after_a_well_attended_election(app, run
 
 
 def test_a_close_that_forfeits_every_right_at_once(app, runner, inbox, tmp_path):
-    """Under the seed policy a second missed vote forfeits: here every right at once, written as plain rows
-    in pages (a list of 4 parameters a right in one statement broke on PostgreSQL past 16,383 rights),
-    each told by mail."""
+    """Under the seed policy a second missed vote forfeits: here every right at once (a list of 4 parameters a
+    right in one statement broke on PostgreSQL past 16,383 rights), each told by mail."""
     people = [(f"m{n:02}", "supporting") for n in range(20)] + [("fay", "fellow")]
     setup(runner, tmp_path, people, policy="seed", opted_in=[key for key, _ in people])
     for number in (1, 2):
