@@ -48,7 +48,23 @@ def unb64(text: str) -> bytes:
 
 def canonical_json(value) -> bytes:
     """The one byte form of a JSON value that signatures and receipts are made over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(value).encode()
+
+
+def canonical_text(value) -> str:
+    """``canonical_json(value)`` as text."""
+    return _CANONICAL.encode(value)
+
+
+def canonical_string(text: str) -> str:
+    """``canonical_text`` of a string, for the close's 100,000 receipts and tokens: the function the
+    encoder itself ends in, less its dispatch on the value's type."""
+    return json.encoder.encode_basestring(text)
+
+
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), less the making of an
+# encoder for each call that json.dumps does whenever it is given settings.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def new_vote_keys(sealing_key: bytes, vote_id: int) -> tuple[bytes, bytes]:
@@ -102,7 +118,7 @@ def unseal(ciphertext: bytes, private_key: bytes | X25519PrivateKey, vote_id: in
         plain = SUITE.decrypt(ciphertext, private_key, info=_vote_label(vote_id))
     except Exception:  # the HPKE binding raises several types for a bad ciphertext
         raise InvalidInput("a sealed ballot does not open with the vote's key") from None
-    return json.loads(plain.rstrip(b" "))
+    return json.loads(plain.decode().rstrip(" "))
 
 
 def receipt_for(ballot_token: str) -> str:

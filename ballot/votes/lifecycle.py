@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
-from ballot.bulk import collector_paused, insert_rows
+from ballot.bulk import collector_paused, insert_rows, rewrite_in_order
 from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
@@ -488,17 +488,8 @@ def _rewrite_ledger_in_right_order(vote: Vote) -> None:
     written now are in right order; the old rows are deleted (overwritten at
     once on SQLite; on PostgreSQL, see docs/DOMAIN.md on VACUUM).
     """
-    # Read in right order and written back as read: not moved by the database (a DELETE ... RETURNING
-    # sorted there), whose sort of the rows as they were cast could spill into a temporary file.
-    rows = [
-        {"vote_id": vote.id, "right_id": right_id, "voted_on": voted_on}
-        for right_id, voted_on in db.session.execute(
-            select(ParticipationRecord.right_id, ParticipationRecord.voted_on)
-            .where(ParticipationRecord.vote_id == vote.id).order_by(ParticipationRecord.right_id)
-        )
-    ]
-    db.session.execute(delete(ParticipationRecord).where(ParticipationRecord.vote_id == vote.id))
-    insert_rows(ParticipationRecord.__table__, rows)
+    ledger = ParticipationRecord.__table__
+    rewrite_in_order(ledger, ledger.c.vote_id, vote.id, ledger.c.right_id)
 
 
 def publish(vote: Vote, now: dt.datetime | None = None) -> dict:

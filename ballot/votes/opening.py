@@ -69,7 +69,7 @@ def open_chunk(ciphertexts: list[bytes], private_key: X25519PrivateKey, vote_id:
     opened = []
     for ciphertext in ciphertexts:
         ballot = sealing.unseal(ciphertext, private_key, vote_id)
-        token, contents = ballot["token"], sealing.canonical_json({"answers": ballot["answers"]}).decode()
+        token, contents = ballot["token"], sealing.canonical_text({"answers": ballot["answers"]})
         receipt = sealing.receipt_for(token)
         opened.append((receipt, vote_record.ballot_entry(token, receipt, contents), contents))
     return opened

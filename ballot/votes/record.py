@@ -67,7 +67,8 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
 def ballot_entry(token: str, receipt: str, contents_json: str) -> str:
     """A counted ballot as the record lists it, ``{"contents", "receipt", "token"}`` in canonical JSON, from its
     contents already in canonical JSON (``build_json`` puts the entries together)."""
-    return f'{{"contents":{contents_json},"receipt":{_canonical(receipt)},"token":{_canonical(token)}}}'
+    return (f'{{"contents":{contents_json},"receipt":{sealing.canonical_string(receipt)},'
+            f'"token":{sealing.canonical_string(token)}}}')
 
 
 def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str], result: dict,
@@ -86,7 +87,7 @@ def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str]
 
 
 def _canonical(value) -> str:
-    return sealing.canonical_json(value).decode()
+    return sealing.canonical_text(value)
 
 
 def signed(record: dict, signing_key_pem: str) -> dict:

@@ -3,11 +3,15 @@ whose physical order says nothing about the order of casting."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import Column, Date, Integer, MetaData, Table, event, select, text
+from sqlalchemy.exc import DBAPIError
 
+from ballot.bulk import insert_rows, rewrite_in_order
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
@@ -140,3 +144,32 @@ def test_postgresql_stores_a_record_as_written(app, runner, client, inbox, tmp_p
     compressed = db.session.scalar(text("SELECT pg_column_compression(record) FROM vote WHERE id = :vote"),
                                    {"vote": vote_id})
     assert (storage, compressed) == ("e", None)
+
+
+def test_the_ledger_is_read_for_its_rewrite_by_its_index_never_by_a_sort_that_could_reach_the_disk(app):
+    """``bulk.rewrite_in_order``, which the close rewrites the ledger with: a sort bigger than PostgreSQL's
+    work_mem goes to temporary files in runs, each in the order of casting; where a table has no
+    statistics yet the planner sorts the rows read through the index by their place in the table."""
+    table = Table("rewrite_probe", MetaData(), Column("vote_id", Integer, primary_key=True),
+                  Column("right_id", Integer, primary_key=True), Column("voted_on", Date, nullable=False))
+    table.create(db.session.connection())
+    rights = list(range(1, 5001))
+    random.Random(7).shuffle(rights)  # the order of casting
+    day = dt.date(2026, 12, 2)
+    insert_rows(table, [{"vote_id": 1, "right_id": r, "voted_on": day} for r in rights])
+    insert_rows(table, [{"vote_id": 2, "right_id": r, "voted_on": day} for r in rights[:10]])
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:  # no temporary file at all from here on, and little memory to sort in
+        db.session.execute(text("SET LOCAL work_mem = '64kB'"))
+        db.session.execute(text("SET LOCAL temp_file_limit = 0"))
+        with pytest.raises(DBAPIError, match="temp_file_limit"), db.session.begin_nested():
+            db.session.execute(text("SELECT * FROM rewrite_probe WHERE vote_id = 1 ORDER BY right_id")).all()
+
+    rewrite_in_order(table, table.c.vote_id, 1, table.c.right_id)
+
+    if postgresql:
+        db.session.execute(text("RESET temp_file_limit"))
+    order = "ctid" if postgresql else "rowid"
+    stored = db.session.execute(text(f"SELECT vote_id, right_id, voted_on FROM rewrite_probe ORDER BY {order}")).all()
+    assert [(v, r) for v, r, _ in stored] == [(2, r) for r in rights[:10]] + [(1, r) for r in sorted(rights)]
+    assert {str(d) for _, _, d in stored} == {"2026-12-02"}
