@@ -9,9 +9,10 @@ close racing the worker's gives one close and one plain refusal.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -20,7 +21,7 @@ from sqlalchemy import delete, select
 
 from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
-from ballot.bulk import collector_paused, insert_rows, rewrite_in_order
+from ballot.bulk import collector_paused, insert_rows, read_in_chunks, rewrite_in_order
 from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
@@ -428,9 +429,10 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
     writes, done while worker processes open the first ballots (``opening.open_ballots``), before the count.
     """
     assert vote.opened_at is not None and vote.closed_at is not None, "a vote is counted after its close"
-    opened = opening.open_ballots(vote.id, private_key, _sealed_ballots(vote),
-                                  opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]),
-                                  meanwhile)
+    with contextlib.closing(_sealed_ballots(vote)) as sealed:
+        opened = opening.open_ballots(vote.id, private_key, sealed,
+                                      opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]),
+                                      meanwhile)
     db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
     vote.result = tally(vote.rules, vote.questions, opened.contents, vote.electorate_size,
@@ -449,13 +451,11 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
 OPENING_CHUNK = 2_000  # sealed ballots read, and handed to a worker process, at a time
 
 
-def _sealed_ballots(vote: Vote) -> Iterator[list[bytes]]:
+def _sealed_ballots(vote: Vote) -> Generator[list[bytes], None, None]:
     """The vote's sealed ballots, ``OPENING_CHUNK`` at a time, in the order of their random ids: an order
     that says nothing of who cast them, or when."""
-    query = (select(SealedBallot.ciphertext).where(SealedBallot.vote_id == vote.id).order_by(SealedBallot.id)
-             .execution_options(yield_per=OPENING_CHUNK))
-    for rows in db.session.execute(query).partitions():
-        yield [ciphertext for (ciphertext,) in rows]
+    sealed = SealedBallot.__table__
+    return read_in_chunks(sealed.c.ciphertext, sealed.c.vote_id, vote.id, sealed.c.id, OPENING_CHUNK)
 
 
 def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:

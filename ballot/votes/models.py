@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ballot.extensions import Model
@@ -103,12 +103,18 @@ class ElectorateAddition(Model):
 
 
 class ParticipationRecord(Model):
-    """Who voted, and on which day: never what, never when within the day."""
+    """Who voted, and on which day: never what, never when within the day.
+
+    A right of the vote's electorate, so its key is an electorate entry's: one foreign key where two (the
+    vote, the right) would check each row twice, at each cast and when a close writes the ledger again.
+    """
 
     __tablename__ = "participation_record"
+    __table_args__ = (ForeignKeyConstraint(["vote_id", "right_id"],
+                                           ["electorate_entry.vote_id", "electorate_entry.right_id"]),)
 
-    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
-    right_id: Mapped[int] = mapped_column(ForeignKey("voting_right.id"), primary_key=True)
+    vote_id: Mapped[int] = mapped_column(primary_key=True)
+    right_id: Mapped[int] = mapped_column(primary_key=True)
     voted_on: Mapped[dt.date]
 
 

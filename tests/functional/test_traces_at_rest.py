@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, Table, event, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ballot.bulk import insert_rows, rewrite_in_order
 from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, opening
-from ballot.votes.models import SealedBallot
+from ballot.votes.models import ParticipationRecord, SealedBallot
 from tests.functional.factories import YEAR, create, roster_file
 from tests.functional.helpers import cast, run
 
@@ -173,3 +173,45 @@ def test_the_ledger_is_read_for_its_rewrite_by_its_index_never_by_a_sort_that_co
     stored = db.session.execute(text(f"SELECT vote_id, right_id, voted_on FROM rewrite_probe ORDER BY {order}")).all()
     assert [(v, r) for v, r, _ in stored] == [(2, r) for r in rights[:10]] + [(1, r) for r in sorted(rights)]
     assert {str(d) for _, _, d in stored} == {"2026-12-02"}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_sealed_ballot_that_does_not_open_stops_the_close_and_nothing_is_written(app, runner, client, inbox,
+                                                                                   tmp_path, monkeypatch, processes):
+    """A sealed ballot altered in the database, read among the others (one chunk at a time, the ledger
+    already written again when it is reached): `ballot vote close` says so and exits non-zero, and the
+    vote is as it was, open, its sealed ballots, ledger and key all there."""
+    monkeypatch.setattr(lifecycle, "OPENING_CHUNK", 1)
+    monkeypatch.setattr(opening, "MEANWHILE_CHUNKS", 1)
+    monkeypatch.setitem(app.config, "BALLOT_OPENING_PROCESSES", processes)
+    vote_id, right_of = open_vote(runner, tmp_path)
+    for address in sorted(right_of)[:6]:
+        assert cast(client, inbox.links(address)[0], {"q1": "yes"}).status_code == 200
+    ids = sorted(db.session.scalars(select(SealedBallot.id).where(SealedBallot.vote_id == vote_id)))
+    altered = db.session.get_one(SealedBallot, ids[-2])
+    altered.ciphertext = altered.ciphertext[:-1] + bytes([altered.ciphertext[-1] ^ 1])
+    db.session.flush()
+    before = ledger_in_physical_order(vote_id)
+
+    result = runner.invoke(args=["vote", "close", str(vote_id)])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: a sealed ballot does not open with the vote's key"
+    db.session.expire_all()
+    shown = run(runner, "vote", "show", str(vote_id))
+    assert shown["status"] == "open" and shown["participants"] == 6
+    assert sorted(db.session.scalars(select(SealedBallot.id).where(SealedBallot.vote_id == vote_id))) == ids
+    assert ledger_in_physical_order(vote_id) == before
+
+
+def test_the_ledger_holds_only_rights_of_the_votes_electorate(app, runner, tmp_path):
+    """The ledger's one foreign key is to the electorate entry: no participation record for a right outside
+    the vote's electorate, whatever writes it."""
+    vote_id, right_of = open_vote(runner, tmp_path)
+    other = create(runner, "--kind", "charter", "--title", "Another WG", "--question", "Charter it?")  # a draft
+    right = next(iter(right_of.values()))
+    ledger = ParticipationRecord.__table__
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.execute(ledger.insert().values(vote_id=other["id"], right_id=right, voted_on=dt.date(2026, 12, 2)))
+    db.session.execute(ledger.insert().values(vote_id=vote_id, right_id=right, voted_on=dt.date(2026, 12, 2)))
+    assert ledger_in_physical_order(vote_id) == [right]
