@@ -109,8 +109,7 @@ def insert_rows(table: Table, rows: Iterable[dict]) -> None:
     if first is None:
         return
     rows = itertools.chain((first,), rows)
-    connection = db.session.connection()
-    dialect = connection.dialect
+    dialect, driver_connection = _driver()
     columns = list(first)
     json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
     # Each column's conversion for this database, as SQLAlchemy's own statements apply it (the dialect's
@@ -119,10 +118,7 @@ def insert_rows(table: Table, rows: Iterable[dict]) -> None:
                              else table.columns[name].type.dialect_impl(dialect).bind_processor(dialect))
                   for name in columns]
     values = _values(rows, columns, processors)
-    driver_connection = connection.connection.dbapi_connection
-    assert driver_connection is not None, "the session's connection is open"
     if dialect.name == "postgresql":
-        # PostgreSQL is reached through psycopg 3 (postgresql+psycopg://), whose cursors copy.
         with cast("psycopg.Connection", driver_connection).cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in values:
@@ -152,10 +148,8 @@ def rewrite_in_order(table: Table, where: Column, equals: int, order_by: Column)
     db.session.flush()
     columns = ", ".join(column.name for column in table.columns)
     condition = f"FROM {table.name} WHERE {where.name} = "
-    connection = db.session.connection()
-    driver_connection = connection.connection.dbapi_connection
-    assert driver_connection is not None, "the session's connection is open"
-    if connection.dialect.name == "postgresql":
+    dialect, driver_connection = _driver()
+    if dialect.name == "postgresql":
         with cast("psycopg.Connection", driver_connection).cursor() as cursor:
             cursor.execute("SET LOCAL enable_sort = off")
             with cursor.copy(f"COPY (SELECT {columns} {condition}%s ORDER BY {order_by.name}) TO STDOUT",
@@ -191,10 +185,8 @@ def read_in_chunks(column: Column, where: Column, equals: int, order_by: Column,
     """
     db.session.flush()
     select_sql = f"SELECT {column.name} FROM {column.table.name} WHERE {where.name} = {{}} ORDER BY {order_by.name}"
-    connection = db.session.connection()
-    driver_connection = connection.connection.dbapi_connection
-    assert driver_connection is not None, "the session's connection is open"
-    if connection.dialect.name == "postgresql":
+    dialect, driver_connection = _driver()
+    if dialect.name == "postgresql":
         with cast("psycopg.Connection", driver_connection).cursor(f"read_{column.table.name}",
                                                                   binary=True) as server_cursor:
             server_cursor.itersize = size
@@ -209,6 +201,15 @@ def read_in_chunks(column: Column, where: Column, equals: int, order_by: Column,
             yield [value for (value,) in rows]
     finally:
         sqlite_cursor.close()
+
+
+def _driver() -> tuple[Dialect, Any]:
+    """The session's dialect and its driver's connection, in the current transaction: PostgreSQL is
+    reached through psycopg 3 (postgresql+psycopg://), SQLite through the standard library's sqlite3."""
+    connection = db.session.connection()
+    driver_connection = connection.connection.dbapi_connection
+    assert driver_connection is not None, "the session's connection is open"
+    return connection.dialect, driver_connection
 
 
 def _values(rows: Iterable[dict], columns: list[str], processors: list[Callable[[Any], Any] | None]
