@@ -48,7 +48,7 @@ def unb64(text: str) -> bytes:
 
 def canonical_json(value) -> bytes:
     """The one byte form of a JSON value that signatures and receipts are made over."""
-    return _CANONICAL.encode(value).encode()
+    return canonical_text(value).encode()
 
 
 def canonical_text(value) -> str:

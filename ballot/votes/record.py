@@ -81,13 +81,10 @@ def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str]
     """
     record = build(vote_info, questions, rules, [], result, protection)
     return "{" + ",".join(
-        _canonical(key) + ":" + ("[" + ",".join(entries) + "]" if key == "ballots" else _canonical(record[key]))
+        sealing.canonical_text(key) + ":"
+        + ("[" + ",".join(entries) + "]" if key == "ballots" else sealing.canonical_text(record[key]))
         for key in sorted(record)
     ) + "}"
-
-
-def _canonical(value) -> str:
-    return sealing.canonical_text(value)
 
 
 def signed(record: dict, signing_key_pem: str) -> dict:

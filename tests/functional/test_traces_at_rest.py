@@ -16,7 +16,7 @@ from ballot.eligibility import services as eligibility
 from ballot.extensions import db
 from ballot.unit_of_work import unit_of_work
 from ballot.votes import lifecycle, opening
-from ballot.votes.models import ParticipationRecord, SealedBallot
+from ballot.votes.models import ParticipationRecord, SealedBallot, Vote
 from tests.functional.factories import YEAR, create, roster_file
 from tests.functional.helpers import cast, run
 
@@ -200,6 +200,7 @@ def test_a_sealed_ballot_that_does_not_open_stops_the_close_and_nothing_is_writt
     db.session.expire_all()
     shown = run(runner, "vote", "show", str(vote_id))
     assert shown["status"] == "open" and shown["participants"] == 6
+    assert db.session.get_one(Vote, vote_id).wrapped_key is not None
     assert sorted(db.session.scalars(select(SealedBallot.id).where(SealedBallot.vote_id == vote_id))) == ids
     assert ledger_in_physical_order(vote_id) == before
 
