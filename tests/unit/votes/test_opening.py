@@ -8,6 +8,8 @@ import random
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ballot import sealing
 from ballot.errors import InvalidInput
@@ -38,6 +40,23 @@ def record_as_before(ballots: list[dict]) -> str:
 INFO = {"id": VOTE_ID, "title": "Board 2026 — «élection»"}
 RESULT = {"participants": 3, "questions": [{"id": "board", "elected": ["陈伟"]}]}
 PROTECTION = {"model": "sealing-key"}
+
+
+# Answers as a vote's questions make them, and some no vote makes: a question called "token", choices with
+# quotes, commas, backslashes and ',"token":' in them, text beyond ASCII.
+_TEXT = st.text(alphabet=st.sampled_from('ab"\\,:{}[] tokenÅ陈\n'), max_size=12) | st.just(',"token":"x"}')
+_ANSWER = st.none() | _TEXT | st.lists(_TEXT, max_size=4) | st.integers()
+_ANSWERS = st.dictionaries(_TEXT | st.sampled_from(["token", "answers", "q1"]), _ANSWER, max_size=5)
+
+
+@given(answers=_ANSWERS, token=_TEXT)
+def test_the_contents_cut_from_an_opened_ballot_are_its_answers_in_canonical_json(answers, token):
+    key = X25519PrivateKey.generate()
+    sealed = sealing.seal({"answers": answers, "token": token}, key.public_key(), VOTE_ID)
+    [(receipt, entry, contents)] = opening.open_chunk([sealed], key, VOTE_ID)
+    assert contents == sealing.canonical_text({"answers": answers})
+    assert receipt == sealing.receipt_for(token)
+    assert entry == sealing.canonical_text({"contents": {"answers": answers}, "receipt": receipt, "token": token})
 
 
 @pytest.mark.parametrize("processes", [1, 2, 3])
