@@ -14,13 +14,19 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 # Messages waiting to be sent, as SQL with the status written in: the condition of the index that
 # claims read (``ix_outbox_message_pending``), which a database uses only for a query that says the same.
 IS_PENDING = text(f"outbox_message.status = '{PENDING}'")
+# Messages claimed and not yet sent or failed, the same way (``ix_outbox_message_sending``).
+IS_SENDING = text(f"outbox_message.status = '{SENDING}'")
 
 
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
     # The pending messages' ids, in order: a worker's claim reads its batch of the oldest from it and stops.
+    # The messages being sent, the few among millions sent that ``stuck`` looks for. Neither holds a sent
+    # message, nor one just queued in the other: a vote's 100,000 links are written into one index.
     __table_args__ = (Index("ix_outbox_message_pending", "id", postgresql_where=text(f"status = '{PENDING}'"),
-                            sqlite_where=text(f"status = '{PENDING}'")),)
+                            sqlite_where=text(f"status = '{PENDING}'")),
+                      Index("ix_outbox_message_sending", "id", postgresql_where=text(f"status = '{SENDING}'"),
+                            sqlite_where=text(f"status = '{SENDING}'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(320))
@@ -29,7 +35,7 @@ class OutboxMessage(Model):
     # sent. The context carries signed links, so it is erased once sent.
     template: Mapped[str] = mapped_column(String(60))
     context: Mapped[dict | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -21,7 +21,7 @@ from ballot.audit import audit
 from ballot.bulk import JSONText
 from ballot.errors import NotFound
 from ballot.extensions import db
-from ballot.outbox.models import PENDING, SENDING, OutboxMessage
+from ballot.outbox.models import IS_SENDING, PENDING, OutboxMessage
 from ballot.outbox.wire import Envelope
 from ballot.timestamps import utcnow
 from ballot.tokens import token_service
@@ -213,7 +213,7 @@ def stuck(older_than: dt.timedelta = STUCK_AFTER, now: dt.datetime | None = None
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now - older_than)
+            .where(IS_SENDING, OutboxMessage.next_attempt_at <= now - older_than)
             .order_by(OutboxMessage.id)
         )
     )
