@@ -27,18 +27,19 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from harness import BENCH_ACTOR, Database, Figure, Results, Spread, alternate, log, process_cpu, seconds_figure, timed
 from sqlalchemy import delete, func, insert, literal, select, text
 
 from ballot import create_app, sealing
-from ballot.bulk import insert_rows
+from ballot.bulk import insert_rows, read_in_chunks
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import MissedVote
 from ballot.extensions import db
 from ballot.timestamps import utcnow
 from ballot.tokens import BALLOT_LINK, token_service
 from ballot.unit_of_work import unit_of_work
-from ballot.votes import casting, lifecycle
+from ballot.votes import casting, lifecycle, opening
 from ballot.votes import rules as vote_rules
 from ballot.votes.models import OPEN, ElectorateEntry, ParticipationRecord, SealedBallot, Vote
 from ballot.votes.tally import tally
@@ -74,13 +75,22 @@ def close_in_own_process(vote_id: int) -> tuple[dict, Round]:
     """Close a vote in a process of its own, as ``ballot vote close`` or the worker would, and measure the
     close there: its peak memory is then that of such a process, not of this one, which holds the whole
     benchmark's leftovers (see ``_measure_close``)."""
+    measure = _in_own_process("close", vote_id)
+    return measure.pop("closed"), Round(**measure)
+
+
+def opening_in_own_process(vote_id: int) -> Round:
+    """Open a vote's sealed ballots alone, in a process of its own, changing nothing (``_measure_opening``)."""
+    return Round(**_in_own_process("opening", vote_id))
+
+
+def _in_own_process(what: str, vote_id: int) -> dict:
     db.session.rollback()  # on SQLite, a transaction of this process would hold the write lock
-    done = subprocess.run([sys.executable, __file__, "close", str(vote_id)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, __file__, what, str(vote_id)], capture_output=True, text=True,
                           timeout=1200, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"the close's process failed: {done.stderr.strip().splitlines()[-1:]}")
-    measure = json.loads(done.stdout.strip().splitlines()[-1])
-    return measure.pop("closed"), Round(**measure)
+        raise RuntimeError(f"the {what}'s process failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _measure_close(vote_id: int) -> dict:
@@ -104,6 +114,28 @@ def _measure_close(vote_id: int) -> dict:
                         memory.before_mb)
     return {"closed": {key: closed[key] for key in ("ballots", "missed", "forfeited") if key in closed},
             **measure.__dict__}
+
+
+def _measure_opening(vote_id: int) -> dict:
+    """In a process of its own: what a close of the vote cannot do without, alone. Its sealed ballots, read
+    beforehand (not timed), opened by ``opening.open_ballots`` as the close opens them, in as many worker
+    processes, a chunk at a time; nothing written. The close's floor on this machine at this time: the
+    rest of a close is its reads and writes, the count and the record."""
+    logging.disable(logging.INFO)
+    app = create_app()
+    with app.app_context():
+        vote = db.session.get_one(Vote, vote_id)
+        assert vote.wrapped_key is not None, "the vote is open, its key wrapped under the sealing key"
+        key = X25519PrivateKey.from_private_bytes(sealing.unwrap_vote_key(
+            base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"]), vote.id, vote.wrapped_key))
+        sealed = SealedBallot.__table__
+        chunks = list(read_in_chunks(sealed.c.ciphertext, sealed.c.vote_id, vote.id, sealed.c.id,
+                                     lifecycle.OPENING_CHUNK))
+        db.session.rollback()
+        processes = opening.processes_for(app.config["BALLOT_OPENING_PROCESSES"])
+        children = _children_cpu()
+        _, wall, cpu = timed(lambda: opening.open_ballots(vote.id, key, chunks, processes))
+        return Round(wall, cpu, _children_cpu() - children, 0.0).__dict__
 
 
 def _database_cpu() -> float:
@@ -281,7 +313,9 @@ def bench_close(app, results: Results, period, votes: list[Vote], rounds: int = 
     n = db.session.scalar(select(func.count()).select_from(ElectorateEntry).where(ElectorateEntry.vote_id == first.id))
     db.session.rollback()
     sealed_label, missed_label = f"close_vote, {n:,} sealed ballots", f"close_vote, 0 ballots, {n:,} missed"
+    opening_label = f"{n:,} ballots opened alone"
     sealed: list[Round] = []
+    alone: list[Round] = []  # the same ballots opened just before each sealed close (_measure_opening)
     missed: list[Round] = []
     notes: dict[str, str] = {}
     doing = ["close"]  # the side of the round under way, to name a failure
@@ -290,6 +324,8 @@ def bench_close(app, results: Results, period, votes: list[Vote], rounds: int = 
         doing[0] = "close"
         vote = votes.pop(0) if votes else _opened_now(period)
         count = _fill_with_ballots(app, results, vote)
+        log(f"[{results.backend}] {opening_label} (round {len(sealed) + 1})")
+        alone.append(opening_in_own_process(vote.id))
         log(f"[{results.backend}] {sealed_label} (round {len(sealed) + 1})")
         closed, measure = close_in_own_process(vote.id)
         sealed.append(measure)
@@ -322,6 +358,14 @@ def bench_close(app, results: Results, period, votes: list[Vote], rounds: int = 
     figures["close"] = results.add(rounds_figure(
         "close" + suffix, sealed_label, target, sealed, wall < CLOSE_LIMIT and memory < CLOSE_MEMORY_LIMIT, True))
     figures["close"].note = notes["close"] + "; " + figures["close"].note
+    figures["close_opening"] = results.add(rounds_figure(
+        "close_opening" + suffix, f"  {opening_label} (floor)", "", alone, None))
+    figures["close_opening"].note = ("the same ballots, read beforehand, opened by the same worker processes "
+                                     "just before each close; " + figures["close_opening"].note)
+    ratio = Spread([c.wall / o.wall for c, o in zip(sealed, alone, strict=True)])
+    figures["close_over_opening"] = results.add(Figure(
+        "close_over_opening" + suffix, "  close / opening alone", "", ratio.median,
+        ratio.text("{:.2f}", " x"), None, "the rounds' own ratios: what the close adds to opening the ballots"))
     wall = statistics.median(r.wall for r in missed)
     figures["close_missed"] = results.add(rounds_figure(
         "close_missed" + suffix, missed_label, f"< {CLOSE_MISSED_LIMIT:g} s", missed, wall < CLOSE_MISSED_LIMIT,
@@ -396,5 +440,5 @@ def _open_directly(app, period, like: Vote, size: int) -> Vote:
     return vote
 
 
-if __name__ == "__main__":  # python bench/voting.py close VOTE_ID: one close, measured (close_in_own_process)
-    print(json.dumps(_measure_close(int(sys.argv[2]))))
+if __name__ == "__main__":  # python bench/voting.py close|opening VOTE_ID: measured (_in_own_process)
+    print(json.dumps({"close": _measure_close, "opening": _measure_opening}[sys.argv[1]](int(sys.argv[2]))))
