@@ -21,8 +21,9 @@ IS_SENDING = text(f"outbox_message.status = '{SENDING}'")
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
     # The pending messages' ids, in order: a worker's claim reads its batch of the oldest from it and stops.
-    # The messages being sent, the few among millions sent that ``stuck`` looks for. Neither holds a sent
-    # message, nor one just queued in the other: a vote's 100,000 links are written into one index.
+    # The messages being sent: the few among millions sent that ``stuck`` looks for. Neither index holds a
+    # sent message, and a message just queued is only in the first (a vote's 100,000 links are written into
+    # it and the primary key, and into no index of every message).
     __table_args__ = (Index("ix_outbox_message_pending", "id", postgresql_where=text(f"status = '{PENDING}'"),
                             sqlite_where=text(f"status = '{PENDING}'")),
                       Index("ix_outbox_message_sending", "id", postgresql_where=text(f"status = '{SENDING}'"),
