@@ -103,6 +103,14 @@ def _run(command: list[str], env: dict, cwd: Path) -> str:
     return done.stdout
 
 
+def base_exists(backend: str, workdir: Path) -> bool:
+    """Whether the kept database is still there (a dropped database, or a file deleted, is made again)."""
+    if backend == "sqlite":
+        return (workdir / f"{BASE}.sqlite3").exists()
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BASE,)).fetchone() is not None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("before", type=Path)
@@ -117,7 +125,8 @@ def main() -> None:
     workdir = args.workdir / args.backend
     workdir.mkdir(parents=True, exist_ok=True)
     kept = workdir / "vote.json"
-    if not kept.exists() or json.loads(kept.read_text())["members"] != args.members:
+    if (not kept.exists() or json.loads(kept.read_text())["members"] != args.members
+            or not base_exists(args.backend, workdir)):
         log(f"[{args.backend}] making a vote of {args.members:,} sealed ballots (not timed)")
         kept.write_text(json.dumps({"members": args.members, "vote": make_vote(args.backend, workdir, args.members)}))
     vote_id = json.loads(kept.read_text())["vote"]
