@@ -32,7 +32,7 @@ from harness import BENCH_ACTOR, Database, Figure, Results, Spread, alternate, l
 from sqlalchemy import delete, func, insert, literal, select, text
 
 from ballot import create_app, sealing
-from ballot.bulk import insert_rows, read_in_chunks
+from ballot.bulk import insert_rows
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import MissedVote
 from ballot.extensions import db
@@ -128,9 +128,7 @@ def _measure_opening(vote_id: int) -> dict:
         assert vote.wrapped_key is not None, "the vote is open, its key wrapped under the sealing key"
         key = X25519PrivateKey.from_private_bytes(sealing.unwrap_vote_key(
             base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"]), vote.id, vote.wrapped_key))
-        sealed = SealedBallot.__table__
-        chunks = list(read_in_chunks(sealed.c.ciphertext, sealed.c.vote_id, vote.id, sealed.c.id,
-                                     lifecycle.OPENING_CHUNK))
+        chunks = list(lifecycle.sealed_ballots(vote))  # as the close reads them, read to the end
         db.session.rollback()
         processes = opening.processes_for(app.config["BALLOT_OPENING_PROCESSES"])
         children = _children_cpu()

@@ -18,16 +18,20 @@ IS_PENDING = text(f"outbox_message.status = '{PENDING}'")
 IS_SENDING = text(f"outbox_message.status = '{SENDING}'")
 
 
+def _only(status: str) -> dict:
+    """A partial index's condition, the same on both databases: the messages of one status."""
+    condition = text(f"status = '{status}'")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
     # The pending messages' ids, in order: a worker's claim reads its batch of the oldest from it and stops.
     # The messages being sent: the few among millions sent that ``stuck`` looks for. Neither index holds a
     # sent message, and a message just queued is only in the first (a vote's 100,000 links are written into
     # it and the primary key, and into no index of every message).
-    __table_args__ = (Index("ix_outbox_message_pending", "id", postgresql_where=text(f"status = '{PENDING}'"),
-                            sqlite_where=text(f"status = '{PENDING}'")),
-                      Index("ix_outbox_message_sending", "id", postgresql_where=text(f"status = '{SENDING}'"),
-                            sqlite_where=text(f"status = '{SENDING}'")))
+    __table_args__ = (Index("ix_outbox_message_pending", "id", **_only(PENDING)),
+                      Index("ix_outbox_message_sending", "id", **_only(SENDING)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(320))

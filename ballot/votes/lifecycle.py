@@ -429,7 +429,7 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
     writes, done while worker processes open the first ballots (``opening.open_ballots``), before the count.
     """
     assert vote.opened_at is not None and vote.closed_at is not None, "a vote is counted after its close"
-    with contextlib.closing(_sealed_ballots(vote)) as sealed:
+    with contextlib.closing(sealed_ballots(vote)) as sealed:
         opened = opening.open_ballots(vote.id, private_key, sealed,
                                       opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]),
                                       meanwhile)
@@ -451,7 +451,7 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
 OPENING_CHUNK = 2_000  # sealed ballots read, and handed to a worker process, at a time
 
 
-def _sealed_ballots(vote: Vote) -> Generator[list[bytes], None, None]:
+def sealed_ballots(vote: Vote) -> Generator[list[bytes], None, None]:
     """The vote's sealed ballots, ``OPENING_CHUNK`` at a time, in the order of their random ids: an order
     that says nothing of who cast them, or when."""
     sealed = SealedBallot.__table__

@@ -74,7 +74,7 @@ def test_the_ledger_is_written_again_while_the_ballots_are_being_opened(app, run
     monkeypatch.setattr(opening, "MEANWHILE_CHUNKS", 1)
     monkeypatch.setitem(app.config, "BALLOT_OPENING_PROCESSES", 2)
     read, read_when_ledger_written = [0], []
-    sealed_ballots, rewrite_ledger = lifecycle._sealed_ballots, lifecycle._rewrite_ledger_in_right_order
+    sealed_ballots, rewrite_ledger = lifecycle.sealed_ballots, lifecycle._rewrite_ledger_in_right_order
 
     def counted_chunks(vote):
         for chunk in sealed_ballots(vote):
@@ -85,7 +85,7 @@ def test_the_ledger_is_written_again_while_the_ballots_are_being_opened(app, run
         read_when_ledger_written.append(read[0])
         rewrite_ledger(vote)
 
-    monkeypatch.setattr(lifecycle, "_sealed_ballots", counted_chunks)
+    monkeypatch.setattr(lifecycle, "sealed_ballots", counted_chunks)
     monkeypatch.setattr(lifecycle, "_rewrite_ledger_in_right_order", noted_rewrite)
     vote_id, right_of = open_vote(runner, tmp_path)
     voting = sorted(right_of, key=right_of.get, reverse=True)[:VOTERS - 2]
