@@ -170,14 +170,10 @@ def rewrite_in_order(table: Table, where: Column, equals: int, order_by: Column)
         sqlite_cursor.close()
 
 
-def take_in_chunks(column: Column, where: Column, equals: int, key: Column, size: int
+def read_in_chunks(column: Column, where: Column, equals: int, order_by: Column, size: int
                    ) -> Generator[list, None, None]:
-    """The values of ``column`` in the rows of its table whose ``where`` equals ``equals``, in the order of
-    the table's primary key ``key``, ``size`` at a time, read as they are asked for, and deleted once
-    taken: each chunk's rows as the next is asked for, the last's as the reading ends. All in the current
-    transaction: rows read only to be destroyed (a vote's sealed ballots at its count) go while the
-    caller works on them, not in one statement after, and a failure on the way still leaves every one
-    of them there. Only the rows read are deleted, by their keys.
+    """The values of ``column`` in the rows of its table whose ``where`` equals ``equals``, in ``order_by``
+    order, ``size`` at a time, read from the database as they are asked for, in the current transaction.
 
     For a column of many bytes (a vote's sealed ballots, some 56 MB at 100,000): the values come as the
     driver gives them, on PostgreSQL through a server-side cursor in binary, where text would be bytea's
@@ -187,30 +183,23 @@ def take_in_chunks(column: Column, where: Column, equals: int, key: Column, size
     which time the connection may be serving another transaction.
     """
     db.session.flush()
-    table = column.table.name
+    select_sql = f"SELECT {column.name} FROM {column.table.name} WHERE {where.name} = {{}} ORDER BY {order_by.name}"
     dialect, driver_connection = _driver()
-    postgresql = dialect.name == "postgresql"
-    select_sql = f"SELECT {key.name}, {column.name} FROM {table} WHERE {where.name} = {'%s' if postgresql else '?'} " \
-                 f"ORDER BY {key.name}"
-    reader: Any
-    if postgresql:
-        reader = cast("psycopg.Connection", driver_connection).cursor(f"read_{table}", binary=True)
-        reader.itersize = size
-    else:
-        reader = cast("sqlite3.Connection", driver_connection).cursor()
-    deleter = driver_connection.cursor()
+    if dialect.name == "postgresql":
+        with cast("psycopg.Connection", driver_connection).cursor(f"read_{column.table.name}",
+                                                                  binary=True) as server_cursor:
+            server_cursor.itersize = size
+            server_cursor.execute(select_sql.format("%s"), (equals,))
+            while rows := server_cursor.fetchmany(size):
+                yield [value for (value,) in rows]
+        return
+    sqlite_cursor = cast("sqlite3.Connection", driver_connection).cursor()
     try:
-        reader.execute(select_sql, (equals,))
-        while rows := reader.fetchmany(size):
-            yield [value for (_, value) in rows]
-            keys = [row_key for (row_key, _) in rows]
-            if postgresql:
-                deleter.execute(f"DELETE FROM {table} WHERE {key.name} = ANY(%s)", (keys,))
-            else:
-                deleter.execute(f"DELETE FROM {table} WHERE {key.name} IN ({', '.join('?' * len(keys))})", keys)
+        sqlite_cursor.execute(select_sql.format("?"), (equals,))
+        while rows := sqlite_cursor.fetchmany(size):
+            yield [value for (value,) in rows]
     finally:
-        reader.close()
-        deleter.close()
+        sqlite_cursor.close()
 
 
 def _driver() -> tuple[Dialect, Any]:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from ballot.bulk import insert_rows, take_in_chunks
+from ballot.bulk import insert_rows
 from ballot.extensions import db
 from ballot.outbox import services as outbox
 from ballot.outbox.models import OutboxMessage
@@ -31,30 +31,3 @@ def test_a_time_stamp_written_in_bulk_is_found_by_the_same_time(app, now):
     stored = db.session.execute(select(OutboxMessage.created_at.cast(db.String)).where(
         OutboxMessage.to_address.in_(["bulk@example.org", "orm@example.org"]))).scalars().all()
     assert len(set(stored)) == 1
-
-
-def test_rows_taken_in_chunks_are_read_in_key_order_and_deleted_once_taken(app):
-    """``take_in_chunks`` (how a close takes its vote's sealed ballots): the matching rows' values in key
-    order, ``size`` at a time; each chunk's rows deleted as the next is asked for, by their keys; rows that
-    do not match, and rows not yet taken when the reading stops, stay."""
-    now = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
-    table = OutboxMessage.__table__
-    insert_rows(table, [{**outbox.outbox_row("ballot_link", f"{n:02}@example.org", "Taken", {}, now),
-                         "attempts": n % 2} for n in range(10)])
-    db.session.flush()
-
-    def left(attempts: int) -> list[str]:
-        return list(db.session.scalars(select(OutboxMessage.to_address).where(OutboxMessage.attempts == attempts)
-                                       .order_by(OutboxMessage.id)))
-
-    chunks = take_in_chunks(table.c.to_address, table.c.attempts, 1, table.c.id, 2)
-    assert next(chunks) == ["01@example.org", "03@example.org"]  # inserted in this order: the keys' order
-    assert left(1) == ["01@example.org", "03@example.org", "05@example.org", "07@example.org", "09@example.org"]
-    assert next(chunks) == ["05@example.org", "07@example.org"]  # asking for it deleted the first's rows
-    assert left(1) == ["05@example.org", "07@example.org", "09@example.org"]
-    chunks.close()  # stopped: the chunk in hand and the rest stay
-    assert left(1) == ["05@example.org", "07@example.org", "09@example.org"]
-
-    assert list(take_in_chunks(table.c.to_address, table.c.attempts, 1, table.c.id, 2)) == [
-        ["05@example.org", "07@example.org"], ["09@example.org"]]
-    assert left(1) == [] and len(left(0)) == 5  # read to the end: none left of those it took, the others all there
