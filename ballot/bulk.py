@@ -170,14 +170,10 @@ def rewrite_in_order(table: Table, where: Column, equals: int, order_by: Column)
         sqlite_cursor.close()
 
 
-def take_in_chunks(column: Column, where: Column, equals: int, order_by: Column, size: int
+def read_in_chunks(column: Column, where: Column, equals: int, order_by: Column, size: int
                    ) -> Generator[list, None, None]:
     """The values of ``column`` in the rows of its table whose ``where`` equals ``equals``, in ``order_by``
-    order, ``size`` at a time, read from the database as they are asked for, and the rows deleted, in
-    one statement, once the last chunk has been handed on and the next is asked for: all in the current
-    transaction, so that a failure on the way, or a reading stopped early, deletes nothing. Rows read only
-    to be destroyed (a vote's sealed ballots at its count) go while the caller still works on the last
-    chunks, not after it has done.
+    order, ``size`` at a time, read from the database as they are asked for, in the current transaction.
 
     For a column of many bytes (a vote's sealed ballots, some 56 MB at 100,000): the values come as the
     driver gives them, on PostgreSQL through a server-side cursor in binary, where text would be bytea's
@@ -187,25 +183,21 @@ def take_in_chunks(column: Column, where: Column, equals: int, order_by: Column,
     which time the connection may be serving another transaction.
     """
     db.session.flush()
-    table = column.table.name
-    select_sql = f"SELECT {column.name} FROM {table} WHERE {where.name} = {{}} ORDER BY {order_by.name}"
-    delete_sql = f"DELETE FROM {table} WHERE {where.name} = {{}}"
+    select_sql = f"SELECT {column.name} FROM {column.table.name} WHERE {where.name} = {{}} ORDER BY {order_by.name}"
     dialect, driver_connection = _driver()
     if dialect.name == "postgresql":
-        connection = cast("psycopg.Connection", driver_connection)
-        with connection.cursor(f"read_{table}", binary=True) as server_cursor:
+        with cast("psycopg.Connection", driver_connection).cursor(f"read_{column.table.name}",
+                                                                  binary=True) as server_cursor:
             server_cursor.itersize = size
             server_cursor.execute(select_sql.format("%s"), (equals,))
             while rows := server_cursor.fetchmany(size):
                 yield [value for (value,) in rows]
-        connection.execute(delete_sql.format("%s"), (equals,))
         return
     sqlite_cursor = cast("sqlite3.Connection", driver_connection).cursor()
     try:
         sqlite_cursor.execute(select_sql.format("?"), (equals,))
         while rows := sqlite_cursor.fetchmany(size):
             yield [value for (value,) in rows]
-        sqlite_cursor.execute(delete_sql.format("?"), (equals,))
     finally:
         sqlite_cursor.close()
 

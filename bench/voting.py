@@ -128,8 +128,8 @@ def _measure_opening(vote_id: int) -> dict:
         assert vote.wrapped_key is not None, "the vote is open, its key wrapped under the sealing key"
         key = X25519PrivateKey.from_private_bytes(sealing.unwrap_vote_key(
             base64.urlsafe_b64decode(app.config["BALLOT_SEALING_KEY"]), vote.id, vote.wrapped_key))
-        chunks = list(lifecycle.sealed_ballots(vote))  # as the close reads them, read to the end (which
-        db.session.rollback()  # deletes them: the rollback puts them back)
+        chunks = list(lifecycle.sealed_ballots(vote))  # as the close reads them, read to the end
+        db.session.rollback()
         processes = opening.processes_for(app.config["BALLOT_OPENING_PROCESSES"])
         children = _children_cpu()
         _, wall, cpu = timed(lambda: opening.open_ballots(vote.id, key, chunks, processes))

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from ballot import sealing, unit_of_work
 from ballot.audit import audit, vote_subject
-from ballot.bulk import collector_paused, insert_rows, rewrite_in_order, take_in_chunks
+from ballot.bulk import collector_paused, insert_rows, read_in_chunks, rewrite_in_order
 from ballot.eligibility import services as eligibility
 from ballot.errors import Conflict, InvalidInput, NotFound
 from ballot.extensions import db
@@ -432,7 +432,8 @@ def _count(vote: Vote, private_key: X25519PrivateKey, protection: dict,
     with contextlib.closing(sealed_ballots(vote)) as sealed:
         opened = opening.open_ballots(vote.id, private_key, sealed,
                                       opening.processes_for(current_app.config["BALLOT_OPENING_PROCESSES"]),
-                                      meanwhile)  # the sealed ballots deleted once the last is read
+                                      meanwhile)
+    db.session.execute(delete(SealedBallot).where(SealedBallot.vote_id == vote.id))
     vote.public_key = vote.wrapped_key = None
     vote.result = tally(vote.rules, vote.questions, opened.contents, vote.electorate_size,
                         quorum_base(vote), len(additions_of(vote)))
@@ -451,11 +452,10 @@ OPENING_CHUNK = 2_000  # sealed ballots read, and handed to a worker process, at
 
 
 def sealed_ballots(vote: Vote) -> Generator[list[bytes], None, None]:
-    """The vote's sealed ballots, ``OPENING_CHUNK`` at a time, in the order of their random ids (an order
-    that says nothing of who cast them, or when); read to the end, they are deleted, in the same
-    transaction (``bulk.take_in_chunks``)."""
+    """The vote's sealed ballots, ``OPENING_CHUNK`` at a time, in the order of their random ids: an order
+    that says nothing of who cast them, or when."""
     sealed = SealedBallot.__table__
-    return take_in_chunks(sealed.c.ciphertext, sealed.c.vote_id, vote.id, sealed.c.id, OPENING_CHUNK)
+    return read_in_chunks(sealed.c.ciphertext, sealed.c.vote_id, vote.id, sealed.c.id, OPENING_CHUNK)
 
 
 def cancel_vote(vote: Vote, reason: str, now: dt.datetime | None = None) -> None:
