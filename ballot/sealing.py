@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ballot.errors import InvalidInput, PolicyInvalid
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
-PAD_BLOCK = 512
+PAD_BLOCK = 64  # bytes: a ballot is padded past the longest of its vote to a whole number of these
 TOKEN_ROOM = 120  # a ballot token's length, with room to spare, for padding
 _RAW = serialization.Encoding.Raw
 
@@ -54,12 +54,6 @@ def canonical_json(value) -> bytes:
 def canonical_text(value) -> str:
     """``canonical_json(value)`` as text."""
     return _CANONICAL.encode(value)
-
-
-def canonical_string(text: str) -> str:
-    """``canonical_text`` of a string, for the close's 100,000 receipts and tokens: the function the
-    encoder itself ends in, less its dispatch on the value's type."""
-    return json.encoder.encode_basestring(text)
 
 
 # json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), less the making of an

@@ -64,11 +64,11 @@ def build(vote_info: dict, questions: list, rules: dict, ballots: list[dict], re
     }
 
 
-def ballot_entry(token: str, receipt: str, contents_json: str) -> str:
+def ballot_entry(token_json: str, receipt: str, contents_json: str) -> str:
     """A counted ballot as the record lists it, ``{"contents", "receipt", "token"}`` in canonical JSON, from its
-    contents already in canonical JSON (``build_json`` puts the entries together)."""
-    return (f'{{"contents":{contents_json},"receipt":{sealing.canonical_string(receipt)},'
-            f'"token":{sealing.canonical_string(token)}}}')
+    token and contents already in canonical JSON (``build_json`` puts the entries together). A receipt is
+    base32 letters and dashes: in JSON, the same within quotes."""
+    return f'{{"contents":{contents_json},"receipt":"{receipt}","token":{token_json}}}'
 
 
 def build_json(vote_info: dict, questions: list, rules: dict, entries: list[str], result: dict,
