@@ -175,7 +175,7 @@ def read_in_chunks(column: Column, where: Column, equals: int, order_by: Column,
     """The values of ``column`` in the rows of its table whose ``where`` equals ``equals``, in ``order_by``
     order, ``size`` at a time, read from the database as they are asked for, in the current transaction.
 
-    For a column of many bytes (a vote's sealed ballots, some 56 MB at 100,000): the values come as the
+    For a column of many bytes (a vote's sealed ballots, 24 MB for 100,000 yes/no ballots): the values come as the
     driver gives them, on PostgreSQL through a server-side cursor in binary, where text would be bytea's
     hex, twice the bytes, for the server to write and the driver to read back. Other statements may run
     on the session between two chunks. Not read to its end, it must be closed (``contextlib.closing``)

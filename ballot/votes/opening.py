@@ -129,7 +129,7 @@ def open_ballots(vote_id: int, private_key: X25519PrivateKey, chunks: Iterable[l
 
 
 # Chunks handed to each worker before ``meanwhile`` runs: enough to keep it busy for about a second,
-# which covers the ledger and missed votes of a close of 100,000 (some 16 MB of ciphertexts waiting).
+# which covers the ledger and missed votes of a close of 100,000 (some 8 MB of yes/no ballots waiting).
 MEANWHILE_CHUNKS = 8
 
 
