@@ -88,8 +88,9 @@ def padded_size(questions: list[dict]) -> int:
     return len(canonical_json(longest))
 
 
-def seal(contents: dict, public_key: bytes | X25519PublicKey, vote_id: int, size: int = 0) -> bytes:
-    """Seal a ballot's contents to the vote's public key, padded past ``size`` to whole blocks.
+def seal(contents: dict, public_key: bytes | X25519PublicKey, vote_id: int, size: int) -> bytes:
+    """Seal a ballot's contents to the vote's public key, padded past ``size`` (``padded_size`` of the
+    vote's questions) to whole blocks: the blocks are too small to hide a ballot's length by themselves.
 
     Pass the key object (``X25519PublicKey.from_public_bytes``) when sealing many.
     """

@@ -76,14 +76,17 @@ def open_chunk(ciphertexts: list[bytes], private_key: X25519PrivateKey, vote_id:
     opened = []
     for ciphertext in ciphertexts:
         sealed_json = sealing.unseal_json(ciphertext, private_key, vote_id)
-        cut = sealed_json.rindex(b',"token":')
+        cut = sealed_json.rindex(_TOKEN_KEY)
         contents = sealed_json[:cut].decode() + "}"
-        token_json = sealed_json[cut + 9:-1].decode()
+        token_json = sealed_json[cut + len(_TOKEN_KEY):-1].decode()
         # Canonical JSON escapes a string's characters only with a backslash: without one it is its text.
         token = json.loads(token_json) if "\\" in token_json else token_json[1:-1]
         receipt = sealing.receipt_for(token)
         opened.append((receipt, vote_record.ballot_entry(token_json, receipt, contents), contents))
     return opened
+
+
+_TOKEN_KEY = b',"token":'  # in a sealed ballot's canonical JSON, what comes before its token
 
 
 def open_ballots(vote_id: int, private_key: X25519PrivateKey, chunks: Iterable[list[bytes]],

@@ -24,6 +24,9 @@ def keys() -> tuple[bytes, bytes]:
     return public, sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, wrapped)
 
 
+YES_NO_SIZE = sealing.padded_size([{"id": "q1", "title": "Adopt?", "choices": ["yes", "no", "abstain"]}])
+
+
 def ballot_token(vote_id: int = VOTE_ID) -> str:
     """A ballot token as a cast makes it: the vote's id and a random nonce, signed."""
     nonce = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
@@ -35,7 +38,7 @@ def test_a_sealed_ballot_holds_its_token_and_opens_with_the_votes_key(keys):
     token = ballot_token()
     contents = {"answers": {"q1": "agree", "q2": "abstain", "board": ["Ada", "Grace Hopper-Müller"]},
                 "token": token}
-    sealed = sealing.seal(contents, public, VOTE_ID)
+    sealed = sealing.seal(contents, public, VOTE_ID, YES_NO_SIZE)
     assert b"agree" not in sealed and b"Ada" not in sealed
     # Neither the token nor the receipt derived from it can be read in the sealed form, in any encoding.
     receipt = sealing.receipt_for(token)
@@ -50,7 +53,7 @@ def test_a_sealed_ballot_holds_its_token_and_opens_with_the_votes_key(keys):
 def test_sealing_the_same_contents_twice_gives_different_ciphertexts(keys):
     public, _ = keys
     contents = {"answers": {"q1": "yes"}, "token": ballot_token()}
-    first, second = sealing.seal(contents, public, VOTE_ID), sealing.seal(contents, public, VOTE_ID)
+    first, second = (sealing.seal(contents, public, VOTE_ID, YES_NO_SIZE) for _ in range(2))
     assert first != second
     # Not even a common prefix: the encapsulated key (the first 32 bytes) is fresh each time.
     assert first[:32] != second[:32]
@@ -141,14 +144,14 @@ def test_a_ballot_does_not_open_with_another_votes_key(keys):
     public, _ = keys
     _, other_wrapped = sealing.new_vote_keys(SEALING_KEY, VOTE_ID)
     other_private = sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, other_wrapped)
-    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID, YES_NO_SIZE)
     with pytest.raises(InvalidInput, match="does not open with the vote's key"):
         sealing.unseal(sealed, other_private, VOTE_ID)
 
 
 def test_a_ballot_sealed_for_one_vote_does_not_open_as_another_votes(keys):
     public, private = keys
-    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID, YES_NO_SIZE)
     with pytest.raises(InvalidInput):
         sealing.unseal(sealed, private, VOTE_ID + 1)
 
@@ -156,7 +159,7 @@ def test_a_ballot_sealed_for_one_vote_does_not_open_as_another_votes(keys):
 @pytest.mark.parametrize("position", [0, 40, -1])
 def test_a_changed_byte_of_a_sealed_ballot_is_refused(keys, position):
     public, private = keys
-    sealed = bytearray(sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID))
+    sealed = bytearray(sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID, YES_NO_SIZE))
     sealed[position] ^= 0x01
     with pytest.raises(InvalidInput):
         sealing.unseal(bytes(sealed), private, VOTE_ID)
@@ -178,7 +181,7 @@ def test_what_a_database_copy_holds_of_a_vote_does_not_open_its_ballots():
     assert SEALING_KEY not in wrapped and SEALING_KEY not in public
     private = sealing.unwrap_vote_key(SEALING_KEY, VOTE_ID, wrapped)
     assert private not in wrapped, "the private key is wrapped, not stored"
-    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID)
+    sealed = sealing.seal({"answers": {"q1": "yes"}, "token": ballot_token()}, public, VOTE_ID, YES_NO_SIZE)
     candidates = [wrapped[i:i + 32] for i in range(len(wrapped) - 31)] + [public]
     for candidate in candidates:
         with pytest.raises(InvalidInput):
@@ -215,9 +218,8 @@ def test_the_receipt_depends_on_the_token_alone_not_on_the_seal(keys):
     # of the ciphertext is in the receipt, so the record needs no sealed form.
     public, private = keys
     token = ballot_token()
-    receipts = {sealing.receipt_for(sealing.unseal(sealing.seal({"answers": {"q1": a}, "token": token},
-                                                                public, VOTE_ID), private, VOTE_ID)["token"])
-                for a in ("yes", "no")}
+    sealed = [sealing.seal({"answers": {"q1": a}, "token": token}, public, VOTE_ID, YES_NO_SIZE) for a in ("yes", "no")]
+    receipts = {sealing.receipt_for(sealing.unseal(s, private, VOTE_ID)["token"]) for s in sealed}
     assert receipts == {sealing.receipt_for(token)}
 
 

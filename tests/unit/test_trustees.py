@@ -99,7 +99,7 @@ def test_any_two_of_three_trustees_recover_the_votes_key(trustees, indexes):
     assert recovered == close.vote_key
     # The recovered key opens the vote's ballots.
     public = X25519PrivateKey.from_private_bytes(recovered).public_key().public_bytes_raw()
-    assert sealing.unseal(sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID), recovered, VOTE_ID) == {
+    assert sealing.unseal(sealing.seal({"answers": {"q1": "yes"}}, public, VOTE_ID, 0), recovered, VOTE_ID) == {
         "answers": {"q1": "yes"}
     }
 

@@ -52,7 +52,7 @@ _ANSWERS = st.dictionaries(_TEXT | st.sampled_from(["token", "answers", "q1"]), 
 @given(answers=_ANSWERS, token=_TEXT)
 def test_the_contents_cut_from_an_opened_ballot_are_its_answers_in_canonical_json(answers, token):
     key = X25519PrivateKey.generate()
-    sealed = sealing.seal({"answers": answers, "token": token}, key.public_key(), VOTE_ID)
+    sealed = sealing.seal({"answers": answers, "token": token}, key.public_key(), VOTE_ID, 0)
     [(receipt, entry, contents)] = opening.open_chunk([sealed], key, VOTE_ID)
     assert contents == sealing.canonical_text({"answers": answers})
     assert receipt == sealing.receipt_for(token)
