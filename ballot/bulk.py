@@ -79,6 +79,11 @@ class JSONTemplate:
         return JSONText("".join(pieces))
 
 
+# The holes of a message's context queued for many rights at once (a vote's ballot links, a year's opt-in
+# requests): the messages of one capacity differ only in the holder's name and the right's id.
+NAME_HOLE, RIGHT_HOLE = "\0name", "\0right"
+
+
 def _encode_hole(value: Any) -> str:
     """``json.dumps(value)``: text and whole numbers (a name, a right's id) written directly by the
     functions json.dumps itself ends in, anything else by json.dumps."""

@@ -12,7 +12,7 @@ from typing import NamedTuple, TypeVar
 from sqlalchemy import Select, Text, cast, func, insert, literal, select, update
 
 from ballot.audit import audit
-from ballot.bulk import JSONTemplate, collector_paused, insert_rows, read_rows
+from ballot.bulk import NAME_HOLE, RIGHT_HOLE, JSONTemplate, collector_paused, insert_rows, read_rows
 from ballot.eligibility import rules
 from ballot.eligibility.models import (
     EligibilityPeriod,
@@ -256,8 +256,8 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
     def messages() -> Iterator[dict]:
         for right_id, capacity, sponsor, email, given, family in asked:
             if (capacity, sponsor) not in shapes:
-                subject, context = _opt_in_message(period, capacity, sponsor, _NAME, _RIGHT)
-                shapes[capacity, sponsor] = (subject, JSONTemplate(context, _NAME, _RIGHT))
+                subject, context = _opt_in_message(period, capacity, sponsor, NAME_HOLE, RIGHT_HOLE)
+                shapes[capacity, sponsor] = (subject, JSONTemplate(context, NAME_HOLE, RIGHT_HOLE))
             subject, context_json = shapes[capacity, sponsor]
             yield outbox.outbox_row("opt_in", email, subject,
                                     context_json.fill(display_name(given, family, email), right_id), now)
@@ -270,9 +270,6 @@ def send_opt_in(period: EligibilityPeriod, *, resend: bool = False, now: dt.date
             execution_options={"synchronize_session": False},
         )
     return len(asked)
-
-
-_NAME, _RIGHT = "\0name", "\0right"  # the places where one right's opt-in context differs from another's
 
 
 def send_opt_in_again(address: str, now: dt.datetime | None = None) -> int:

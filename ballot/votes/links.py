@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from ballot.audit import audit, vote_subject
-from ballot.bulk import JSONTemplate, insert_rows, read_rows
+from ballot.bulk import NAME_HOLE, RIGHT_HOLE, JSONTemplate, insert_rows, read_rows
 from ballot.eligibility import rules
 from ballot.eligibility import services as eligibility
 from ballot.eligibility.models import EligibilityPeriod, VotingRight, capacity_label
@@ -38,9 +38,6 @@ SUBJECTS = {
     "reminder": "You have not voted yet ({capacity}): {title}",
     "extended": "New closing time for your ballot ({capacity}): {title}",
 }
-
-
-_NAME, _RIGHT = "\0name", "\0right"  # the places where one right's ballot-link context differs from another's
 
 
 def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: str = "open") -> None:
@@ -70,12 +67,12 @@ def queue_ballot_links(vote: Vote, right_ids: list[int], now: dt.datetime, why: 
                 continue
             if (capacity, sponsor) not in shapes:
                 label = capacity_label(capacity, sponsor)
-                context = {"name": _NAME, "title": title, "why": why, "capacity": label, "closes": closes,
+                context = {"name": NAME_HOLE, "title": title, "why": why, "capacity": label, "closes": closes,
                            "forfeiture_rule": forfeiture_rule,
-                           "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote_id, "r": _RIGHT},
+                           "link": outbox.signed_link("votes.ballot", BALLOT_LINK, {"v": vote_id, "r": RIGHT_HOLE},
                                                       closes_at, vote_id=vote_id)}
                 shapes[capacity, sponsor] = (SUBJECTS[why].format(capacity=label, title=title),
-                                             JSONTemplate(context, _NAME, _RIGHT))
+                                             JSONTemplate(context, NAME_HOLE, RIGHT_HOLE))
             subject, context_json = shapes[capacity, sponsor]
             yield outbox.outbox_row("ballot_link", email, subject,
                                     context_json.fill(display_name(given, family, email), right_id), now)
